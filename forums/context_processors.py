@@ -1,0 +1,10 @@
+from .models import Community, Forum, Section
+
+
+def site_chrome(request):
+    """The header every page shows: the site's words and the navigation, from the seeds."""
+    return {
+        "community": Community.objects.first(),
+        "nav_forums": Forum.objects.for_navigation(),
+        "nav_sections": Section.objects.for_navigation(),
+    }

@@ -1,0 +1,218 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import ForumQuerySet, PostQuerySet, SectionQuerySet, ThreadQuerySet
+
+
+class Community(models.Model):
+    """The site's own words: name, tagline and welcome text. One row, from the seeds."""
+
+    name = models.CharField(_("site name"), max_length=80)
+    tagline = models.CharField(_("tagline"), max_length=300)
+    welcome_title = models.CharField(_("welcome title"), max_length=120)
+    join_prompt = models.CharField(_("join prompt"), max_length=120)
+    support_prompt = models.CharField(_("support prompt"), max_length=120)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("community")
+
+    def __str__(self):
+        return self.name
+
+
+class Section(models.Model):
+    """A group of topic forums ("Issue Forums", "Culture Forums", ...)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("forums:section-detail", args=[self.slug])
+
+
+class Forum(models.Model):
+    class Kind(models.TextChoices):
+        MAIN = "main", _("Main forum")
+        TOPIC = "topic", _("Topic forum")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.TOPIC)
+    section = models.ForeignKey(
+        Section,
+        verbose_name=_("section"),
+        on_delete=models.PROTECT,
+        related_name="forums",
+        null=True,
+        blank=True,
+        help_text=_("Topic forums belong to a section; main forums may stand alone."),
+    )
+    purpose = models.TextField(_("statement of purpose"), blank=True)
+    rules = models.TextField(
+        _("posting rules"), blank=True, help_text=_("One rule per line, shown on the forum page.")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_featured = models.BooleanField(_("featured in the header"), default=False)
+    hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("hosts"), related_name="hosted_forums", blank=True
+    )
+
+    # Denormalised by forums.services so that list pages never count rows.
+    thread_count = models.PositiveIntegerField(_("threads"), default=0)
+    post_count = models.PositiveIntegerField(_("posts"), default=0)
+    last_post = models.ForeignKey(
+        "Post",
+        verbose_name=_("last post"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    last_post_at = models.DateTimeField(_("last post at"), null=True, blank=True)
+
+    objects = ForumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="main") | models.Q(section__isnull=False),
+                name="topic_forum_has_section",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("forums:forum-detail", args=[self.slug])
+
+    @property
+    def rule_list(self) -> list[str]:
+        return [line.strip() for line in self.rules.splitlines() if line.strip()]
+
+
+class Thread(models.Model):
+    forum = models.ForeignKey(
+        Forum, verbose_name=_("forum"), on_delete=models.PROTECT, related_name="threads"
+    )
+    title = models.CharField(_("title"), max_length=150)
+    slug = models.SlugField(_("slug"), max_length=80, allow_unicode=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="threads",
+    )
+    created_at = models.DateTimeField(_("created at"))
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    is_locked = models.BooleanField(_("locked"), default=False)
+
+    # Kept exact by forums.services inside the posting transaction. reply_count is
+    # also the number of the newest reply, because replies are never removed (a
+    # deleted reply leaves its placeholder in the tree).
+    reply_count = models.PositiveIntegerField(_("replies"), default=0)
+    last_activity_at = models.DateTimeField(_("last activity"))
+    last_poster = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last poster"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The forum page: pinned first, then by last activity.
+            models.Index(
+                "forum", models.F("is_pinned").desc(), models.F("last_activity_at").desc(),
+                models.F("id").desc(),
+                name="thread_forum_listing",
+            ),
+            # Latest threads site-wide.
+            models.Index(models.F("created_at").desc(), name="thread_newest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("forums:thread-detail", args=[self.pk, self.slug])
+
+    def get_view_all_url(self):
+        return reverse("forums:thread-all", args=[self.pk, self.slug])
+
+
+class Post(models.Model):
+    """The opening post (number 0, no parent) or a reply (number 1..N, with a parent)."""
+
+    # A reply's place in the tree is the chain of its ancestors' numbers, each padded
+    # to NUMBER_WIDTH digits; ordering by it gives the reply index in tree order
+    # with one indexed scan. Nesting stops at MAX_DEPTH so paths stay short enough
+    # to index: deeper answers are shown as siblings of the post they answer.
+    NUMBER_WIDTH = 7
+    MAX_DEPTH = 40
+
+    thread = models.ForeignKey(
+        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="posts"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="posts",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("in reply to"),
+        on_delete=models.PROTECT,
+        related_name="replies",
+        null=True,
+        blank=True,
+    )
+    number = models.PositiveIntegerField(_("number"))
+    tree_path = models.CharField(_("tree path"), max_length=NUMBER_WIDTH * MAX_DEPTH)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0)
+    subject = models.CharField(_("subject"), max_length=150)
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(_("body (rendered HTML)"))
+    created_at = models.DateTimeField(_("created at"))
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "number"], name="post_unique_number"),
+        ]
+        indexes = [
+            models.Index(fields=["thread", "tree_path"], name="post_thread_tree"),
+            models.Index(
+                "author", models.F("created_at").desc(), name="post_author_newest"
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_opening_post(self) -> bool:
+        return self.parent_id is None
+
+    def get_absolute_url(self):
+        if self.is_opening_post:
+            return self.thread.get_absolute_url()
+        return f"{self.thread.get_view_all_url()}#post-{self.number}"

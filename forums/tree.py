@@ -1,0 +1,35 @@
+"""Turn a tree-ordered list of replies into the markers a template needs for nested lists."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TreeItem:
+    post: object
+    opens_list: bool = False
+    closes_item: bool = False
+    closed_lists: range = field(default_factory=lambda: range(0))
+    position: int = 0
+
+
+def nest(posts) -> tuple[list[TreeItem], range]:
+    """Mark where each reply opens a sub-list or closes earlier ones.
+
+    Replies come ordered by tree_path, so each one follows its parent and is at most
+    one level deeper than the reply before it. Returns the items and the number of
+    lists still open after the last one (to close with `</li></ul>`).
+    """
+    items = []
+    previous_depth = None
+    for position, post in enumerate(posts):
+        item = TreeItem(post=post, position=position)
+        if previous_depth is not None:
+            if post.depth > previous_depth:
+                item.opens_list = True
+            else:
+                item.closes_item = True
+                item.closed_lists = range(previous_depth - post.depth)
+        previous_depth = post.depth
+        items.append(item)
+    tail = range((previous_depth - 1) if previous_depth else 0)
+    return items, tail

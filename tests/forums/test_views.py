@@ -1,0 +1,242 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from forums.models import Forum, Thread
+from tests.factories import ForumFactory, ReplyFactory, SectionFactory, ThreadFactory
+
+SEED_TITLE = (
+    "Russia bombs Azerbaijani embassies in a massive missile retaliation "
+    "to jet transfers to Ukraine - RFU News"
+)
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("load_seeds")
+
+
+@pytest.fixture
+def seed_thread(seeded):
+    return Thread.objects.get(title=SEED_TITLE)
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _main(response) -> str:
+    """The page without its header and footer."""
+    page = _text(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+# Every page shows its seeded content.
+
+
+def test_home_shows_welcome_navigation_and_latest_threads(client, seed_thread):
+    page = _text(client.get(reverse("forums:home")))
+
+    assert "Welcome to DU!" in page
+    assert "regular people, not algorithms, drive the discussions" in page
+    for label in ["Latest Breaking News", "Editorials &amp; Other Articles", "General Discussion",
+                  "The DU Lounge", "All Forums", "Issue Forums", "Culture Forums",
+                  "Alliance Forums", "Region Forums", "Support Forums", "Help &amp; Search",
+                  "Create a free account", "Log in"]:
+        assert label in page, label
+    assert seed_thread.get_absolute_url() in page
+
+
+def test_header_navigation_is_in_seed_order(client, seeded):
+    page = _text(client.get(reverse("forums:home")))
+    nav = page[page.index('class="site-nav"'):]
+    positions = [nav.index(label) for label in [
+        "Latest Breaking News", "Editorials &amp; Other Articles", "General Discussion",
+        "The DU Lounge", "All Forums", "Issue Forums", "Culture Forums", "Alliance Forums",
+        "Region Forums", "Support Forums", "Help &amp; Search"]]
+    assert positions == sorted(positions)
+
+
+def test_header_shows_member_name_instead_of_signup(member_client, member, seeded):
+    page = _text(member_client.get(reverse("forums:home")))
+    assert member.public_name in page
+    assert "Create a free account" not in page
+
+
+def test_all_forums_groups_forums_by_section(client, seed_thread):
+    page = _main(client.get(reverse("forums:forum-index")))
+
+    assert page.index("Main Forums") < page.index("Issue Forums") < page.index("Foreign Affairs")
+    assert page.index("Region Forums") < page.index("Wyoming") < page.index("Support Forums")
+    assert seed_thread.title[:40] in page  # the last post of Foreign Affairs
+
+
+def test_section_page_lists_only_its_forums(client, seeded):
+    page = _main(client.get(reverse("forums:section-detail", args=["culture"])))
+    assert "Pets" in page and "Cooking &amp; Baking" in page
+    assert "Foreign Affairs" not in page
+
+
+def test_forum_page_lists_threads_with_reply_counts(client, seed_thread):
+    page = _text(client.get(reverse("forums:forum-detail", args=["foreign-affairs"])))
+    assert seed_thread.title in page
+    assert "1 replies" in page
+    assert "Caucasus Analyst" in page  # last poster
+
+
+def test_forum_page_puts_pinned_threads_first_then_latest_activity(client, forum):
+    old = ThreadFactory(forum=forum, title="Old but pinned")
+    Thread.objects.filter(pk=old.pk).update(is_pinned=True)
+    quiet = ThreadFactory(forum=forum, title="Quiet thread")
+    ThreadFactory(forum=forum, title="Newer thread")
+    ReplyFactory(parent=quiet.posts.get(number=0))  # bumps the quiet thread
+
+    page = _text(client.get(forum.get_absolute_url()))
+
+    assert page.index("Old but pinned") < page.index("Quiet thread") < page.index("Newer thread")
+
+
+def test_forum_page_paginates(client, busy_forum, settings):
+    settings.FORUMS_THREADS_PER_PAGE = 20
+    first = _text(client.get(busy_forum.get_absolute_url()))
+    third = client.get(busy_forum.get_absolute_url(), {"page": 3})
+
+    assert "Page 1 of 3" in first
+    assert third.status_code == 200 and "Page 3 of 3" in _text(third)
+    assert _text(third).count('class="thread-title"') == 10
+
+
+@pytest.mark.parametrize("page", ["4", "0", "-1", "x", "9" * 30])
+def test_forum_page_out_of_range_is_404(client, busy_forum, settings, page):
+    settings.FORUMS_THREADS_PER_PAGE = 20
+    response = client.get(busy_forum.get_absolute_url(), {"page": page})
+    assert response.status_code == 404
+    assert "Page not found" in _text(response)
+
+
+def test_thread_page_shows_original_post_only_with_reply_index(client, seed_thread):
+    page = _text(client.get(seed_thread.get_absolute_url()))
+
+    assert "Showing Original Post only" in page
+    assert seed_thread.get_view_all_url() in page
+    assert "Today, the biggest news comes from the South Caucasus." in page
+    assert "1 replies" in page
+    assert "The Zangezur Corridor is the real story" in page  # the reply's subject
+    assert "No missile fixes that" not in page  # ...but not its body
+    assert "(1 post)" in page
+
+
+def test_thread_view_all_shows_every_reply(client, seed_thread):
+    page = _text(client.get(seed_thread.get_view_all_url()))
+
+    assert "Today, the biggest news comes from the South Caucasus." in page
+    assert "No missile fixes that." in page
+    assert 'id="post-1"' in page
+
+
+def test_reply_index_nests_replies_under_the_post_they_answer(client, thread, opening_post):
+    first = ReplyFactory(parent=opening_post, subject="First answer")
+    nested = ReplyFactory(parent=first, subject="Answer to the first")
+    ReplyFactory(parent=opening_post, subject="Second answer")
+
+    page = _text(client.get(thread.get_absolute_url()))
+
+    tree = page[page.index('class="reply-tree"'):page.index("</section>", page.index('class="reply-tree"'))]
+    assert tree.count("<ul>") == 1  # one nested list inside the index
+    assert tree.index("First answer") < tree.index("<ul>") < tree.index("Answer to the first")
+    assert tree.index("Answer to the first") < tree.index("</ul>") < tree.index("Second answer")
+    assert f"#{nested.number}" in tree
+
+
+def test_thread_with_stale_slug_redirects_permanently(client, seed_thread):
+    for url in [f"/t/{seed_thread.pk}/wrong-slug/", f"/t/{seed_thread.pk}/",
+                f"/t/{seed_thread.pk}/wrong-slug/all/"]:
+        response = client.get(url)
+        assert response.status_code == 301
+        assert response["Location"] in {seed_thread.get_absolute_url(), seed_thread.get_view_all_url()}
+
+
+@pytest.mark.parametrize("url", ["/f/no-such-forum/", "/forums/no-such-section/", "/t/999999/x/",
+                                 "/t/999999/x/all/", "/members/nobody/", "/no/such/page/"])
+def test_unknown_pages_are_404_in_site_style(client, seeded, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    page = _text(response)
+    assert "Page not found" in page
+    assert "All Forums" in page  # the site header
+
+
+def test_member_profile_lists_recent_posts(client, reply, other_member):
+    page = _text(client.get(other_member.get_absolute_url()))
+    assert other_member.public_name in page
+    assert reply.subject in page
+    assert "Member since" in page
+
+
+def test_pages_send_a_content_security_policy(client, seeded):
+    response = client.get(reverse("forums:home"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+# Query counts: constant whatever the number of rows. busy_forum has 50 threads and
+# 200 nested replies from three authors. The first three queries of every page are
+# the header: community, featured forums, sections.
+
+
+@pytest.fixture
+def three_sections(busy_forum):
+    for n in range(3):
+        section = SectionFactory()
+        for forum in ForumFactory.create_batch(3, section=section):
+            thread = ThreadFactory(forum=forum)
+            ReplyFactory(parent=thread.posts.get(number=0))
+    Forum.objects.filter(pk=busy_forum.pk).update(is_featured=True)
+    return busy_forum
+
+
+def test_home_query_count(client, three_sections, django_assert_num_queries):
+    with django_assert_num_queries(5):  # header 3, featured forums, latest threads
+        response = client.get(reverse("forums:home"))
+    assert _text(response).count('class="thread-title"') == 15
+
+
+def test_all_forums_query_count(client, three_sections, django_assert_num_queries):
+    with django_assert_num_queries(5):  # header 3, forums with last posts, sections
+        response = client.get(reverse("forums:forum-index"))
+    assert _text(response).count('class="forum-name"') == 10
+
+
+def test_section_query_count(client, three_sections, django_assert_num_queries):
+    section = Forum.objects.exclude(pk=three_sections.pk).first().section
+    with django_assert_num_queries(5):  # header 3, section, its forums
+        response = client.get(section.get_absolute_url())
+    assert _text(response).count('class="forum-name"') == 3
+
+
+def test_forum_query_count(client, busy_forum, django_assert_num_queries):
+    with django_assert_num_queries(5):  # header 3, forum, one page of threads
+        response = client.get(busy_forum.get_absolute_url())
+    assert _text(response).count('class="thread-title"') == 30
+
+
+def test_thread_query_count(client, busy_forum, django_assert_num_queries):
+    thread = busy_forum.threads.order_by("-reply_count").first()
+    with django_assert_num_queries(6):  # header 3, thread, opening post, reply index
+        response = client.get(thread.get_absolute_url())
+    assert _text(response).count('id="index-') == 40
+
+
+def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
+    thread = busy_forum.threads.order_by("-reply_count").first()
+    with django_assert_num_queries(6):  # header 3, thread, opening post, page of replies
+        response = client.get(thread.get_view_all_url())
+    assert _text(response).count('class="post-body"') == 41
+
+
+def test_member_profile_query_count(client, busy_forum, django_assert_num_queries):
+    author = busy_forum.threads.first().author
+    with django_assert_num_queries(5):  # header 3, member, recent posts with threads
+        response = client.get(author.get_absolute_url())
+    assert _text(response).count("<li>") >= 20

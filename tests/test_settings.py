@@ -1,0 +1,79 @@
+"""The settings module, exercised the way an operator would: in a fresh process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the test run itself sets (browser tests allow async-unsafe ORM calls) must not
+# leak into the process under test.
+TEST_RUN_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _environment(**env: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in TEST_RUN_ONLY}
+    return {**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+
+def _run(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_environment(**env),
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_default_database_is_sqlite_in_wal_mode_with_busy_timeout(tmp_path):
+    result = _run(
+        "import django; django.setup();"
+        "from django.db import connection;"
+        "c = connection.cursor();"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0]);"
+        "print(c.execute('PRAGMA busy_timeout').fetchone()[0])",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    journal_mode, busy_timeout = result.stdout.split()
+    assert journal_mode == "wal"
+    assert int(busy_timeout) >= 5000
+
+
+def test_redis_url_switches_the_cache_to_redis():
+    result = _run(
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.CACHES['default']['BACKEND'])",
+        REDIS_URL="redis://127.0.0.1:6379/9",
+    )
+    assert result.stdout.strip() == "django_redis.cache.RedisCache"
+
+
+def test_production_requires_a_secret_key():
+    result = _run("import django; django.setup()", DJANGO_ENV="production", ALLOWED_HOSTS="forum.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_environment(
+            DJANGO_ENV="production",
+            SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+            ALLOWED_HOSTS="forum.example.org",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_migrations_match_the_models():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
