@@ -16,8 +16,10 @@ run: $(VENV)/.installed
 	@echo "Grassroots is at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Persistent connections would outlive the live-server threads of browser tests and
+# keep PostgreSQL from dropping the test database.
 test: $(VENV)/.installed-test chromium
-	$(PY) -m pytest
+	DB_CONN_MAX_AGE=0 $(PY) -m pytest
 
 check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
