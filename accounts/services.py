@@ -1,11 +1,38 @@
 """Every write to members' accounts outside allauth's own flows."""
 
+import calendar
+import io
+import secrets
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .models import User
+from .models import CodeBatch, RedeemCode, User
+from .permissions import check_can_write
+
+AVATAR_SIZE = 128
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+
+CODE_UNKNOWN = "There is no Star code like that. Check for typing mistakes and try again."
+CODE_USED = "That code has already been redeemed."
+CODE_EXPIRED = "That code expired on {date}."
+AVATAR_INVALID = "That file is not an image we can read (use JPEG, PNG, GIF or WebP)."
+AVATAR_TOO_LARGE = "That image is larger than 2 MB."
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` later (the month's last day when it is shorter)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 @transaction.atomic
@@ -30,4 +57,137 @@ def member_create(
         member.set_password(password)
     member.full_clean(exclude=["password"])
     member.save()
+    return member
+
+
+@transaction.atomic
+def star_grant(*, member: User, months: int) -> User:
+    """Make `member` a Star Member for `months` more months (from now, or from the
+    current expiry when they already are one). Staff, codes and commands call this."""
+    if months < 1:
+        raise ValidationError(_("Grant at least one month."))
+    member = User.objects.select_for_update().get(pk=member.pk)
+    now = timezone.now()
+    start = member.star_until if member.star_until and member.star_until > now else now
+    member.star_until = add_months(start, months)
+    member.save(update_fields=["star_until"])
+    return member
+
+
+@transaction.atomic
+def code_batch_create(
+    *, label: str, quantity: int, months: int, expires_at: datetime | None = None,
+    created_by: User | None = None,
+) -> CodeBatch:
+    """Generate `quantity` single-use Star codes. Staff only (the admin checks)."""
+    batch = CodeBatch(
+        label=label, quantity=quantity, months=months, expires_at=expires_at,
+        created_by=created_by,
+    )
+    batch.full_clean()
+    batch.save()
+    RedeemCode.objects.bulk_create(RedeemCode(batch=batch) for _ in range(quantity))
+    return batch
+
+
+def _normalise_code(raw: str) -> str:
+    return "".join(raw.split()).replace("-", "").upper()
+
+
+@transaction.atomic
+def code_redeem(*, member: User, code: str) -> User:
+    """Redeem a Star code for `member`. Exactly one of two simultaneous redemptions of
+    the same code wins: the claim is one conditional UPDATE, which the database
+    serialises on the code's row."""
+    check_can_write(member)
+    code = _normalise_code(code)
+    now = timezone.now()
+    claimed = (
+        RedeemCode.objects.filter(code=code, redeemed_by__isnull=True)
+        .filter(Q(batch__expires_at__isnull=True) | Q(batch__expires_at__gt=now))
+        .update(redeemed_by=member, redeemed_at=now)
+    )
+    if not claimed:
+        existing = RedeemCode.objects.select_related("batch").filter(code=code).first()
+        if existing is None:
+            raise ValidationError(_(CODE_UNKNOWN), code="unknown")
+        if existing.redeemed_by_id:
+            raise ValidationError(_(CODE_USED), code="used")
+        expired_on = date_format(timezone.localtime(existing.batch.expires_at), "DATE_FORMAT")
+        raise ValidationError(_(CODE_EXPIRED).format(date=expired_on), code="expired")
+    months = RedeemCode.objects.filter(code=code).values_list("batch__months", flat=True).get()
+    return star_grant(member=member, months=months)
+
+
+def _avatar_file(upload) -> ContentFile:
+    if upload.size > AVATAR_MAX_BYTES:
+        raise ValidationError({"avatar": _(AVATAR_TOO_LARGE)})
+    try:
+        with Image.open(upload) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image = ImageOps.fit(image, (AVATAR_SIZE, AVATAR_SIZE))
+            output = io.BytesIO()
+            image.save(output, format="JPEG", quality=85)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationError({"avatar": _(AVATAR_INVALID)}) from None
+    return ContentFile(output.getvalue(), name=f"{secrets.token_hex(8)}.jpg")
+
+
+PROFILE_FIELDS = ["display_name", "hometown", "country", "slogan"]
+PREFERENCE_FIELDS = [
+    "thread_view", "layout", "highlight", "replies_per_page", "time_zone", "theme",
+    "jury_available",
+]
+
+
+@transaction.atomic
+def member_update(
+    *, member: User, jury_blacklist=None, avatar=None, remove_avatar: bool = False, **fields
+) -> User:
+    """Save a member's own profile and preferences. Suspended members keep their
+    preferences but cannot change what others see of them."""
+    unknown = set(fields) - set(PROFILE_FIELDS) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise TypeError(f"not member fields: {sorted(unknown)}")
+    public_change = avatar or remove_avatar or any(
+        getattr(member, name) != fields[name] for name in PROFILE_FIELDS if name in fields
+    )
+    if public_change:
+        check_can_write(member)
+    for name, value in fields.items():
+        setattr(member, name, value)
+    old_avatar = member.avatar.name if member.avatar else ""
+    if avatar:
+        member.avatar = _avatar_file(avatar)
+    elif remove_avatar:
+        member.avatar = None
+    member.full_clean(exclude=["password", "username", "email"])
+    member.save()
+    if jury_blacklist is not None:
+        member.jury_blacklist.set([other for other in jury_blacklist if other.pk != member.pk])
+    if old_avatar and (avatar or remove_avatar):
+        storage = member.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return member
+
+
+@transaction.atomic
+def member_suspend(*, member: User, reason: str, until: datetime | None = None) -> User:
+    """Suspend a member until `until` (None: without end). Staff only."""
+    if not reason.strip():
+        raise ValidationError({"suspension_reason": _("Give the member a reason.")})
+    User.objects.filter(pk=member.pk).update(
+        is_suspended=True, suspended_until=until, suspension_reason=reason.strip()
+    )
+    member.refresh_from_db()
+    return member
+
+
+@transaction.atomic
+def member_reinstate(*, member: User) -> User:
+    """Lift a suspension. Staff only."""
+    User.objects.filter(pk=member.pk).update(
+        is_suspended=False, suspended_until=None, suspension_reason=""
+    )
+    member.refresh_from_db()
     return member

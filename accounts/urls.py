@@ -6,4 +6,6 @@ app_name = "accounts"
 
 urlpatterns = [
     path("members/<str:username>/", views.member_detail, name="member-detail"),
+    path("settings/", views.settings_edit, name="settings"),
+    path("star/", views.star, name="star"),
 ]

@@ -1,14 +1,73 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404, render
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from forums.models import Post
 
+from .forms import RedeemForm, SettingsForm
+from .services import code_redeem, member_update
+
 
 def member_detail(request, username):
-    """A member's public profile: member since, post count and recent posts."""
+    """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
     recent_posts = Post.objects.for_profile(member)[: settings.FORUMS_PROFILE_RECENT_POSTS]
     return render(
         request, "accounts/member_detail.html", {"member": member, "recent_posts": recent_posts}
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request):
+    """The member's own profile and preferences. Only ever edits the logged-in member."""
+    form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            member_update(
+                member=request.user,
+                avatar=data.pop("avatar"),
+                remove_avatar=data.pop("remove_avatar"),
+                jury_blacklist=data.pop("jury_blacklist"),
+                **data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your settings are saved."))
+            return redirect("accounts:settings")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/settings.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def star(request):
+    """"Become a Star Member": the perks, and a form for members to redeem a code."""
+    form = RedeemForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if form.is_valid():
+            try:
+                member = code_redeem(member=request.user, code=form.cleaned_data["code"])
+            except ValidationError as error:
+                form.add_error("code", error)
+            except PermissionDenied as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                until = date_format(timezone.localtime(member.star_until), "DATE_FORMAT")
+                messages.success(
+                    request, _("Thank you! You are a Star Member until %(date)s.") % {"date": until}
+                )
+                return redirect("accounts:star")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/star.html", {"form": form}, status=status)

@@ -12,24 +12,26 @@ class TreeItem:
     position: int = 0
 
 
-def nest(posts) -> tuple[list[TreeItem], range]:
+def nest(posts, *, flat: bool = False) -> tuple[list[TreeItem], range]:
     """Mark where each reply opens a sub-list or closes earlier ones.
 
     Replies come ordered by tree_path, so each one follows its parent and is at most
     one level deeper than the reply before it. Returns the items and the number of
-    lists still open after the last one (to close with `</li></ul>`).
+    lists still open after the last one (to close with `</li></ul>`). `flat` lists
+    every reply at the top level, in the order given.
     """
     items = []
     previous_depth = None
     for position, post in enumerate(posts):
         item = TreeItem(post=post, position=position)
+        depth = 1 if flat else post.depth
         if previous_depth is not None:
-            if post.depth > previous_depth:
+            if depth > previous_depth:
                 item.opens_list = True
             else:
                 item.closes_item = True
-                item.closed_lists = range(previous_depth - post.depth)
-        previous_depth = post.depth
+                item.closed_lists = range(previous_depth - depth)
+        previous_depth = depth
         items.append(item)
     tail = range((previous_depth - 1) if previous_depth else 0)
     return items, tail

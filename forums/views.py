@@ -64,15 +64,40 @@ def _opening_post(thread):
     return Post.objects.select_related("author").get(thread=thread, number=0)
 
 
+HIGHLIGHT_NEWEST = 5
+
+
+def _reading_options(request, thread) -> dict:
+    """How this reader reads threads: their preferences, or the query string for visitors
+    (and for anyone overriding the highlight on one page)."""
+    user = request.user
+    member = user if user.is_authenticated else None
+    highlight = request.GET.get("highlight") or (member.highlight if member else "none")
+    if highlight not in {"none", "newest"}:
+        highlight = "none"
+    return {
+        "highlight": highlight,
+        # Replies are numbered in posting order, so the newest five are simply the
+        # five highest numbers: no query needed.
+        "highlight_after": thread.reply_count - HIGHLIGHT_NEWEST if highlight == "newest" else None,
+        "layout": member.layout if member else "threaded",
+        "per_page": member.replies_per_page if member else settings.FORUMS_REPLIES_PER_PAGE,
+    }
+
+
 def thread_detail(request, pk, slug):
     """A thread, "Original post only": the opening post in full and the reply index."""
     thread, redirect = _thread_or_redirect(pk, slug, "forums:thread-detail")
     if redirect:
         return redirect
-    index, index_tail = nest(Post.objects.for_reply_index(thread))
-    per_page = settings.FORUMS_REPLIES_PER_PAGE
+    options = _reading_options(request, thread)
+    replies = Post.objects.for_reply_index(thread)
+    flat = options["layout"] == "flat"
+    if flat:
+        replies = replies.order_by("number")
+    index, index_tail = nest(replies, flat=flat)
     for item in index:
-        item.page = item.position // per_page + 1
+        item.page = item.position // options["per_page"] + 1
     return render(
         request,
         "forums/thread_detail.html",
@@ -81,6 +106,7 @@ def thread_detail(request, pk, slug):
             "opening_post": _opening_post(thread),
             "index": index,
             "index_tail": index_tail,
+            **options,
         },
     )
 
@@ -90,14 +116,14 @@ def thread_all(request, pk, slug):
     thread, redirect = _thread_or_redirect(pk, slug, "forums:thread-all")
     if redirect:
         return redirect
-    paginator = CountedPaginator(
-        Post.objects.for_full_text(thread),
-        settings.FORUMS_REPLIES_PER_PAGE,
-        count=thread.reply_count,
-    )
+    options = _reading_options(request, thread)
+    replies = Post.objects.for_full_text(thread)
+    if options["layout"] == "flat":
+        replies = replies.order_by("number")
+    paginator = CountedPaginator(replies, options["per_page"], count=thread.reply_count)
     page = page_or_404(paginator, request.GET.get("page"))
     return render(
         request,
         "forums/thread_all.html",
-        {"thread": thread, "opening_post": _opening_post(thread), "page": page},
+        {"thread": thread, "opening_post": _opening_post(thread), "page": page, **options},
     )

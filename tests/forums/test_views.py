@@ -197,40 +197,40 @@ def three_sections(busy_forum):
 
 
 def test_home_query_count(client, three_sections, django_assert_num_queries):
-    with django_assert_num_queries(5):  # header 3, featured forums, latest threads
+    with django_assert_num_queries(6):  # header 3, sponsor, featured forums, latest threads
         response = client.get(reverse("forums:home"))
     assert _text(response).count('class="thread-title"') == 15
 
 
 def test_all_forums_query_count(client, three_sections, django_assert_num_queries):
-    with django_assert_num_queries(5):  # header 3, forums with last posts, sections
+    with django_assert_num_queries(6):  # header 3, sponsor, forums with last posts, sections
         response = client.get(reverse("forums:forum-index"))
     assert _text(response).count('class="forum-name"') == 10
 
 
 def test_section_query_count(client, three_sections, django_assert_num_queries):
     section = Forum.objects.exclude(pk=three_sections.pk).first().section
-    with django_assert_num_queries(5):  # header 3, section, its forums
+    with django_assert_num_queries(6):  # header 3, sponsor, section, its forums
         response = client.get(section.get_absolute_url())
     assert _text(response).count('class="forum-name"') == 3
 
 
 def test_forum_query_count(client, busy_forum, django_assert_num_queries):
-    with django_assert_num_queries(5):  # header 3, forum, one page of threads
+    with django_assert_num_queries(6):  # header 3, sponsor, forum, one page of threads
         response = client.get(busy_forum.get_absolute_url())
     assert _text(response).count('class="thread-title"') == 30
 
 
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    with django_assert_num_queries(6):  # header 3, thread, opening post, reply index
+    with django_assert_num_queries(7):  # header 3, sponsor, thread, opening post, index
         response = client.get(thread.get_absolute_url())
     assert _text(response).count('id="index-') == 40
 
 
 def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    with django_assert_num_queries(6):  # header 3, thread, opening post, page of replies
+    with django_assert_num_queries(7):  # header 3, sponsor, thread, opening post, replies
         response = client.get(thread.get_view_all_url())
     assert _text(response).count('class="post-body"') == 41
 

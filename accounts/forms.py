@@ -1,0 +1,58 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+BLACKLIST_UNKNOWN = "No member is called {names}."
+
+
+class SettingsForm(forms.ModelForm):
+    """A member's profile and preferences on /settings/. Validation only: the view
+    passes cleaned_data to accounts.services.member_update."""
+
+    avatar = forms.ImageField(
+        label=_("Avatar"), required=False,
+        help_text=_("JPEG, PNG, GIF or WebP, at most 2 MB; shown 128×128."),
+    )
+    remove_avatar = forms.BooleanField(label=_("Remove my avatar"), required=False)
+    jury_blacklist = forms.CharField(
+        label=_("Jury blacklist"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Usernames, separated by commas or spaces: members whose posts you will not judge."),
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "display_name", "hometown", "country", "slogan",
+            "thread_view", "layout", "highlight", "replies_per_page", "time_zone", "theme",
+            "jury_available",
+        ]
+        widgets = {
+            "thread_view": forms.RadioSelect, "layout": forms.RadioSelect,
+            "highlight": forms.RadioSelect, "theme": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["jury_blacklist"] = " ".join(
+                self.instance.jury_blacklist.order_by("username").values_list("username", flat=True)
+            )
+
+    def clean_jury_blacklist(self):
+        names = {name for name in self.cleaned_data["jury_blacklist"].replace(",", " ").split()}
+        members = list(User.objects.filter(username__in=names))
+        missing = names - {member.username for member in members}
+        if missing:
+            raise forms.ValidationError(
+                _(BLACKLIST_UNKNOWN).format(names=", ".join(sorted(missing)))
+            )
+        return members
+
+
+class RedeemForm(forms.Form):
+    code = forms.CharField(
+        label=_("Star code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

@@ -1,0 +1,11 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def thread_url(thread, user):
+    """The thread's address in the reader's preferred view ("Original post only" or "View all")."""
+    if getattr(user, "is_authenticated", False) and user.thread_view == "all":
+        return thread.get_view_all_url()
+    return thread.get_absolute_url()
