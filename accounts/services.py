@@ -8,7 +8,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -96,27 +95,29 @@ def _normalise_code(raw: str) -> str:
 
 @transaction.atomic
 def code_redeem(*, member: User, code: str) -> User:
-    """Redeem a Star code for `member`. Exactly one of two simultaneous redemptions of
-    the same code wins: the claim is one conditional UPDATE, which the database
-    serialises on the code's row."""
+    """Redeem a Star code for `member`.
+
+    The code's row is locked before it is checked, so of two simultaneous redemptions
+    of one code the second waits, then sees the first one's claim and is refused.
+    """
     check_can_write(member)
-    code = _normalise_code(code)
-    now = timezone.now()
-    claimed = (
-        RedeemCode.objects.filter(code=code, redeemed_by__isnull=True)
-        .filter(Q(batch__expires_at__isnull=True) | Q(batch__expires_at__gt=now))
-        .update(redeemed_by=member, redeemed_at=now)
+    claim = (
+        RedeemCode.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .filter(code=_normalise_code(code))
+        .first()
     )
-    if not claimed:
-        existing = RedeemCode.objects.select_related("batch").filter(code=code).first()
-        if existing is None:
-            raise ValidationError(_(CODE_UNKNOWN), code="unknown")
-        if existing.redeemed_by_id:
-            raise ValidationError(_(CODE_USED), code="used")
-        expired_on = date_format(timezone.localtime(existing.batch.expires_at), "DATE_FORMAT")
+    if claim is None:
+        raise ValidationError(_(CODE_UNKNOWN), code="unknown")
+    if claim.redeemed_by_id:
+        raise ValidationError(_(CODE_USED), code="used")
+    now = timezone.now()
+    if claim.batch.expires_at and claim.batch.expires_at <= now:
+        expired_on = date_format(timezone.localtime(claim.batch.expires_at), "DATE_FORMAT")
         raise ValidationError(_(CODE_EXPIRED).format(date=expired_on), code="expired")
-    months = RedeemCode.objects.filter(code=code).values_list("batch__months", flat=True).get()
-    return star_grant(member=member, months=months)
+    claim.redeemed_by, claim.redeemed_at = member, now
+    claim.save(update_fields=["redeemed_by", "redeemed_at"])
+    return star_grant(member=member, months=claim.batch.months)
 
 
 def _avatar_file(upload) -> ContentFile:

@@ -1,0 +1,285 @@
+import re
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Sponsor, User
+from accounts.services import code_batch_create, member_suspend, member_update, star_grant
+from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
+
+SETTINGS_URL = reverse("accounts:settings")
+STAR_URL = reverse("accounts:star")
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _settings_data(**changes):
+    data = {
+        "display_name": "", "hometown": "", "country": "", "slogan": "",
+        "thread_view": "op", "layout": "threaded", "highlight": "none",
+        "replies_per_page": "50", "time_zone": "UTC", "theme": "system",
+        "jury_available": "on", "jury_blacklist": "",
+    }
+    data.update(changes)
+    return data
+
+
+# The permission ladder.
+
+
+@pytest.mark.parametrize("url", [SETTINGS_URL])
+def test_member_pages_send_visitors_to_login(client, db, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_visitor_cannot_redeem_a_code(client, db):
+    code = code_batch_create(label="x", quantity=1, months=1).codes.get()
+    response = client.post(STAR_URL, {"code": code.code})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    code.refresh_from_db()
+    assert code.redeemed_by is None
+
+
+def test_settings_only_ever_change_the_logged_in_member(member_client, member, other_member):
+    response = member_client.post(
+        SETTINGS_URL, _settings_data(display_name="Me Myself", username=other_member.username,
+                                     id=other_member.pk)
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    other_member.refresh_from_db()
+    assert member.display_name == "Me Myself"
+    assert other_member.display_name != "Me Myself"
+
+
+def test_settings_post_needs_csrf_token(member, db):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(member)
+    response = csrf_client.post(SETTINGS_URL, _settings_data(display_name="Forged"))
+    assert response.status_code == 403
+    member.refresh_from_db()
+    assert member.display_name != "Forged"
+
+
+def test_settings_page_shows_current_values(member_client, member, other_member):
+    member_update(member=member, slogan="Vote!", jury_blacklist=[other_member])
+    page = _text(member_client.get(SETTINGS_URL))
+    assert 'value="Vote!"' in page
+    assert other_member.username in page
+    assert "Available to serve on juries" in page
+
+
+def test_settings_errors_are_shown_next_to_the_field(member_client, member):
+    response = member_client.post(
+        SETTINGS_URL, _settings_data(replies_per_page="7", jury_blacklist="nobody-here",
+                                     time_zone="Mars/Olympus")
+    )
+    assert response.status_code == 400
+    page = _text(response)
+    assert "No member is called nobody-here." in page
+    assert "Select a valid choice" in page
+    member.refresh_from_db()
+    assert member.replies_per_page == 50
+
+
+def test_settings_avatar_upload_and_bad_file(member_client, member, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    response = member_client.post(
+        SETTINGS_URL,
+        {**_settings_data(), "avatar": SimpleUploadedFile("a.png", b"not an image", "image/png")},
+    )
+    assert response.status_code == 400
+    assert "Upload a valid image" in _text(response)
+
+
+# Preferences change how threads read.
+
+
+@pytest.fixture
+def long_thread(forum):
+    thread = ThreadFactory(forum=forum, title="Long thread")
+    opening_post = thread.posts.get(number=0)
+    first = ReplyFactory(parent=opening_post, subject="Reply one")
+    for n in range(2, 9):
+        ReplyFactory(parent=first if n % 2 else opening_post, subject=f"Reply {n}")
+    thread.refresh_from_db()
+    return thread
+
+
+def test_thread_view_preference_changes_thread_links(member_client, member, long_thread):
+    forum_url = long_thread.forum.get_absolute_url()
+    assert f'href="{long_thread.get_absolute_url()}"' in _text(member_client.get(forum_url))
+
+    member_client.post(SETTINGS_URL, _settings_data(thread_view="all"))
+
+    assert f'href="{long_thread.get_view_all_url()}"' in _text(member_client.get(forum_url))
+
+
+def test_layout_preference_orders_replies_flat_or_threaded(member_client, member, long_thread):
+    def subjects():
+        page = _text(member_client.get(long_thread.get_view_all_url()))
+        return re.findall(r'class="post-subject"><a href="#post-\d+">([^<]+)</a>', page)
+
+    threaded = subjects()
+    member_client.post(SETTINGS_URL, _settings_data(layout="flat"))
+    flat = subjects()
+
+    assert flat == ["Reply one"] + [f"Reply {n}" for n in range(2, 9)]
+    assert threaded != flat and sorted(threaded) == sorted(flat)
+
+
+def test_replies_per_page_preference_paginates_view_all(member_client, member, long_thread):
+    member_update(member=member, replies_per_page=25)
+    assert "Page 1 of" not in _text(member_client.get(long_thread.get_view_all_url()))
+    User.objects.filter(pk=member.pk).update(replies_per_page=5)  # below the form's choices
+    assert "Page 1 of 2" in _text(member_client.get(long_thread.get_view_all_url()))
+
+
+def test_highlight_preference_marks_the_five_newest(member_client, member, long_thread):
+    assert "is-highlighted" not in _text(member_client.get(long_thread.get_absolute_url()))
+
+    member_client.post(SETTINGS_URL, _settings_data(highlight="newest"))
+
+    page = _text(member_client.get(long_thread.get_absolute_url()))
+    highlighted = re.findall(r'<li id="index-(\d+)" class="is-highlighted">', page)
+    assert sorted(map(int, highlighted)) == [4, 5, 6, 7, 8]
+
+
+def test_visitors_highlight_by_query_string(client, long_thread):
+    page = _text(client.get(long_thread.get_view_all_url(), {"highlight": "newest"}))
+    assert page.count("is-highlighted") == 5
+    assert "Highlight 5 most recent replies" in _text(client.get(long_thread.get_absolute_url()))
+
+
+def test_theme_and_time_zone_preferences(member_client, member, long_thread):
+    member_client.post(SETTINGS_URL, _settings_data(theme="dark", time_zone="Asia/Tokyo"))
+    page = _text(member_client.get(long_thread.get_absolute_url()))
+    assert 'data-theme="dark"' in page
+    tokyo = timezone.localtime(long_thread.created_at, timezone=zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert tokyo.isoformat()[:16] in page
+
+
+# Star membership and the sponsor slot.
+
+
+@pytest.fixture
+def sponsor(db):
+    return Sponsor.objects.create(text="Union-made coffee", link="https://example.org/coffee")
+
+
+def test_sponsor_slot_for_visitors_and_members_but_never_star(client, member_client, member, sponsor, long_thread):
+    url = long_thread.forum.get_absolute_url()
+    assert "Union-made coffee" in _text(client.get(url))
+    assert "Union-made coffee" in _text(member_client.get(url))
+
+    star_grant(member=member, months=1)
+
+    assert "Union-made coffee" not in _text(member_client.get(url))
+    assert "Union-made coffee" not in _text(member_client.get(long_thread.get_absolute_url()))
+
+
+def test_sponsor_slot_respects_dates(client, sponsor, long_thread):
+    Sponsor.objects.filter(pk=sponsor.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
+    assert "Union-made coffee" not in _text(client.get(long_thread.get_absolute_url()))
+
+
+def test_redeem_a_code_on_the_star_page(member_client, member, sponsor, long_thread):
+    code = code_batch_create(label="Gift", quantity=1, months=12).codes.get()
+    page = _text(member_client.get(STAR_URL))
+    assert "Become a Star Member" in page and "No ads" in page
+
+    response = member_client.post(STAR_URL, {"code": code.code}, follow=True)
+
+    assert "You are a Star Member until" in _text(response)
+    member.refresh_from_db()
+    assert member.is_star
+    home = _text(member_client.get(reverse("forums:home")))
+    assert "Become a Star Member" not in home and "Union-made coffee" not in home
+
+
+@pytest.mark.parametrize("code, message", [
+    ("NOPE-NOPE", "There is no Star code like that"),
+    ("", "This field is required"),
+    ("X" * 41, "at most 40 characters"),
+])
+def test_bad_codes_get_a_clear_message(member_client, member, code, message):
+    response = member_client.post(STAR_URL, {"code": code})
+    assert response.status_code == 400
+    assert message in _text(response)
+
+
+def test_suspended_member_sees_the_reason_when_redeeming(member_client, member):
+    member_suspend(member=member, reason="Flooding", until=timezone.now() + timedelta(days=2))
+    code = code_batch_create(label="x", quantity=1, months=1).codes.get()
+    response = member_client.post(STAR_URL, {"code": code.code})
+    assert response.status_code == 400
+    assert "suspended until" in _text(response) and "Flooding" in _text(response)
+
+
+# Profiles.
+
+
+def test_profile_shows_star_badge_and_details(client, member):
+    member_update(member=member, hometown="Duluth", country="USA", slogan="Organize!")
+    star_grant(member=member, months=1)
+    page = _text(client.get(member.get_absolute_url()))
+    for text in ["Duluth", "USA", "Organize!", "Star Member", "img/avatar.svg"]:
+        assert text in page
+
+
+def test_profile_escapes_member_text(client, member):
+    member_update(member=member, slogan="<script>alert(1)</script>")
+    page = _text(client.get(member.get_absolute_url()))
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+
+
+def test_names_link_to_profiles_on_thread_pages(client, long_thread):
+    page = _text(client.get(long_thread.get_absolute_url()))
+    assert f'href="{long_thread.author.get_absolute_url()}"' in page
+
+
+# Query counts.
+
+
+@pytest.fixture
+def prolific_member(forum):
+    member = MemberFactory()
+    others = MemberFactory.create_batch(3)
+    for n in range(3):
+        thread = ThreadFactory(forum=forum, author=member if n else others[n])
+        for other in others:
+            ReplyFactory(parent=thread.posts.get(number=0), author=other)
+            ReplyFactory(parent=thread.posts.get(number=0), author=member)
+    star_grant(member=member, months=1)
+    member_update(member=member, jury_blacklist=others)
+    return member
+
+
+def test_profile_query_count(client, prolific_member, django_assert_num_queries):
+    with django_assert_num_queries(5):  # header 3, member, recent posts with threads and forums
+        response = client.get(prolific_member.get_absolute_url())
+    assert _text(response).count('class="badge">') >= 10
+
+
+def test_settings_query_count(client, prolific_member, django_assert_num_queries):
+    client.force_login(prolific_member)
+    # session, member, header 3, jury blacklist
+    with django_assert_num_queries(6):
+        response = client.get(SETTINGS_URL)
+    assert response.status_code == 200
+
+
+def test_star_page_query_count(member_client, member, django_assert_num_queries):
+    with django_assert_num_queries(5):  # session, member, header 3
+        response = member_client.get(STAR_URL)
+    assert response.status_code == 200
