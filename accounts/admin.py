@@ -90,9 +90,9 @@ class CodeBatchAdmin(admin.ModelAdmin):
         obj.pk = batch.pk
         obj.created_at = batch.created_at
 
-    def save_related(self, request, form, formsets, change):
-        # The codes are written by code_batch_create; nothing to save from the inline.
-        pass
+    def get_inlines(self, request, obj):
+        # The codes exist only once code_batch_create has made them.
+        return self.inlines if obj else []
 
 
 @admin.register(RedeemCode)
