@@ -51,6 +51,13 @@ class User(AbstractUser):
     # Kept exact by forums.services in the same transaction as each post, so a
     # thread page can print "(36,401 posts)" without counting rows.
     post_count = models.PositiveIntegerField(_("posts"), default=0)
+    # Flood control for new members reads this instead of their newest post.
+    last_posted_at = models.DateTimeField(_("last posted at"), null=True, blank=True)
+    # The header's unread count, kept by forums.services with each notification.
+    unread_notification_count = models.PositiveIntegerField(default=0)
+    email_notifications = models.BooleanField(
+        _("Email me my notifications"), default=True
+    )
 
     # Star membership: a Star Member until star_until; afterwards simply a Member
     # again, because the tier is worked out from the date, not stored.

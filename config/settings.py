@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -264,3 +265,16 @@ FORUMS_THREADS_PER_PAGE = 30
 FORUMS_REPLIES_PER_PAGE = 50
 FORUMS_HOME_LATEST_THREADS = 15
 FORUMS_PROFILE_RECENT_POSTS = 20
+# Absolute links in emails.
+FORUMS_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+FORUMS_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUMS_EDIT_WINDOW_MINUTES", "60"))
+FORUMS_NEW_MEMBER_POSTS = 10
+FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS = 30
+FORUMS_NEW_MEMBER_MAX_LINKS = 2
+FORUMS_NOTIFICATIONS_PER_PAGE = 30
+FORUMS_MAX_MENTIONS = 10
+# Request bodies over this size are refused with 413 before Django parses them;
+# the settings page may carry an avatar, so it gets more room.
+FORUMS_MAX_REQUEST_BYTES = 1024 * 1024
+FORUMS_MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = FORUMS_MAX_UPLOAD_BYTES

@@ -3,7 +3,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import ForumQuerySet, PostQuerySet, SectionQuerySet, ThreadQuerySet
+from .querysets import (
+    ForumQuerySet,
+    NotificationQuerySet,
+    PostQuerySet,
+    SectionQuerySet,
+    ThreadQuerySet,
+)
 
 
 class Community(models.Model):
@@ -63,6 +69,10 @@ class Forum(models.Model):
     purpose = models.TextField(_("statement of purpose"), blank=True)
     rules = models.TextField(
         _("posting rules"), blank=True, help_text=_("One rule per line, shown on the forum page.")
+    )
+    requires_source_link = models.BooleanField(
+        _("new threads need a source link"), default=False,
+        help_text=_("For news forums: the opening post must link to its source."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
     is_featured = models.BooleanField(_("featured in the header"), default=False)
@@ -191,6 +201,10 @@ class Post(models.Model):
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body (rendered HTML)"))
     created_at = models.DateTimeField(_("created at"))
+    edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
+    edit_count = models.PositiveIntegerField(_("edits"), default=0)
+    # Deleted by its author: the placeholder stays in the tree, the text is hidden.
+    is_deleted = models.BooleanField(_("deleted"), default=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -215,4 +229,94 @@ class Post(models.Model):
     def get_absolute_url(self):
         if self.is_opening_post:
             return self.thread.get_absolute_url()
-        return f"{self.thread.get_view_all_url()}#post-{self.number}"
+        return reverse("forums:post-jump", args=[self.thread_id, self.number])
+
+
+class PostRevision(models.Model):
+    """An earlier version of a post, kept each time it is edited."""
+
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    subject = models.CharField(_("subject"), max_length=150)
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(_("body (rendered HTML)"))
+    written_at = models.DateTimeField(_("written at"))
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+
+    def __str__(self):
+        return f"{self.post} ({self.written_at:%Y-%m-%d %H:%M})"
+
+
+class ForumBlock(models.Model):
+    """A member blocked from posting in one forum by its hosts or staff."""
+
+    forum = models.ForeignKey(
+        Forum, verbose_name=_("forum"), on_delete=models.CASCADE, related_name="blocks"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.CASCADE,
+        related_name="forum_blocks",
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("blocked at"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["forum", "member"], name="forum_block_once")
+        ]
+
+    def __str__(self):
+        return f"{self.member} in {self.forum}"
+
+
+class ThreadSubscription(models.Model):
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_subscriptions"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="subscriptions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "thread"], name="thread_subscription_once")
+        ]
+
+
+class ForumSubscription(models.Model):
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forum_subscriptions"
+    )
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="subscriptions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "forum"], name="forum_subscription_once")
+        ]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("replied to your post")
+        THREAD = "thread", _("replied in a thread you follow")
+        FORUM = "forum", _("started a thread in a forum you follow")
+        MENTION = "mention", _("mentioned you")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=10, choices=Kind)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index("recipient", models.F("created_at").desc(), name="notification_inbox")
+        ]

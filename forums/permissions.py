@@ -1,12 +1,24 @@
 """Who may do what. Each rule comes as `can_*` for templates and `check_*` that raises."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_write, check_can_write
 
 THREAD_LOCKED = "This thread is locked: it takes no new replies."
 ACCOUNT_INACTIVE = "Your account is not active."
+FORUM_BLOCKED = "You are blocked from posting in {forum}."
+EDIT_WINDOW_OVER = "Posts can be edited for {minutes} minutes after posting; this one no longer can."
+NOT_YOUR_POST = "Only the author can change this post."
+POST_DELETED = "This post was deleted."
+
+
+def _is_staff(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
 
 
 def can_post(user) -> bool:
@@ -19,11 +31,72 @@ def check_post_permission(user) -> None:
     check_can_write(user)
 
 
+def is_blocked(user, forum) -> bool:
+    return forum.blocks.filter(member=user).exists()
+
+
+def check_forum_post_permission(user, forum) -> None:
+    check_post_permission(user)
+    if is_blocked(user, forum):
+        raise PermissionDenied(_(FORUM_BLOCKED).format(forum=forum.name))
+
+
 def can_reply(user, thread) -> bool:
+    """For templates: the cheap part of the rule (blocks are checked when posting)."""
     return can_post(user) and not thread.is_locked
 
 
 def check_reply_permission(user, thread) -> None:
-    check_post_permission(user)
+    check_forum_post_permission(user, thread.forum)
     if thread.is_locked:
         raise PermissionDenied(_(THREAD_LOCKED))
+
+
+def _edit_window() -> timedelta:
+    return timedelta(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES)
+
+
+def can_edit(user, post) -> bool:
+    if post.is_deleted or not can_post(user):
+        return False
+    if _is_staff(user):
+        return True
+    return post.author_id == user.pk and timezone.now() - post.created_at <= _edit_window()
+
+
+def check_edit_permission(user, post) -> None:
+    check_post_permission(user)
+    if post.is_deleted:
+        raise PermissionDenied(_(POST_DELETED))
+    if _is_staff(user):
+        return
+    if post.author_id != user.pk:
+        raise PermissionDenied(_(NOT_YOUR_POST))
+    if timezone.now() - post.created_at > _edit_window():
+        raise PermissionDenied(
+            _(EDIT_WINDOW_OVER).format(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES)
+        )
+
+
+def can_delete(user, post) -> bool:
+    return not post.is_deleted and can_post(user) and (post.author_id == user.pk or _is_staff(user))
+
+
+def check_delete_permission(user, post) -> None:
+    check_post_permission(user)
+    if post.is_deleted:
+        raise PermissionDenied(_(POST_DELETED))
+    if post.author_id != user.pk and not _is_staff(user):
+        raise PermissionDenied(_(NOT_YOUR_POST))
+
+
+def is_new_member(user) -> bool:
+    """New members (first day, or fewer than 10 posts) post under flood and link limits."""
+    return not _is_staff(user) and (
+        user.post_count < settings.FORUMS_NEW_MEMBER_POSTS
+        or timezone.now() - user.date_joined < timedelta(days=1)
+    )
+
+
+class PostingPaused(PermissionDenied):
+    """Flood control: the member may post again shortly (shown with HTTP 429)."""

@@ -82,3 +82,15 @@ class PostQuerySet(models.QuerySet):
             .order_by("-created_at", "-id")
             .select_related("thread__forum")
         )
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def for_inbox(self, member):
+        return (
+            self.filter(recipient=member)
+            .order_by("-created_at", "-id")
+            .select_related("actor", "post__thread")
+        )

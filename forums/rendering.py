@@ -6,6 +6,7 @@ allowlist; the Content-Security-Policy forbids inline script. The result is stor
 on the post at write time, so pages never render Markdown.
 """
 
+import re
 from functools import partial
 
 import bleach
@@ -63,3 +64,11 @@ def sanitize(html: str) -> str:
 def render_post(source: str) -> str:
     """Markdown source -> safe HTML for storing on a Post."""
     return sanitize(_markdown_without_raw_html().convert(source))
+
+
+_QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)
+
+
+def quoted_paragraph_count(post_html: str) -> int:
+    """Paragraphs inside quotes: the copyright rule allows at most 4 of an article."""
+    return sum(block.count("<p>") for block in _QUOTE.findall(post_html))

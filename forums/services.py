@@ -1,20 +1,57 @@
 """Every write in the forums app. Views, seeds, the admin and tests all come here."""
 
 import html
-from datetime import datetime
+import operator
+import re
+from datetime import datetime, timedelta
+from functools import reduce
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext as _
 
-from .models import Community, Forum, Post, Section, Thread
-from .permissions import check_post_permission, check_reply_permission
+from .models import (
+    Community,
+    Forum,
+    ForumSubscription,
+    Notification,
+    Post,
+    PostRevision,
+    Section,
+    Thread,
+    ThreadSubscription,
+)
+from .permissions import (
+    PostingPaused,
+    check_delete_permission,
+    check_edit_permission,
+    check_forum_post_permission,
+    check_reply_permission,
+    is_new_member,
+)
 from .rendering import render_post
+from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
+TITLE_MAX = 150
+BODY_MAX = 50_000
+
+TITLE_REQUIRED = "Give your thread a title."
+TITLE_TOO_LONG = "Keep the title to 150 characters (it has {length})."
+SUBJECT_TOO_LONG = "Keep the subject to 150 characters (it has {length})."
+BODY_REQUIRED = "Write something before posting."
+BODY_TOO_LONG = "Keep posts to 50,000 characters (this one has {length})."
+SOURCE_LINK_REQUIRED = "{forum} needs a link to the source of the news (https://...)."
+TOO_MANY_LINKS = "New members can include at most {limit} links in a post."
+TOO_SOON = "New members can post once every {seconds} seconds. Please wait {wait} more seconds."
+
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{3,150})")
 
 
 def _thread_slug(title: str, max_length: int = 80) -> str:
@@ -25,11 +62,61 @@ def _thread_slug(title: str, max_length: int = 80) -> str:
     return slug.strip("-") or "thread"
 
 
+def _plain_text(body_html: str) -> str:
+    return " ".join(html.unescape(strip_tags(body_html)).split())
+
+
 def _default_subject(*, thread: Thread, body_html: str) -> str:
-    text = " ".join(html.unescape(strip_tags(body_html)).split())
+    text = _plain_text(body_html)
     if not text:
-        return f"Re: {thread.title}"[: Post._meta.get_field("subject").max_length]
-    return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:150]
+        return f"Re: {thread.title}"[:TITLE_MAX]
+    return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
+
+
+def _link_count(body_html: str) -> int:
+    return body_html.count("<a ")
+
+
+def validate_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError({"title": _(TITLE_REQUIRED)})
+    if len(title) > TITLE_MAX:
+        raise ValidationError({"title": _(TITLE_TOO_LONG).format(length=len(title))})
+    return title
+
+
+def validate_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if len(subject) > TITLE_MAX:
+        raise ValidationError({"subject": _(SUBJECT_TOO_LONG).format(length=len(subject))})
+    return subject
+
+
+def validate_body(body: str) -> str:
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError({"body": _(BODY_REQUIRED)})
+    if len(body) > BODY_MAX:
+        raise ValidationError({"body": _(BODY_TOO_LONG).format(length=len(body))})
+    return body
+
+
+def _check_new_member_limits(author, body_html: str, now: datetime) -> None:
+    """Flood and link limits for new members. Call inside the posting transaction."""
+    if not is_new_member(author):
+        return
+    limit = settings.FORUMS_NEW_MEMBER_MAX_LINKS
+    if _link_count(body_html) > limit:
+        raise ValidationError({"body": _(TOO_MANY_LINKS).format(limit=limit)})
+    # The member's row is locked so that two posts sent at once cannot both pass.
+    last = get_user_model().objects.select_for_update().filter(pk=author.pk).values_list(
+        "last_posted_at", flat=True
+    ).get()
+    pause = timedelta(seconds=settings.FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS)
+    if last and now - last < pause:
+        wait = int((pause - (now - last)).total_seconds()) + 1
+        raise PostingPaused(_(TOO_SOON).format(seconds=int(pause.total_seconds()), wait=wait))
 
 
 def _count_post(*, forum_id: int, post: Post) -> None:
@@ -37,7 +124,9 @@ def _count_post(*, forum_id: int, post: Post) -> None:
     Forum.objects.filter(pk=forum_id).update(
         post_count=F("post_count") + 1, last_post=post, last_post_at=post.created_at
     )
-    get_user_model().objects.filter(pk=post.author_id).update(post_count=F("post_count") + 1)
+    get_user_model().objects.filter(pk=post.author_id).update(
+        post_count=F("post_count") + 1, last_posted_at=post.created_at
+    )
 
 
 @transaction.atomic
@@ -68,12 +157,14 @@ def forum_create(
     position: int,
     purpose: str = "",
     rules: str = "",
+    requires_source_link: bool = False,
     is_featured: bool = False,
 ) -> Forum:
     """Create a forum. Staff and seeds only."""
     forum = Forum(
         name=name, slug=slug, kind=kind, section=section, position=position,
-        purpose=purpose, rules=rules, is_featured=is_featured,
+        purpose=purpose, rules=rules, requires_source_link=requires_source_link,
+        is_featured=is_featured,
     )
     forum.full_clean()
     forum.save()
@@ -84,21 +175,26 @@ def forum_create(
 def thread_create(
     *, forum: Forum, author, title: str, body: str, created_at: datetime | None = None
 ) -> Thread:
-    """Start a thread with its opening post, and count it on the forum and the author."""
-    check_post_permission(author)
+    """Start a thread with its opening post; count it; the author follows it."""
+    check_forum_post_permission(author, forum)
+    title, body = validate_title(title), validate_body(body)
+    body_html = render_post(body)
+    if forum.requires_source_link and not _link_count(body_html):
+        raise ValidationError({"body": _(SOURCE_LINK_REQUIRED).format(forum=forum.name)})
     now = created_at or timezone.now()
-    thread = Thread(
+    _check_new_member_limits(author, body_html, now)
+    thread = Thread.objects.create(
         forum=forum, title=title, slug=_thread_slug(title), author=author,
         created_at=now, last_activity_at=now, last_poster=author,
     )
-    thread.full_clean()
-    thread.save()
     opening_post = Post.objects.create(
         thread=thread, author=author, parent=None, number=0, tree_path="", depth=0,
-        subject=title, body=body, body_html=render_post(body), created_at=now,
+        subject=title, body=body, body_html=body_html, created_at=now,
     )
     Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
     _count_post(forum_id=forum.pk, post=opening_post)
+    ThreadSubscription.objects.create(member=author, thread=thread)
+    _notify_new_post(opening_post)
     return thread
 
 
@@ -110,24 +206,132 @@ def reply_create(
 
     Locks the thread row, so concurrent replies get distinct numbers and exact counts.
     """
-    thread = Thread.objects.select_for_update().get(pk=parent.thread_id)
+    thread = Thread.objects.select_for_update().select_related("forum").get(pk=parent.thread_id)
     check_reply_permission(author, thread)
+    subject, body = validate_subject(subject), validate_body(body)
+    body_html = render_post(body)
     now = created_at or timezone.now()
+    _check_new_member_limits(author, body_html, now)
     number = thread.reply_count + 1
     segment = str(number).zfill(Post.NUMBER_WIDTH)
     if parent.depth < Post.MAX_DEPTH:
         tree_path, depth = parent.tree_path + segment, parent.depth + 1
     else:
         tree_path, depth = parent.tree_path[: -Post.NUMBER_WIDTH] + segment, parent.depth
-    body_html = render_post(body)
     reply = Post.objects.create(
         thread=thread, author=author, parent=parent, number=number,
         tree_path=tree_path, depth=depth,
-        subject=subject.strip() or _default_subject(thread=thread, body_html=body_html),
+        subject=subject or _default_subject(thread=thread, body_html=body_html),
         body=body, body_html=body_html, created_at=now,
     )
     Thread.objects.filter(pk=thread.pk).update(
         reply_count=F("reply_count") + 1, last_activity_at=now, last_poster=author
     )
     _count_post(forum_id=thread.forum_id, post=reply)
+    _notify_new_post(reply, parent=parent)
     return reply
+
+
+@transaction.atomic
+def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> Post:
+    """Change a post's text, keeping the earlier version. The author may edit within the
+    edit window, staff at any time. Editing the opening post's subject retitles the thread."""
+    post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+    check_edit_permission(editor, post)
+    body = validate_body(body)
+    if post.is_opening_post:
+        subject = validate_title(subject if subject is not None else post.subject)
+    else:
+        subject = validate_subject(subject if subject is not None else post.subject) or post.subject
+    if body == post.body and subject == post.subject:
+        return post
+    PostRevision.objects.create(
+        post=post, subject=post.subject, body=post.body, body_html=post.body_html,
+        written_at=post.edited_at or post.created_at,
+    )
+    post.subject, post.body, post.body_html = subject, body, render_post(body)
+    post.edited_at = timezone.now()
+    post.edit_count = F("edit_count") + 1
+    post.save(update_fields=["subject", "body", "body_html", "edited_at", "edit_count"])
+    if post.is_opening_post and post.thread.title != subject:
+        Thread.objects.filter(pk=post.thread_id).update(title=subject, slug=_thread_slug(subject))
+    post.refresh_from_db()
+    return post
+
+
+@transaction.atomic
+def post_delete(*, member, post: Post) -> Post:
+    """Delete a post (soft): its place in the tree stays, its text is hidden. Deleting
+    the opening post locks the thread. The author or staff only."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    check_delete_permission(member, post)
+    post.is_deleted = True
+    post.save(update_fields=["is_deleted"])
+    if post.is_opening_post:
+        Thread.objects.filter(pk=post.thread_id).update(is_locked=True)
+    return post
+
+
+@transaction.atomic
+def thread_subscription_set(*, member, thread: Thread, follow: bool) -> bool:
+    """Follow or stop following a thread. Any member."""
+    if follow:
+        ThreadSubscription.objects.get_or_create(member=member, thread=thread)
+    else:
+        ThreadSubscription.objects.filter(member=member, thread=thread).delete()
+    return follow
+
+
+@transaction.atomic
+def forum_subscription_set(*, member, forum: Forum, follow: bool) -> bool:
+    """Follow or stop following a forum's new threads. Any member."""
+    if follow:
+        ForumSubscription.objects.get_or_create(member=member, forum=forum)
+    else:
+        ForumSubscription.objects.filter(member=member, forum=forum).delete()
+    return follow
+
+
+def _notify_new_post(post: Post, parent: Post | None = None) -> None:
+    """Notify whoever the post concerns, once each: the author of the post it answers,
+    followers of the thread (or of the forum, for a new thread), and members it
+    @mentions. Emails go out through the task framework once the post is committed."""
+    recipients: dict[int, str] = {}
+    mentioned = {name.lower() for name in MENTION.findall(post.body)}
+    if mentioned:
+        names = reduce(operator.or_, (Q(username__iexact=name) for name in mentioned))
+        mentioned_ids = get_user_model().objects.filter(names).values_list("pk", flat=True)[
+            : settings.FORUMS_MAX_MENTIONS
+        ]
+        recipients.update(dict.fromkeys(mentioned_ids, Notification.Kind.MENTION))
+    if parent is None:
+        followers = ForumSubscription.objects.filter(forum_id=post.thread.forum_id)
+        recipients.update(
+            dict.fromkeys(followers.values_list("member_id", flat=True), Notification.Kind.FORUM)
+        )
+    else:
+        followers = ThreadSubscription.objects.filter(thread_id=post.thread_id)
+        for member_id in followers.values_list("member_id", flat=True):
+            recipients.setdefault(member_id, Notification.Kind.THREAD)
+        recipients[parent.author_id] = Notification.Kind.REPLY
+    recipients.pop(post.author_id, None)
+    if not recipients:
+        return
+    Notification.objects.bulk_create(
+        Notification(recipient_id=member_id, kind=kind, post=post, actor_id=post.author_id,
+                     created_at=post.created_at)
+        for member_id, kind in recipients.items()
+    )
+    get_user_model().objects.filter(pk__in=recipients).update(
+        unread_notification_count=F("unread_notification_count") + 1
+    )
+    post_id, member_ids = post.pk, list(recipients)
+    transaction.on_commit(lambda: email_notifications.enqueue(post_id, member_ids))
+
+
+@transaction.atomic
+def notifications_mark_read(*, member) -> int:
+    """Mark all of a member's notifications read and reset the header count."""
+    count = Notification.objects.filter(recipient=member).unread().update(read_at=timezone.now())
+    get_user_model().objects.filter(pk=member.pk).update(unread_notification_count=0)
+    return count

@@ -1,11 +1,37 @@
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .models import Forum, Post, Section, Thread
+from .forms import EditForm, ReplyForm, ThreadForm
+from .models import Forum, ForumSubscription, Notification, Post, Section, Thread, ThreadSubscription
 from .pagination import CountedPaginator, page_or_404
+from .permissions import (
+    PostingPaused,
+    check_delete_permission,
+    check_edit_permission,
+    check_forum_post_permission,
+    check_reply_permission,
+)
+from .rendering import quoted_paragraph_count, render_post
+from .services import (
+    forum_subscription_set,
+    notifications_mark_read,
+    post_delete,
+    post_edit,
+    reply_create,
+    thread_create,
+    thread_subscription_set,
+)
 from .tree import nest
+
+EXCERPT_PARAGRAPHS = 4
 
 
 def home(request):
@@ -50,7 +76,12 @@ def forum_detail(request, slug):
         count=forum.thread_count,
     )
     page = page_or_404(paginator, request.GET.get("page"))
-    return render(request, "forums/forum_detail.html", {"forum": forum, "page": page})
+    following = request.user.is_authenticated and ForumSubscription.objects.filter(
+        member=request.user, forum=forum
+    ).exists()
+    return render(
+        request, "forums/forum_detail.html", {"forum": forum, "page": page, "following": following}
+    )
 
 
 def _thread_or_redirect(pk, slug, url_name):
@@ -62,6 +93,12 @@ def _thread_or_redirect(pk, slug, url_name):
 
 def _opening_post(thread):
     return Post.objects.select_related("author").get(thread=thread, number=0)
+
+
+def _is_following(request, thread) -> bool:
+    return request.user.is_authenticated and ThreadSubscription.objects.filter(
+        member=request.user, thread=thread
+    ).exists()
 
 
 HIGHLIGHT_NEWEST = 5
@@ -106,6 +143,7 @@ def thread_detail(request, pk, slug):
             "opening_post": _opening_post(thread),
             "index": index,
             "index_tail": index_tail,
+            "following": _is_following(request, thread),
             **options,
         },
     )
@@ -125,5 +163,182 @@ def thread_all(request, pk, slug):
     return render(
         request,
         "forums/thread_all.html",
-        {"thread": thread, "opening_post": _opening_post(thread), "page": page, **options},
+        {
+            "thread": thread,
+            "opening_post": _opening_post(thread),
+            "page": page,
+            "following": _is_following(request, thread),
+            **options,
+        },
     )
+
+
+# Writing: every view below authorises, binds a form, calls one service, redirects.
+
+
+def _post_or_404(thread_pk, number):
+    return get_object_or_404(
+        Post.objects.select_related("thread__forum__section", "author"),
+        thread_id=thread_pk,
+        number=number,
+    )
+
+
+def _compose(request, form, *, save, template, context):
+    """Shared shape of the posting views: "Preview" renders the text through the one
+    pipeline without saving; "Post" calls `save(cleaned_data)`, whose refusals are
+    shown next to the form."""
+    preview = excerpt_warning = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = render_post(form.cleaned_data["body"])
+        else:
+            try:
+                return redirect(save(form.cleaned_data))
+            except ValidationError as refusal:
+                form.add_error(None, refusal)
+            except PostingPaused as pause:
+                form.add_error(None, str(pause))
+                status = 429
+    if preview is not None:
+        excerpt_warning = quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS
+    if form.errors and status == 200:
+        status = 400
+    return render(
+        request, template,
+        {"form": form, "preview": preview, "excerpt_warning": excerpt_warning, **context},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thread_create_view(request, slug):
+    """"Post new thread" in a forum. Members who may post there."""
+    forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
+    check_forum_post_permission(request.user, forum)
+    return _compose(
+        request, ThreadForm(request.POST or None),
+        save=lambda data: thread_create(forum=forum, author=request.user, **data),
+        template="forums/thread_form.html", context={"forum": forum},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reply_create_view(request, pk, number):
+    """"Reply" to the opening post or any reply; "Quote" starts with the quoted text."""
+    parent = _post_or_404(pk, number)
+    thread = parent.thread
+    check_reply_permission(request.user, thread)
+    initial = {}
+    if request.GET.get("quote") and not parent.is_deleted:
+        quoted = "\n".join(f"> {line}" if line else ">" for line in parent.body.splitlines())
+        initial["body"] = f"> **{parent.author.public_name} wrote:**\n>\n{quoted}\n\n"
+    return _compose(
+        request, ReplyForm(request.POST or None, initial=initial),
+        save=lambda data: reply_create(author=request.user, parent=parent, **data),
+        template="forums/reply_form.html", context={"thread": thread, "parent": parent},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit_view(request, pk, number):
+    """Edit a post: its author within the edit window, staff at any time."""
+    post = _post_or_404(pk, number)
+    check_edit_permission(request.user, post)
+    form = EditForm(request.POST or None, initial={"subject": post.subject, "body": post.body})
+    return _compose(
+        request, form,
+        save=lambda data: post_edit(editor=request.user, post=post, **data),
+        template="forums/post_edit.html", context={"thread": post.thread, "post": post},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_delete_view(request, pk, number):
+    """Delete a post (its author or staff), after a confirmation page."""
+    post = _post_or_404(pk, number)
+    check_delete_permission(request.user, post)
+    if request.method == "POST":
+        post_delete(member=request.user, post=post)
+        messages.success(request, _("The post was deleted."))
+        return redirect(post.thread.get_absolute_url() if post.is_opening_post else post)
+    return render(request, "forums/post_delete.html", {"thread": post.thread, "post": post})
+
+
+def post_history(request, pk, number):
+    """"Edit history": every earlier version of a post. Anyone who can read the thread."""
+    post = _post_or_404(pk, number)
+    if post.is_deleted:
+        raise Http404(_("This post was deleted."))
+    revisions = post.revisions.all()
+    return render(
+        request, "forums/post_history.html",
+        {"thread": post.thread, "post": post, "revisions": revisions},
+    )
+
+
+def post_jump(request, pk, number):
+    """Redirect to the "View all" page that holds reply `number`."""
+    post = get_object_or_404(
+        Post.objects.select_related("thread").only(
+            "number", "tree_path", "thread__slug", "thread__id"
+        ),
+        thread_id=pk, number=number,
+    )
+    per_page = _reading_options(request, post.thread)["per_page"]
+    if request.user.is_authenticated and request.user.layout == "flat":
+        position = post.number - 1
+    else:
+        position = Post.objects.filter(
+            thread_id=pk, parent__isnull=False, tree_path__lt=post.tree_path
+        ).count()
+    url = post.thread.get_view_all_url()
+    page = position // per_page + 1
+    return redirect(f"{url}{'?page=%d' % page if page > 1 else ''}#post-{post.number}")
+
+
+@login_required
+@require_POST
+def thread_follow(request, pk):
+    """Follow or stop following a thread (any member)."""
+    thread = get_object_or_404(Thread, pk=pk)
+    follow = thread_subscription_set(
+        member=request.user, thread=thread, follow=request.POST.get("follow") == "1"
+    )
+    messages.success(
+        request, _("You follow this thread.") if follow else _("You no longer follow this thread.")
+    )
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def forum_follow(request, slug):
+    """Follow or stop following a forum's new threads (any member)."""
+    forum = get_object_or_404(Forum, slug=slug)
+    follow = forum_subscription_set(
+        member=request.user, forum=forum, follow=request.POST.get("follow") == "1"
+    )
+    messages.success(
+        request, _("You follow this forum.") if follow else _("You no longer follow this forum.")
+    )
+    return redirect(forum)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request):
+    """The member's own notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(member=request.user)
+        return redirect("forums:notification-list")
+    paginator = Paginator(
+        Notification.objects.for_inbox(request.user), settings.FORUMS_NOTIFICATIONS_PER_PAGE
+    )
+    page = page_or_404(paginator, request.GET.get("page"))
+    return render(request, "forums/notification_list.html", {"page": page})

@@ -1,6 +1,9 @@
 """Test data, created through the same services that members and seeds use."""
 
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import member_create
@@ -16,6 +19,8 @@ class MemberFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda member: f"{member.username}@example.org")
     display_name = factory.LazyAttribute(lambda member: member.username.title())
     password = "correct horse battery staple"
+    # Established members by default: new members post under flood and link limits.
+    joined_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
 
     @classmethod
     def _create(cls, model_class, **kwargs):

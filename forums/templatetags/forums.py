@@ -1,5 +1,7 @@
 from django import template
 
+from forums import permissions
+
 register = template.Library()
 
 
@@ -9,3 +11,13 @@ def thread_url(thread, user):
     if getattr(user, "is_authenticated", False) and user.thread_view == "all":
         return thread.get_view_all_url()
     return thread.get_absolute_url()
+
+
+@register.filter
+def editable_by(post, user):
+    return permissions.can_edit(user, post)
+
+
+@register.filter
+def deletable_by(post, user):
+    return permissions.can_delete(user, post)

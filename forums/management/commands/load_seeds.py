@@ -62,6 +62,7 @@ class Command(BaseCommand):
                     section=sections[entry["section"]] if "section" in entry else None,
                     position=position, purpose=entry.get("purpose", ""),
                     rules="\n".join(entry.get("rules", [])),
+                    requires_source_link=entry.get("requires_source_link", False),
                     is_featured=entry.get("featured", False),
                 )
                 created["forums"] += 1

@@ -1,0 +1,35 @@
+"""Work done after the response, through Django's task framework.
+
+The default backend runs tasks in-process right after the posting transaction
+commits; a durable backend can take them over in production without code changes.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.tasks import task
+from django.template.loader import render_to_string
+
+from .models import Notification
+
+
+@task
+def email_notifications(post_id: int, member_ids: list[int]) -> int:
+    """Email the members who asked for it about a new post that concerns them."""
+    notifications = (
+        Notification.objects.filter(post_id=post_id, recipient_id__in=member_ids)
+        .filter(recipient__email_notifications=True, recipient__is_active=True)
+        .exclude(recipient__email="")
+        .select_related("recipient", "actor", "post__thread")
+    )
+    sent = 0
+    for notification in notifications:
+        context = {
+            "notification": notification,
+            "post_url": settings.FORUMS_SITE_URL.rstrip("/") + notification.post.get_absolute_url(),
+            "settings_url": settings.FORUMS_SITE_URL.rstrip("/") + "/settings/",
+        }
+        subject = render_to_string("forums/email/notification_subject.txt", context).strip()
+        body = render_to_string("forums/email/notification_body.txt", context)
+        sent += send_mail(subject, body, None, [notification.recipient.email])
+    return sent
