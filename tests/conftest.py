@@ -1,9 +1,25 @@
+import os
+import tempfile
+
 import pytest
 from django.core.cache import cache
 
 from forums.models import Post
 
 from .factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Test on an SQLite file, as the site runs, rather than in memory: concurrency
+    tests need separate connections that really compete for the write lock."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"]["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"grassroots-test-{os.getpid()}.sqlite3"
+        )
 
 
 @pytest.fixture(autouse=True)
