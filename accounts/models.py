@@ -53,6 +53,8 @@ class User(AbstractUser):
     post_count = models.PositiveIntegerField(_("posts"), default=0)
     # Flood control for new members reads this instead of their newest post.
     last_posted_at = models.DateTimeField(_("last posted at"), null=True, blank=True)
+    # "Mark all forums read": everything older counts as read in every forum.
+    all_read_at = models.DateTimeField(_("marked all forums read at"), null=True, blank=True)
     # The header's unread count, kept by forums.services with each notification.
     unread_notification_count = models.PositiveIntegerField(default=0)
     email_notifications = models.BooleanField(

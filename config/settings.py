@@ -272,6 +272,8 @@ FORUMS_NEW_MEMBER_POSTS = 10
 FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS = 30
 FORUMS_NEW_MEMBER_MAX_LINKS = 2
 FORUMS_NOTIFICATIONS_PER_PAGE = 30
+FORUMS_READ_CUTOFF_DAYS = 30
+FORUMS_GREATEST_HOURS = 24
 FORUMS_MAX_MENTIONS = 10
 # Request bodies over this size are refused with 413 before Django parses them;
 # the settings page may carry an avatar, so it gets more room.

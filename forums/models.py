@@ -135,6 +135,8 @@ class Thread(models.Model):
     # also the number of the newest reply, because replies are never removed (a
     # deleted reply leaves its placeholder in the tree).
     reply_count = models.PositiveIntegerField(_("replies"), default=0)
+    # The opening post's recommendations, shown on thread lists.
+    recommendation_count = models.PositiveIntegerField(_("recommendations"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"))
     last_poster = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -201,6 +203,7 @@ class Post(models.Model):
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body (rendered HTML)"))
     created_at = models.DateTimeField(_("created at"))
+    recommendation_count = models.PositiveIntegerField(_("recommendations"), default=0)
     edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)
     edit_count = models.PositiveIntegerField(_("edits"), default=0)
     # Deleted by its author: the placeholder stays in the tree, the text is hidden.
@@ -319,4 +322,92 @@ class Notification(models.Model):
     class Meta:
         indexes = [
             models.Index("recipient", models.F("created_at").desc(), name="notification_inbox")
+        ]
+
+
+class Recommendation(models.Model):
+    """A member recommends a post, once; undoing deletes the row."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="recommendations")
+    # Denormalised from the post so /greatest/ groups by thread without a join.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "post"], name="recommend_once")
+        ]
+        indexes = [
+            models.Index(fields=["post", "created_at"], name="recommendation_order"),
+            models.Index(fields=["created_at", "thread"], name="recommendation_recent"),
+        ]
+
+
+class ForumRead(models.Model):
+    """When a member last marked a forum read: older posts there count as read."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "forum"], name="forum_read_once")]
+
+
+class ThreadVisit(models.Model):
+    """A member's last visit of a thread and how many replies it had then.
+
+    Replies are numbered in posting order, so "new since the visit" is simply
+    reply_count - seen_reply_count: no row per post is ever stored.
+    """
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    visited_at = models.DateTimeField()
+    seen_reply_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "thread"], name="thread_visit_once")
+        ]
+
+
+class TrashedThread(models.Model):
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trashed_threads"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "thread"], name="trash_thread_once")]
+
+
+class TrashedForum(models.Model):
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trashed_forums"
+    )
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="trashings")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "forum"], name="trash_forum_once")]
+
+
+class IgnoredMember(models.Model):
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ignoring"
+    )
+    ignored = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ignored_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "ignored"], name="ignore_once"),
+            models.CheckConstraint(condition=~models.Q(member=models.F("ignored")), name="ignore_not_self"),
         ]

@@ -1,6 +1,10 @@
 """Reusable reads. Each page gets one `for_<page>()` that loads what its template uses."""
 
+from datetime import timedelta
+
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 
 class SectionQuerySet(models.QuerySet):
@@ -9,11 +13,36 @@ class SectionQuerySet(models.QuerySet):
 
 
 class ForumQuerySet(models.QuerySet):
+    def for_reader(self, user):
+        if not user.is_authenticated:
+            return self
+        from .models import TrashedForum
+
+        return self.exclude(pk__in=TrashedForum.objects.filter(member=user).values("forum_id"))
+
     def main(self):
         return self.filter(kind="main")
 
     def featured(self):
         return self.filter(is_featured=True)
+
+    def with_about_counts(self):
+        """Followers, trashers and posts of the last 30 days, for "About this forum"."""
+        from .models import Post
+
+        since = timezone.now() - timedelta(days=30)
+        recent = (
+            Post.objects.filter(thread__forum=models.OuterRef("pk"), created_at__gte=since)
+            .order_by()
+            .values("thread__forum")
+            .annotate(n=models.Count("id"))
+            .values("n")
+        )
+        return self.annotate(
+            subscriber_count=models.Count("subscriptions", distinct=True),
+            trasher_count=models.Count("trashings", distinct=True),
+            recent_post_count=Coalesce(models.Subquery(recent), 0),
+        )
 
     def with_last_post(self):
         return self.select_related("last_post__author", "last_post__thread")
@@ -27,6 +56,41 @@ class ForumQuerySet(models.QuerySet):
 
 
 class ThreadQuerySet(models.QuerySet):
+    def for_reader(self, user):
+        """Without the threads this member trashed, threads in forums they trashed, and
+        threads started by members they ignore. Subqueries: no extra round trips."""
+        if not user.is_authenticated:
+            return self
+        from .models import IgnoredMember, TrashedForum, TrashedThread
+
+        return self.exclude(
+            pk__in=TrashedThread.objects.filter(member=user).values("thread_id")
+        ).exclude(
+            forum__in=TrashedForum.objects.filter(member=user).values("forum_id")
+        ).exclude(
+            author__in=IgnoredMember.objects.filter(member=user).values("ignored_id")
+        )
+
+    def greatest(self, since):
+        """Threads by recommendations of their opening post since `since`; ties go to
+        the newer thread."""
+        from .models import Recommendation
+
+        recent = (
+            Recommendation.objects.filter(created_at__gte=since, post__number=0)
+            .values("thread_id")
+            .annotate(recent=models.Count("id"))
+        )
+        return (
+            self.filter(pk__in=recent.values("thread_id"))
+            .annotate(
+                recent_recommendations=models.Subquery(
+                    recent.filter(thread_id=models.OuterRef("pk")).values("recent")[:1]
+                )
+            )
+            .order_by("-recent_recommendations", "-created_at", "-id")
+        )
+
     def pinned_first(self):
         return self.order_by("-is_pinned", "-last_activity_at", "-id")
 
@@ -36,11 +100,14 @@ class ThreadQuerySet(models.QuerySet):
     def with_people(self):
         return self.select_related("author", "last_poster")
 
-    def for_forum_page(self, forum):
-        return self.filter(forum=forum).pinned_first().with_people()
+    def for_forum_page(self, forum, user):
+        return self.filter(forum=forum).for_reader(user).pinned_first().with_people()
 
-    def for_latest(self):
-        return self.newest().with_people().select_related("forum")
+    def for_latest(self, user):
+        return self.for_reader(user).newest().with_people().select_related("forum")
+
+    def for_greatest(self, user, since):
+        return self.for_reader(user).greatest(since).with_people().select_related("forum")
 
     def for_detail(self):
         return self.select_related("forum__section")
@@ -61,7 +128,7 @@ class PostQuerySet(models.QuerySet):
             .in_tree_order()
             .select_related("author")
             .only(
-                "number", "depth", "subject", "created_at", "parent_id", "thread_id",
+                "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted",
                 "author__username", "author__display_name",
             )
         )

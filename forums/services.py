@@ -19,19 +19,27 @@ from django.utils.translation import gettext as _
 from .models import (
     Community,
     Forum,
+    ForumRead,
     ForumSubscription,
+    IgnoredMember,
     Notification,
     Post,
     PostRevision,
+    Recommendation,
     Section,
     Thread,
     ThreadSubscription,
+    ThreadVisit,
+    TrashedForum,
+    TrashedThread,
 )
 from .permissions import (
+    POST_DELETED,
     PostingPaused,
     check_delete_permission,
     check_edit_permission,
     check_forum_post_permission,
+    check_post_permission,
     check_reply_permission,
     is_new_member,
 )
@@ -275,21 +283,13 @@ def post_delete(*, member, post: Post) -> Post:
 @transaction.atomic
 def thread_subscription_set(*, member, thread: Thread, follow: bool) -> bool:
     """Follow or stop following a thread. Any member."""
-    if follow:
-        ThreadSubscription.objects.get_or_create(member=member, thread=thread)
-    else:
-        ThreadSubscription.objects.filter(member=member, thread=thread).delete()
-    return follow
+    return _toggle(ThreadSubscription, member=member, follow=follow, thread=thread)
 
 
 @transaction.atomic
 def forum_subscription_set(*, member, forum: Forum, follow: bool) -> bool:
     """Follow or stop following a forum's new threads. Any member."""
-    if follow:
-        ForumSubscription.objects.get_or_create(member=member, forum=forum)
-    else:
-        ForumSubscription.objects.filter(member=member, forum=forum).delete()
-    return follow
+    return _toggle(ForumSubscription, member=member, follow=follow, forum=forum)
 
 
 def _notify_new_post(post: Post, parent: Post | None = None) -> None:
@@ -335,3 +335,94 @@ def notifications_mark_read(*, member) -> int:
     count = Notification.objects.filter(recipient=member).unread().update(read_at=timezone.now())
     get_user_model().objects.filter(pk=member.pk).update(unread_notification_count=0)
     return count
+
+
+RECOMMEND_OWN = "You cannot recommend your own post."
+
+
+@transaction.atomic
+def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
+    """Recommend a post once, or take the recommendation back. Members, not on their
+    own posts. Counters on the post (and the thread, for opening posts) stay exact."""
+    check_post_permission(member)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id == member.pk:
+        raise ValidationError(_(RECOMMEND_OWN))
+    if post.is_deleted:
+        raise ValidationError(_(POST_DELETED))
+    if recommend:
+        _, created = Recommendation.objects.get_or_create(
+            member=member, post=post,
+            defaults={"thread_id": post.thread_id, "created_at": timezone.now()},
+        )
+        change = 1 if created else 0
+    else:
+        deleted, _ = Recommendation.objects.filter(member=member, post=post).delete()
+        change = -deleted
+    if change:
+        Post.objects.filter(pk=post.pk).update(recommendation_count=F("recommendation_count") + change)
+        if post.is_opening_post:
+            Thread.objects.filter(pk=post.thread_id).update(
+                recommendation_count=F("recommendation_count") + change
+            )
+    post.refresh_from_db()
+    return post
+
+
+@transaction.atomic
+def forum_mark_read(*, member, forum: Forum) -> None:
+    """Everything in the forum posted until now counts as read for the member. Visits
+    of its threads before now say nothing more, so they are compacted away."""
+    now = timezone.now()
+    ForumRead.objects.update_or_create(member=member, forum=forum, defaults={"marked_at": now})
+    ThreadVisit.objects.filter(member=member, thread__forum=forum, visited_at__lte=now).delete()
+
+
+@transaction.atomic
+def all_forums_mark_read(*, member) -> None:
+    """Everything posted until now counts as read, in every forum."""
+    get_user_model().objects.filter(pk=member.pk).update(all_read_at=timezone.now())
+    ForumRead.objects.filter(member=member).delete()
+    ThreadVisit.objects.filter(member=member).delete()
+
+
+def thread_visit_record(*, member, thread: Thread) -> None:
+    """Remember that the member has now seen the thread with its current replies."""
+    ThreadVisit.objects.bulk_create(
+        [ThreadVisit(member=member, thread=thread, visited_at=timezone.now(),
+                     seen_reply_count=thread.reply_count)],
+        update_conflicts=True,
+        unique_fields=["member", "thread"],
+        update_fields=["visited_at", "seen_reply_count"],
+    )
+
+
+def _toggle(model, *, member, follow: bool, **target) -> bool:
+    if follow:
+        model.objects.get_or_create(member=member, **target)
+    else:
+        model.objects.filter(member=member, **target).delete()
+    return follow
+
+
+@transaction.atomic
+def thread_trash_set(*, member, thread: Thread, trash: bool) -> bool:
+    """Hide a thread from the member's lists, Latest and Greatest (or bring it back)."""
+    return _toggle(TrashedThread, member=member, follow=trash, thread=thread)
+
+
+@transaction.atomic
+def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
+    """Hide a forum and its threads from the member's lists (or bring them back)."""
+    return _toggle(TrashedForum, member=member, follow=trash, forum=forum)
+
+
+IGNORE_SELF = "You cannot ignore yourself."
+
+
+@transaction.atomic
+def member_ignore_set(*, member, other, ignore: bool) -> bool:
+    """Collapse another member's posts for this member (or stop)."""
+    if ignore and other.pk == member.pk:
+        raise ValidationError(_(IGNORE_SELF))
+    return _toggle(IgnoredMember, member=member, follow=ignore, ignored=other)

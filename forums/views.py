@@ -1,16 +1,21 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import EditForm, ReplyForm, ThreadForm
-from .models import Forum, ForumSubscription, Notification, Post, Section, Thread, ThreadSubscription
+from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
     PostingPaused,
@@ -21,14 +26,22 @@ from .permissions import (
 )
 from .rendering import quoted_paragraph_count, render_post
 from .services import (
+    all_forums_mark_read,
+    forum_mark_read,
     forum_subscription_set,
+    forum_trash_set,
+    member_ignore_set,
+    recommendation_set,
+    thread_trash_set,
     notifications_mark_read,
     post_delete,
     post_edit,
     reply_create,
     thread_create,
     thread_subscription_set,
+    thread_visit_record,
 )
+from .reading import mark_new_replies, member_thread_state
 from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
@@ -36,19 +49,22 @@ EXCERPT_PARAGRAPHS = 4
 
 def home(request):
     """The front page: welcome text, featured forums and the newest threads."""
+    latest = list(Thread.objects.for_latest(request.user)[: settings.FORUMS_HOME_LATEST_THREADS])
+    if request.user.is_authenticated:
+        mark_new_replies(request.user, latest)
     return render(
         request,
         "forums/home.html",
         {
-            "featured_forums": Forum.objects.featured().for_listing(),
-            "latest_threads": Thread.objects.for_latest()[: settings.FORUMS_HOME_LATEST_THREADS],
+            "featured_forums": Forum.objects.featured().for_reader(request.user).for_listing(),
+            "latest_threads": latest,
         },
     )
 
 
 def forum_index(request):
     """All Forums: the main forums, then every section with its forums."""
-    forums = list(Forum.objects.for_listing())
+    forums = list(Forum.objects.for_reader(request.user).for_listing())
     sections = list(Section.objects.all())
     by_section = {section.pk: [] for section in sections}
     main_forums = []
@@ -63,24 +79,67 @@ def forum_index(request):
 def section_detail(request, slug):
     """One section ("Issue Forums", ...) and its forums."""
     section = get_object_or_404(Section, slug=slug)
-    forums = Forum.objects.filter(section=section).for_listing()
+    forums = Forum.objects.filter(section=section).for_reader(request.user).for_listing()
     return render(request, "forums/section_detail.html", {"section": section, "forums": forums})
 
 
 def forum_detail(request, slug):
-    """A forum's thread list: pinned threads first, then by last activity."""
+    """A forum's thread list: pinned threads first, then by last activity; for members,
+    which threads have new replies and how many."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     paginator = CountedPaginator(
-        Thread.objects.for_forum_page(forum),
+        Thread.objects.for_forum_page(forum, request.user),
         settings.FORUMS_THREADS_PER_PAGE,
         count=forum.thread_count,
     )
     page = page_or_404(paginator, request.GET.get("page"))
-    following = request.user.is_authenticated and ForumSubscription.objects.filter(
-        member=request.user, forum=forum
-    ).exists()
+    following = False
+    if request.user.is_authenticated:
+        mark_new_replies(request.user, page.object_list)
+        following = ForumSubscription.objects.filter(member=request.user, forum=forum).exists()
     return render(
         request, "forums/forum_detail.html", {"forum": forum, "page": page, "following": following}
+    )
+
+
+def forum_about(request, slug):
+    """"About this forum": purpose, kind, activity, followers, hosts and blocked members."""
+    forum = get_object_or_404(
+        Forum.objects.select_related("section").with_about_counts(), slug=slug
+    )
+    return render(
+        request,
+        "forums/forum_about.html",
+        {
+            "forum": forum,
+            "hosts": forum.hosts.order_by("username"),
+            "blocked": forum.blocks.select_related("member").order_by("member__username"),
+        },
+    )
+
+
+def _thread_list(request, threads, *, template, title):
+    paginator = Paginator(threads, settings.FORUMS_THREADS_PER_PAGE)
+    page = page_or_404(paginator, request.GET.get("page"))
+    if request.user.is_authenticated:
+        mark_new_replies(request.user, page.object_list)
+    return render(request, template, {"page": page, "title": title})
+
+
+def latest(request):
+    """The newest threads site-wide, without what the reader trashed or ignores."""
+    return _thread_list(
+        request, Thread.objects.for_latest(request.user),
+        template="forums/thread_list.html", title=_("Latest"),
+    )
+
+
+def greatest(request):
+    """Threads with the most recommendations in the last 24 hours (ties: newest first)."""
+    since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
+    return _thread_list(
+        request, Thread.objects.for_greatest(request.user, since),
+        template="forums/thread_list.html", title=_("Greatest"),
     )
 
 
@@ -93,12 +152,6 @@ def _thread_or_redirect(pk, slug, url_name):
 
 def _opening_post(thread):
     return Post.objects.select_related("author").get(thread=thread, number=0)
-
-
-def _is_following(request, thread) -> bool:
-    return request.user.is_authenticated and ThreadSubscription.objects.filter(
-        member=request.user, thread=thread
-    ).exists()
 
 
 HIGHLIGHT_NEWEST = 5
@@ -122,6 +175,29 @@ def _reading_options(request, thread) -> dict:
     }
 
 
+def _thread_page(request, thread, posts) -> dict:
+    """What every thread page shows beside the posts: recommenders of the opening post
+    and, for members, their own state. A constant number of queries; the visit is
+    recorded after the "new" marks are worked out."""
+    opening_post = _opening_post(thread)
+    context = {
+        "thread": thread,
+        "opening_post": opening_post,
+        "recommenders": opening_post.recommendations.order_by("created_at", "id").select_related("member"),
+        "following": False,
+        "new_after": None,
+        "ignored_ids": set(),
+        "my_recommendations": set(),
+        "trashed": False,
+    }
+    member = request.user
+    if member.is_authenticated:
+        post_ids = [opening_post.pk, *(post.pk for post in posts)]
+        context.update(member_thread_state(member, thread, post_ids))
+        thread_visit_record(member=member, thread=thread)
+    return context
+
+
 def thread_detail(request, pk, slug):
     """A thread, "Original post only": the opening post in full and the reply index."""
     thread, redirect = _thread_or_redirect(pk, slug, "forums:thread-detail")
@@ -138,14 +214,7 @@ def thread_detail(request, pk, slug):
     return render(
         request,
         "forums/thread_detail.html",
-        {
-            "thread": thread,
-            "opening_post": _opening_post(thread),
-            "index": index,
-            "index_tail": index_tail,
-            "following": _is_following(request, thread),
-            **options,
-        },
+        {"index": index, "index_tail": index_tail, **options, **_thread_page(request, thread, [])},
     )
 
 
@@ -160,16 +229,11 @@ def thread_all(request, pk, slug):
         replies = replies.order_by("number")
     paginator = CountedPaginator(replies, options["per_page"], count=thread.reply_count)
     page = page_or_404(paginator, request.GET.get("page"))
+    posts = list(page.object_list)
     return render(
         request,
         "forums/thread_all.html",
-        {
-            "thread": thread,
-            "opening_post": _opening_post(thread),
-            "page": page,
-            "following": _is_following(request, thread),
-            **options,
-        },
+        {"page": page, "posts": posts, **options, **_thread_page(request, thread, posts)},
     )
 
 
@@ -342,3 +406,110 @@ def notification_list(request):
     )
     page = page_or_404(paginator, request.GET.get("page"))
     return render(request, "forums/notification_list.html", {"page": page})
+
+
+def _back(request, fallback):
+    """Return to the page the form was on (only ever on this site)."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _yes(request, name) -> bool:
+    return request.POST.get(name) == "1"
+
+
+@login_required
+@require_POST
+def post_recommend(request, pk, number):
+    """Recommend a post, or take the recommendation back (members, not their own posts)."""
+    post = _post_or_404(pk, number)
+    try:
+        recommendation_set(member=request.user, post=post, recommend=_yes(request, "recommend"))
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    return _back(request, post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def thread_trash(request, pk):
+    """"Trash thread": hide it from this member's lists (or restore it)."""
+    thread = get_object_or_404(Thread.objects.select_related("forum"), pk=pk)
+    trashed = thread_trash_set(member=request.user, thread=thread, trash=_yes(request, "trash"))
+    messages.success(
+        request, _("Thread trashed: it no longer shows in your lists.") if trashed else _("Thread restored.")
+    )
+    return _back(request, thread.forum.get_absolute_url())
+
+
+@login_required
+@require_POST
+def forum_trash(request, slug):
+    """Trash a forum: hide it and its threads from this member's lists (or restore it)."""
+    forum = get_object_or_404(Forum, slug=slug)
+    trashed = forum_trash_set(member=request.user, forum=forum, trash=_yes(request, "trash"))
+    messages.success(
+        request, _("Forum trashed: it no longer shows in your lists.") if trashed else _("Forum restored.")
+    )
+    return _back(request, reverse("forums:forum-index"))
+
+
+@login_required
+@require_POST
+def member_ignore(request, username):
+    """"Ignore" a member: collapse their posts for me (or stop ignoring)."""
+    other = get_object_or_404(get_user_model(), username=username)
+    try:
+        ignoring = member_ignore_set(member=request.user, other=other, ignore=_yes(request, "ignore"))
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(
+            request,
+            (_("You are ignoring %(name)s.") if ignoring else _("You no longer ignore %(name)s."))
+            % {"name": other.public_name},
+        )
+    return _back(request, other.get_absolute_url())
+
+
+@login_required
+@require_POST
+def forum_mark_read_view(request, slug):
+    """"Mark forum read": everything there until now counts as read for me."""
+    forum = get_object_or_404(Forum, slug=slug)
+    forum_mark_read(member=request.user, forum=forum)
+    messages.success(request, _("%(forum)s is marked read.") % {"forum": forum.name})
+    return redirect(forum)
+
+
+@login_required
+@require_POST
+def all_forums_mark_read_view(request):
+    """"Mark all forums read"."""
+    all_forums_mark_read(member=request.user)
+    messages.success(request, _("All forums are marked read."))
+    return redirect("forums:forum-index")
+
+
+@login_required
+def my_posts(request):
+    """"My posts": the member's own threads and replies, newest first."""
+    paginator = Paginator(Post.objects.for_profile(request.user), settings.FORUMS_THREADS_PER_PAGE)
+    page = page_or_404(paginator, request.GET.get("page"))
+    return render(request, "forums/my_posts.html", {"page": page})
+
+
+@login_required
+def my_subscriptions(request):
+    """"My subscriptions": the threads and forums the member follows."""
+    threads = list(
+        Thread.objects.filter(subscriptions__member=request.user)
+        .order_by("-last_activity_at")
+        .with_people()
+        .select_related("forum")
+    )
+    mark_new_replies(request.user, threads)
+    forums = Forum.objects.filter(subscriptions__member=request.user).for_listing()
+    return render(request, "forums/my_subscriptions.html", {"threads": threads, "forums": forums})

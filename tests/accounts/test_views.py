@@ -128,7 +128,10 @@ def test_thread_view_preference_changes_thread_links(member_client, member, long
 def test_layout_preference_orders_replies_flat_or_threaded(member_client, member, long_thread):
     def subjects():
         page = _text(member_client.get(long_thread.get_view_all_url()))
-        return re.findall(r'class="post-subject"><a href="#post-\d+">([^<]+)</a>', page)
+        return re.findall(
+            r'class="post-subject">(?:<span class="new-marker"[^>]*>★</span> )?'
+            r'<a href="#post-\d+">([^<]+)</a>', page
+        )
 
     threaded = subjects()
     member_client.post(SETTINGS_URL, _settings_data(layout="flat"))

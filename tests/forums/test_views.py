@@ -223,14 +223,16 @@ def test_forum_query_count(client, busy_forum, django_assert_num_queries):
 
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    with django_assert_num_queries(7):  # header 3, sponsor, thread, opening post, index
+    # header 3, sponsor, thread, opening post, its recommenders, index
+    with django_assert_num_queries(8):
         response = client.get(thread.get_absolute_url())
     assert _text(response).count('id="index-') == 40
 
 
 def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    with django_assert_num_queries(7):  # header 3, sponsor, thread, opening post, replies
+    # header 3, sponsor, thread, opening post, its recommenders, replies
+    with django_assert_num_queries(8):
         response = client.get(thread.get_view_all_url())
     assert _text(response).count('class="post-body"') == 41
 

@@ -1,0 +1,106 @@
+"""Read tracking: what is new for a member, from two timestamps and a reply count.
+
+A member's state is a timestamp per (member, forum) from "Mark forum read", one on
+the member for "Mark all forums read", and per (member, thread) the last visit with
+the reply count seen then. Anything older than FORUMS_READ_CUTOFF_DAYS counts as
+read. No row is ever written per post, and no UPDATE fans out to readers.
+"""
+
+import operator
+from datetime import timedelta
+from functools import reduce
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import (
+    ForumRead,
+    IgnoredMember,
+    Post,
+    Recommendation,
+    ThreadSubscription,
+    ThreadVisit,
+    TrashedThread,
+)
+
+
+def _cutoff():
+    return timezone.now() - timedelta(days=settings.FORUMS_READ_CUTOFF_DAYS)
+
+
+def forum_read_marks(member, forum_ids) -> dict[int, object]:
+    """For each forum, the moment before which everything counts as read."""
+    floor = max(filter(None, [member.all_read_at, _cutoff()]))
+    marks = dict.fromkeys(forum_ids, floor)
+    for forum_id, marked_at in ForumRead.objects.filter(
+        member=member, forum_id__in=forum_ids
+    ).values_list("forum_id", "marked_at"):
+        marks[forum_id] = max(floor, marked_at)
+    return marks
+
+
+def mark_new_replies(member, threads) -> None:
+    """Set `thread.new_reply_count` and `thread.is_new` on a page of threads for a member
+    (three queries at most, whatever the page size)."""
+    threads = list(threads)
+    if not threads:
+        return
+    marks = forum_read_marks(member, {thread.forum_id for thread in threads})
+    visits = {
+        visit.thread_id: visit
+        for visit in ThreadVisit.objects.filter(member=member, thread__in=threads)
+    }
+    count_since_mark = []
+    for thread in threads:
+        mark, visit = marks[thread.forum_id], visits.get(thread.pk)
+        thread.is_new = visit is None and thread.created_at > mark
+        thread.new_reply_count = 0
+        if thread.last_activity_at <= max(mark, visit.visited_at if visit else mark):
+            continue
+        if visit and visit.visited_at >= mark:
+            thread.new_reply_count = max(thread.reply_count - visit.seen_reply_count, 0)
+        elif thread.is_new:
+            thread.new_reply_count = thread.reply_count
+        else:
+            count_since_mark.append(thread)
+    if count_since_mark:
+        # One grouped count for the threads whose forum was marked read after the
+        # member's last visit: their new replies are those posted after the mark.
+        by_forum: dict = {}
+        for thread in count_since_mark:
+            by_forum.setdefault(marks[thread.forum_id], []).append(thread.pk)
+        since_marks = reduce(
+            operator.or_,
+            (Q(thread__in=ids, created_at__gt=mark) for mark, ids in by_forum.items()),
+        )
+        counts = dict(
+            Post.objects.filter(since_marks, parent__isnull=False)
+            .values_list("thread_id")
+            .annotate(new=Count("id"))
+        )
+        for thread in count_since_mark:
+            thread.new_reply_count = counts.get(thread.pk, 0)
+
+
+def member_thread_state(member, thread, post_ids) -> dict:
+    """A member's view of one thread page: since when replies are new, whom they
+    ignore, which of the page's posts they recommended, and whether they follow or
+    trashed the thread."""
+    mark = forum_read_marks(member, [thread.forum_id])[thread.forum_id]
+    visit = ThreadVisit.objects.filter(member=member, thread=thread).values_list(
+        "visited_at", flat=True
+    ).first()
+    return {
+        "new_after": max(mark, visit) if visit else mark,
+        "ignored_ids": set(
+            IgnoredMember.objects.filter(member=member).values_list("ignored_id", flat=True)
+        ),
+        "my_recommendations": set(
+            Recommendation.objects.filter(member=member, post_id__in=post_ids).values_list(
+                "post_id", flat=True
+            )
+        ),
+        "following": ThreadSubscription.objects.filter(member=member, thread=thread).exists(),
+        "trashed": TrashedThread.objects.filter(member=member, thread=thread).exists(),
+    }
