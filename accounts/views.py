@@ -46,7 +46,18 @@ def settings_edit(request):
             messages.success(request, _("Your settings are saved."))
             return redirect("accounts:settings")
     status = 400 if form.errors else 200
-    return render(request, "accounts/settings.html", {"form": form}, status=status)
+    member = request.user
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "form": form,
+            "trashed_threads": member.trashed_threads.select_related("thread").order_by("-created_at"),
+            "trashed_forums": member.trashed_forums.select_related("forum").order_by("forum__name"),
+            "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])

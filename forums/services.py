@@ -351,13 +351,13 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
     if post.is_deleted:
         raise ValidationError(_(POST_DELETED))
     if recommend:
-        _, created = Recommendation.objects.get_or_create(
+        _recommendation, created = Recommendation.objects.get_or_create(
             member=member, post=post,
             defaults={"thread_id": post.thread_id, "created_at": timezone.now()},
         )
         change = 1 if created else 0
     else:
-        deleted, _ = Recommendation.objects.filter(member=member, post=post).delete()
+        deleted = Recommendation.objects.filter(member=member, post=post).delete()[0]
         change = -deleted
     if change:
         Post.objects.filter(pk=post.pk).update(recommendation_count=F("recommendation_count") + change)

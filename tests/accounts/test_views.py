@@ -276,8 +276,8 @@ def test_profile_query_count(client, prolific_member, django_assert_num_queries)
 
 def test_settings_query_count(client, prolific_member, django_assert_num_queries):
     client.force_login(prolific_member)
-    # session, member, header 3, jury blacklist
-    with django_assert_num_queries(6):
+    # session, member, header 3, jury blacklist, trashed threads, trashed forums, ignored
+    with django_assert_num_queries(9):
         response = client.get(SETTINGS_URL)
     assert response.status_code == 200
 

@@ -1,0 +1,369 @@
+"""Reading aids: new-reply markers, mark read, recommendations, Latest, Greatest,
+trash, ignore, About this forum, My posts and My subscriptions."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from forums.models import (
+    ForumRead,
+    IgnoredMember,
+    Post,
+    Recommendation,
+    Thread,
+    ThreadVisit,
+    TrashedForum,
+    TrashedThread,
+)
+from forums.services import (
+    RECOMMEND_OWN,
+    forum_subscription_set,
+    forum_trash_set,
+    member_ignore_set,
+    recommendation_set,
+    thread_subscription_set,
+    thread_trash_set,
+)
+from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _ago(**delta):
+    return timezone.now() - timedelta(**delta)
+
+
+def _age(post, **delta):
+    Post.objects.filter(pk=post.pk).update(created_at=_ago(**delta))
+
+
+# Read tracking.
+
+
+def test_thread_list_shows_new_replies_since_last_visit(member_client, member, thread, opening_post):
+    ReplyFactory(parent=opening_post)
+    member_client.get(thread.get_absolute_url())  # the visit
+    page = _text(member_client.get(thread.forum.get_absolute_url()))
+    assert "badge-new" not in page
+
+    ReplyFactory(parent=opening_post)
+    ReplyFactory(parent=opening_post)
+
+    page = _text(member_client.get(thread.forum.get_absolute_url()))
+    assert "2 new" in page and "is-unread" in page
+    visit = ThreadVisit.objects.get(member=member, thread=thread)
+    assert visit.seen_reply_count == 1
+
+
+def test_never_visited_thread_is_new(member_client, forum):
+    ThreadFactory(forum=forum)
+    assert '<span class="badge badge-new">New</span>' in _text(member_client.get(forum.get_absolute_url()))
+
+
+def test_mark_forum_read_clears_markers_and_compacts_visits(member_client, member, thread, opening_post):
+    ReplyFactory(parent=opening_post)
+    member_client.get(thread.get_absolute_url())
+    ReplyFactory(parent=opening_post)
+
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+
+    assert "badge-new" not in _text(member_client.get(thread.forum.get_absolute_url()))
+    assert not ThreadVisit.objects.filter(member=member).exists()
+    assert ForumRead.objects.filter(member=member, forum=thread.forum).count() == 1
+
+
+def test_replies_after_a_forum_mark_are_counted(member_client, member, thread, opening_post):
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+    ReplyFactory(parent=opening_post)
+    ReplyFactory(parent=opening_post)
+    ReplyFactory(parent=opening_post)
+    assert "3 new" in _text(member_client.get(thread.forum.get_absolute_url()))
+
+
+def test_thread_page_marks_replies_newer_than_the_mark(member_client, member, thread, opening_post):
+    old = ReplyFactory(parent=opening_post, subject="Old news")
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+    ReplyFactory(parent=opening_post, subject="Fresh take")
+
+    page = _text(member_client.get(thread.get_absolute_url()))
+
+    assert "= new reply since forum marked as read" in page
+    index = re.findall(r'<li id="index-(\d+)"[^>]*>\s*(<span class="new-marker")?', page)
+    assert dict(index) == {str(old.number): "", "2": '<span class="new-marker"'}
+    # The visit is recorded: on the next visit nothing is new.
+    again = _text(member_client.get(thread.get_absolute_url()))
+    assert not re.search(r'<li id="index-\d+"[^>]*>\s*<span class="new-marker"', again)
+
+
+def test_mark_all_forums_read(member_client, member, forum):
+    ThreadFactory(forum=forum)
+    other = ThreadFactory()
+    member_client.post(reverse("forums:all-forums-mark-read"))
+    for url in [forum.get_absolute_url(), other.forum.get_absolute_url()]:
+        assert "badge-new" not in _text(member_client.get(url))
+    member.refresh_from_db()
+    assert member.all_read_at is not None
+
+
+def test_old_posts_count_as_read(member_client, forum, settings):
+    thread = ThreadFactory(forum=forum)
+    Thread.objects.filter(pk=thread.pk).update(
+        created_at=_ago(days=40), last_activity_at=_ago(days=40)
+    )
+    assert "badge-new" not in _text(member_client.get(forum.get_absolute_url()))
+
+
+def test_visitors_see_no_markers_and_leave_no_trace(client, thread):
+    page = _text(client.get(thread.get_absolute_url()))
+    assert "new reply since forum marked as read" not in page
+    assert not ThreadVisit.objects.exists()
+
+
+def test_mark_read_needs_a_member(client, forum):
+    response = client.post(reverse("forums:forum-mark-read", args=[forum.slug]))
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert not ForumRead.objects.exists()
+
+
+# Recommendations.
+
+
+def test_recommend_once_and_undo(member_client, member, reply, thread):
+    url = reverse("forums:post-recommend", args=[thread.pk, reply.number])
+    member_client.post(url, {"recommend": "1"})
+    member_client.post(url, {"recommend": "1"})
+    reply.refresh_from_db()
+    assert reply.recommendation_count == 1
+
+    member_client.post(url, {"recommend": "0"})
+    reply.refresh_from_db()
+    assert reply.recommendation_count == 0 and not Recommendation.objects.exists()
+
+
+def test_recommending_the_opening_post_counts_on_the_thread_and_lists_recommenders(client, thread, opening_post):
+    fans = [MemberFactory(display_name=f"Fan {n}") for n in range(3)]
+    for fan in fans:
+        recommendation_set(member=fan, post=opening_post, recommend=True)
+
+    thread.refresh_from_db()
+    assert thread.recommendation_count == 3
+    page = _text(client.get(thread.get_absolute_url()))
+    assert "Recommended by" in page
+    assert page.index("Fan 0") < page.index("Fan 1") < page.index("Fan 2")
+    assert re.search(r'data-label="Recommendations">3<', _text(client.get(thread.forum.get_absolute_url())))
+
+
+def test_cannot_recommend_own_post(member_client, member, opening_post, thread):
+    response = member_client.post(
+        reverse("forums:post-recommend", args=[thread.pk, 0]), {"recommend": "1"}, follow=True
+    )
+    assert RECOMMEND_OWN in _text(response)
+    assert not Recommendation.objects.exists()
+
+
+def test_visitors_cannot_recommend(client, opening_post, thread):
+    response = client.post(reverse("forums:post-recommend", args=[thread.pk, 0]), {"recommend": "1"})
+    assert response.status_code == 302 and not Recommendation.objects.exists()
+
+
+# Latest and Greatest.
+
+
+def test_latest_lists_newest_threads_site_wide(client, db):
+    first, second = ThreadFactory(title="Older thread"), ThreadFactory(title="Newer thread")
+    Thread.objects.filter(pk=first.pk).update(created_at=_ago(hours=1))
+    page = _text(client.get(reverse("forums:latest")))
+    assert page.index("Newer thread") < page.index("Older thread")
+
+
+def test_greatest_ranks_by_recent_recommendations(client, db):
+    quiet, loved, old_favourite = (ThreadFactory(title=t) for t in ["Quiet", "Loved", "Old favourite"])
+    fans = MemberFactory.create_batch(3)
+    for fan in fans:
+        recommendation_set(member=fan, post=loved.posts.get(number=0), recommend=True)
+        recommendation_set(member=fan, post=old_favourite.posts.get(number=0), recommend=True)
+    recommendation_set(member=fans[0], post=quiet.posts.get(number=0), recommend=True)
+    Recommendation.objects.filter(post__thread=old_favourite).update(created_at=_ago(hours=25))
+
+    page = _text(client.get(reverse("forums:greatest")))
+
+    assert page.index("Loved") < page.index("Quiet")
+    assert "Old favourite" not in page.split("<main")[1]
+
+
+def test_greatest_ties_go_to_the_newer_thread(client, db):
+    older, newer = ThreadFactory(title="Older tie"), ThreadFactory(title="Newer tie")
+    Thread.objects.filter(pk=older.pk).update(created_at=_ago(hours=2))
+    fan = MemberFactory()
+    for thread in (older, newer):
+        recommendation_set(member=fan, post=thread.posts.get(number=0), recommend=True)
+    page = _text(client.get(reverse("forums:greatest")))
+    assert page.index("Newer tie") < page.index("Older tie")
+
+
+@pytest.mark.parametrize("name", ["forums:latest", "forums:greatest"])
+def test_lists_paginate_and_reject_bad_pages(client, db, name):
+    assert client.get(reverse(name), {"page": "abc"}).status_code == 404
+    assert client.get(reverse(name)).status_code == 200
+
+
+# Trash and ignore.
+
+
+def test_trashed_thread_leaves_the_members_lists(member_client, member, forum):
+    kept, trashed = ThreadFactory(forum=forum, title="Kept one"), ThreadFactory(forum=forum, title="Trashed one")
+    member_client.post(reverse("forums:thread-trash", args=[trashed.pk]), {"trash": "1"})
+
+    for url in [forum.get_absolute_url(), reverse("forums:latest"), reverse("forums:home")]:
+        page = _text(member_client.get(url))
+        assert "Kept one" in page and "Trashed one" not in page
+    assert "Restore" in _text(member_client.get(reverse("accounts:settings")))
+
+    member_client.post(reverse("forums:thread-trash", args=[trashed.pk]), {"trash": "0", "next": "/settings/"})
+    assert "Trashed one" in _text(member_client.get(forum.get_absolute_url()))
+
+
+def test_trashed_forum_leaves_lists_and_latest(member_client, member, forum):
+    ThreadFactory(forum=forum, title="In the trashed forum")
+    member_client.post(reverse("forums:forum-trash", args=[forum.slug]), {"trash": "1"})
+    assert forum.name not in _text(member_client.get(reverse("forums:forum-index"))).split("<main")[1]
+    assert "In the trashed forum" not in _text(member_client.get(reverse("forums:latest")))
+    assert TrashedForum.objects.filter(member=member, forum=forum).exists()
+
+
+def test_ignored_members_posts_collapse_with_a_way_to_show(member_client, member, thread, opening_post):
+    troll = MemberFactory(display_name="Loud Troll")
+    ReplyFactory(parent=opening_post, author=troll, body="Inflammatory words")
+    member_client.post(reverse("forums:member-ignore", args=[troll.username]), {"ignore": "1"})
+
+    page = _text(member_client.get(thread.get_view_all_url()))
+
+    assert "You are ignoring Loud Troll" in page
+    assert re.search(r"<details class=\"ignored-post\">\s*<summary>", page)
+    assert IgnoredMember.objects.filter(member=member, ignored=troll).exists()
+    troll_thread = ThreadFactory(author=troll, title="Troll thread")
+    assert troll_thread.title not in _text(member_client.get(reverse("forums:latest")))
+
+
+def test_cannot_ignore_yourself(member_client, member):
+    member_client.post(reverse("forums:member-ignore", args=[member.username]), {"ignore": "1"})
+    assert not IgnoredMember.objects.exists()
+
+
+def test_next_parameter_cannot_redirect_off_site(member_client, thread):
+    response = member_client.post(
+        reverse("forums:thread-trash", args=[thread.pk]), {"trash": "1", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == thread.forum.get_absolute_url()
+
+
+# About this forum, My posts, My subscriptions.
+
+
+def test_about_this_forum(client, forum, member, other_member):
+    thread = ThreadFactory(forum=forum)
+    old = ReplyFactory(parent=thread.posts.get(number=0))
+    _age(old, days=31)
+    forum.hosts.add(member)
+    forum_subscription_set(member=other_member, forum=forum, follow=True)
+    forum_trash_set(member=member, forum=forum, trash=True)
+    from forums.models import ForumBlock
+
+    ForumBlock.objects.create(forum=forum, member=other_member, reason="Spamming links")
+
+    page = _text(client.get(reverse("forums:forum-about", args=[forum.slug])))
+
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))
+    assert facts["Posts in the last 30 days"] == "1" and facts["Posts in all"] == "2"
+    assert facts["Subscribers"] == "1" and facts["Members trashing it"] == "1"
+    assert member.public_name in page and "Spamming links" in page
+    assert forum.purpose in page
+
+
+def test_my_posts_and_subscriptions(member_client, member, thread, other_member):
+    followed_forum = ForumFactory(name="Followed Forum")
+    forum_subscription_set(member=member, forum=followed_forum, follow=True)
+    own_reply = ReplyFactory(parent=thread.posts.get(number=0), author=member, subject="My own reply")
+
+    posts = _text(member_client.get(reverse("forums:my-posts")))
+    subscriptions = _text(member_client.get(reverse("forums:my-subscriptions")))
+
+    assert "My own reply" in posts and thread.title in posts
+    assert thread.title in subscriptions and "Followed Forum" in subscriptions
+    assert own_reply.get_absolute_url() in posts
+
+
+@pytest.mark.parametrize("name", ["forums:my-posts", "forums:my-subscriptions"])
+def test_my_pages_need_a_member(client, db, name):
+    assert client.get(reverse(name)).status_code == 302
+
+
+# Query counts for a member with read markers, recommendations, trashed threads and
+# ignored members in play, three or more of each.
+
+
+@pytest.fixture
+def busy_member(busy_forum):
+    member = MemberFactory()
+    threads = list(busy_forum.threads.order_by("-reply_count"))
+    for thread in threads[:3]:
+        ThreadVisit.objects.create(
+            member=member, thread=thread, visited_at=_ago(minutes=5), seen_reply_count=thread.reply_count - 2
+        )
+    for thread in threads[5:8]:
+        thread_trash_set(member=member, thread=thread, trash=True)
+    for post in Post.objects.filter(thread=threads[0]).order_by("number")[:4]:
+        recommendation_set(member=member, post=post, recommend=True)
+    for other in MemberFactory.create_batch(3):
+        ReplyFactory(parent=threads[0].posts.get(number=0), author=other)
+        member_ignore_set(member=member, other=other, ignore=True)
+    thread_subscription_set(member=member, thread=threads[0], follow=True)
+    ForumRead.objects.create(member=member, forum=busy_forum, marked_at=_ago(minutes=30))
+    # Threads started before the mark with replies after it: their new replies are counted.
+    Thread.objects.filter(pk__in=[t.pk for t in threads[3:5]]).update(created_at=_ago(hours=2))
+    return member
+
+
+def test_forum_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
+    client.force_login(busy_member)
+    # session, member, header 3, sponsor, forum, threads, forum mark, visits,
+    # new replies since the mark, following
+    with django_assert_num_queries(12):
+        response = client.get(busy_forum.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_thread_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
+    thread = busy_forum.threads.order_by("-reply_count").first()
+    client.force_login(busy_member)
+    # session, member, header 3, sponsor, thread, opening post, recommenders, index,
+    # forum mark, visit, ignored, my recommendations, following, trashed, record visit
+    with django_assert_num_queries(17):
+        response = client.get(thread.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_view_all_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
+    thread = busy_forum.threads.order_by("-reply_count").first()
+    client.force_login(busy_member)
+    with django_assert_num_queries(17):
+        response = client.get(thread.get_view_all_url())
+    assert _text(response).count("You are ignoring") >= 1
+
+
+def test_latest_and_greatest_query_counts(client, busy_member, busy_forum, django_assert_num_queries):
+    client.force_login(busy_member)
+    # session, member, header 3, sponsor, count, page, forum marks, visits (the threads
+    # started before the mark are not among the 30 newest, so nothing is counted)
+    with django_assert_num_queries(10):
+        latest = client.get(reverse("forums:latest"))
+    assert _text(latest).count('class="thread-title"') == 30
+    # Greatest has no new-since-mark threads here: its threads are all recommended ones.
+    with django_assert_num_queries(10):
+        greatest = client.get(reverse("forums:greatest"))
+    assert _text(greatest).count('class="thread-title"') == 1
