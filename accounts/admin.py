@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import CodeBatch, RedeemCode, Sponsor, User
+from moderation.services import log_suspension
+
 from .services import code_batch_create, star_grant
 
 
@@ -49,6 +51,11 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = [TierFilter, "is_suspended", "is_staff", "is_active"]
     readonly_fields = ["post_count"]
     actions = [_grant_action(1), _grant_action(12)]
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"is_suspended", "suspended_until", "suspension_reason"} & set(form.changed_data):
+            log_suspension(staff=request.user, member=obj, suspended=obj.is_suspended)
+
     fieldsets = DjangoUserAdmin.fieldsets + (
         (_("Profile"), {"fields": ["display_name", "hometown", "country", "slogan", "avatar", "post_count"]}),
         (_("Star membership"), {"fields": ["star_until"]}),

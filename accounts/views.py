@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from forums.models import Post
 
+from moderation.services import member_chance
+
 from .forms import RedeemForm, SettingsForm
 from .services import code_redeem, member_update
 
@@ -19,9 +21,18 @@ from .services import code_redeem, member_update
 def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
-    recent_posts = Post.objects.for_profile(member)[: settings.FORUMS_PROFILE_RECENT_POSTS]
+    recent_posts = Post.objects.for_profile(member).filter(is_hidden=False)[
+        : settings.FORUMS_PROFILE_RECENT_POSTS
+    ]
     return render(
-        request, "accounts/member_detail.html", {"member": member, "recent_posts": recent_posts}
+        request,
+        "accounts/member_detail.html",
+        {
+            "member": member,
+            "recent_posts": recent_posts,
+            # Transparency: what juries and staff hid of this member's lately.
+            "hidden_posts": Post.objects.for_profile(member).recently_hidden(),
+        },
     )
 
 
@@ -55,6 +66,7 @@ def settings_edit(request):
             "trashed_threads": member.trashed_threads.select_related("thread").order_by("-created_at"),
             "trashed_forums": member.trashed_forums.select_related("forum").order_by("forum__name"),
             "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
+            "chance_to_serve": member_chance(member),
         },
         status=status,
     )

@@ -28,17 +28,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 PRODUCTION = os.environ.get("DJANGO_ENV", "development").lower() == "production"
 
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Production never runs with DEBUG: it would show settings and tracebacks to anyone.
+DEBUG = False if PRODUCTION else env_bool("DEBUG", True)
 
 if PRODUCTION:
-    try:
-        SECRET_KEY = os.environ["SECRET_KEY"]
-    except KeyError:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DJANGO_ENV=production; generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-        ) from None
-    if "ALLOWED_HOSTS" not in os.environ:
+        )
+    if not os.environ.get("ALLOWED_HOSTS", "").strip():
         raise ImproperlyConfigured(
             "ALLOWED_HOSTS must be set when DJANGO_ENV=production "
             "(comma-separated host names, e.g. forum.example.org)."
@@ -62,8 +62,11 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Always installed, so that switching TASKS_BACKEND needs no migration.
+    "django_tasks_db",
     "accounts",
     "forums",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +191,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -233,18 +236,41 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Load balancers probe app servers over plain HTTP; a redirect would read as down.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Logs go to stderr (journald under systemd). In production each record is one line
+# of JSON, so an error and its traceback stay one searchable event.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logging.JSONFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Replaces Django's own "django" handlers, which would print every error twice.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Background tasks (django.tasks). "immediate" runs them in the web process right
+# after the response's transaction commits; "database" stores them for the
+# `manage.py db_worker` process, so a slow SMTP server never holds up a page and
+# nothing is lost when a web worker restarts.
+TASKS_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate").strip().lower()
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r} is not one of: {', '.join(TASKS_BACKENDS)}."
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 
 # django-allauth
 ACCOUNT_LOGIN_METHODS = {"username", "email"}

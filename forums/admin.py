@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Community, Forum, Post, Section, Thread
+from moderation.services import post_hide, thread_lock, thread_pin
+
+from .models import Community, Forum, ForumBlock, Post, Section, Thread
 
 
 @admin.register(Community)
@@ -38,15 +40,59 @@ class ThreadAdmin(admin.ModelAdmin):
     list_select_related = ["forum", "author"]
     search_fields = ["title"]
     raw_id_fields = ["author", "last_poster"]
-    readonly_fields = ["reply_count", "last_activity_at", "last_poster", "created_at"]
+    readonly_fields = ["reply_count", "last_activity_at", "last_poster", "created_at", "is_locked", "is_pinned", "lock_notice"]
+    actions = ["lock", "unlock", "pin", "unpin"]
+
+    def _act(self, request, queryset, service, **kwargs):
+        for thread in queryset.select_related("forum"):
+            service(moderator=request.user, thread=thread, **kwargs)
+        self.message_user(request, "Done; the moderation log records it.", messages.SUCCESS)
+
+    @admin.action(description="Lock selected threads")
+    def lock(self, request, queryset):
+        self._act(request, queryset, thread_lock, lock=True, reason="Locked by staff")
+
+    @admin.action(description="Unlock selected threads")
+    def unlock(self, request, queryset):
+        self._act(request, queryset, thread_lock, lock=False)
+
+    @admin.action(description="Pin selected threads")
+    def pin(self, request, queryset):
+        self._act(request, queryset, thread_pin, pin=True)
+
+    @admin.action(description="Unpin selected threads")
+    def unpin(self, request, queryset):
+        self._act(request, queryset, thread_pin, pin=False)
+
+
+@admin.register(ForumBlock)
+class ForumBlockAdmin(admin.ModelAdmin):
+    list_display = ["member", "forum", "reason", "created_at"]
+    list_select_related = ["member", "forum"]
+    search_fields = ["member__username", "forum__name"]
+    raw_id_fields = ["member"]
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["subject", "thread", "number", "author", "created_at"]
+    list_display = ["subject", "thread", "number", "author", "created_at", "is_hidden"]
+    list_filter = ["is_hidden", "is_deleted"]
+    actions = ["hide", "unhide"]
+
+    @admin.action(description="Hide selected posts")
+    def hide(self, request, queryset):
+        for post in queryset.select_related("thread__forum"):
+            post_hide(staff=request.user, post=post, hide=True, reason="Hidden by staff")
+        self.message_user(request, "Hidden; the moderation log records it.", messages.SUCCESS)
+
+    @admin.action(description="Show selected posts again")
+    def unhide(self, request, queryset):
+        for post in queryset.select_related("thread__forum"):
+            post_hide(staff=request.user, post=post, hide=False)
+        self.message_user(request, "Shown again; the moderation log records it.", messages.SUCCESS)
     list_select_related = ["thread", "author"]
     search_fields = ["subject"]
     raw_id_fields = ["thread", "author", "parent"]
     # Post HTML comes only from forums.rendering via the services, so the admin shows
     # posts but does not edit their text.
-    readonly_fields = ["body", "body_html", "tree_path", "depth", "number", "created_at"]
+    readonly_fields = ["body", "body_html", "tree_path", "depth", "number", "created_at", "is_hidden", "hidden_at"]

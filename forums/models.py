@@ -130,6 +130,7 @@ class Thread(models.Model):
     created_at = models.DateTimeField(_("created at"))
     is_pinned = models.BooleanField(_("pinned"), default=False)
     is_locked = models.BooleanField(_("locked"), default=False)
+    lock_notice = models.CharField(_("lock notice"), max_length=300, blank=True)
 
     # Kept exact by forums.services inside the posting transaction. reply_count is
     # also the number of the newest reply, because replies are never removed (a
@@ -208,6 +209,9 @@ class Post(models.Model):
     edit_count = models.PositiveIntegerField(_("edits"), default=0)
     # Deleted by its author: the placeholder stays in the tree, the text is hidden.
     is_deleted = models.BooleanField(_("deleted"), default=False)
+    # Hidden by a jury or staff (moderation.services): others see a placeholder.
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
 
     objects = PostQuerySet.as_manager()
 
@@ -307,13 +311,21 @@ class Notification(models.Model):
         THREAD = "thread", _("replied in a thread you follow")
         FORUM = "forum", _("started a thread in a forum you follow")
         MENTION = "mention", _("mentioned you")
+        JURY = "jury", _("You were seated on a jury")
+        VERDICT = "verdict", _("A jury reached its verdict")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=10, choices=Kind)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Empty for notifications that come from the community rather than one member.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    jury = models.ForeignKey(
+        "moderation.Jury", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_write, check_can_write
+from moderation.permissions import check_not_restricted
 
 THREAD_LOCKED = "This thread is locked: it takes no new replies."
 ACCOUNT_INACTIVE = "Your account is not active."
@@ -25,10 +26,17 @@ def can_post(user) -> bool:
     return can_write(user)
 
 
-def check_post_permission(user) -> None:
+def check_active_member(user) -> None:
+    """Logged in, active and not suspended: may recommend and alert."""
     if not (user.is_authenticated and user.is_active):
         raise PermissionDenied(_(ACCOUNT_INACTIVE))
     check_can_write(user)
+
+
+def check_post_permission(user) -> None:
+    """May write posts: an active member without too many recently hidden posts."""
+    check_active_member(user)
+    check_not_restricted(user, _("post"))
 
 
 def is_blocked(user, forum) -> bool:

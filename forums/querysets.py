@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -128,7 +129,7 @@ class PostQuerySet(models.QuerySet):
             .in_tree_order()
             .select_related("author")
             .only(
-                "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted",
+                "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted", "is_hidden",
                 "author__username", "author__display_name",
             )
         )
@@ -142,6 +143,10 @@ class PostQuerySet(models.QuerySet):
             .select_related("author")
             .annotate(parent_number=models.F("parent__number"))
         )
+
+    def recently_hidden(self):
+        since = timezone.now() - timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS)
+        return self.filter(is_hidden=True, hidden_at__gte=since)
 
     def for_profile(self, author):
         return (

@@ -38,8 +38,8 @@ from .permissions import (
     PostingPaused,
     check_delete_permission,
     check_edit_permission,
+    check_active_member,
     check_forum_post_permission,
-    check_post_permission,
     check_reply_permission,
     is_new_member,
 )
@@ -344,7 +344,7 @@ RECOMMEND_OWN = "You cannot recommend your own post."
 def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
     """Recommend a post once, or take the recommendation back. Members, not on their
     own posts. Counters on the post (and the thread, for opening posts) stay exact."""
-    check_post_permission(member)
+    check_active_member(member)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id == member.pk:
         raise ValidationError(_(RECOMMEND_OWN))

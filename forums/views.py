@@ -41,6 +41,8 @@ from .services import (
     thread_subscription_set,
     thread_visit_record,
 )
+from moderation.permissions import can_moderate
+
 from .reading import mark_new_replies, member_thread_state
 from .tree import nest
 
@@ -189,11 +191,13 @@ def _thread_page(request, thread, posts) -> dict:
         "ignored_ids": set(),
         "my_recommendations": set(),
         "trashed": False,
+        "moderator": False,
     }
     member = request.user
     if member.is_authenticated:
         post_ids = [opening_post.pk, *(post.pk for post in posts)]
         context.update(member_thread_state(member, thread, post_ids))
+        context["moderator"] = can_moderate(member, thread.forum)
         thread_visit_record(member=member, thread=thread)
     return context
 

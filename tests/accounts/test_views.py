@@ -269,15 +269,17 @@ def prolific_member(forum):
 
 
 def test_profile_query_count(client, prolific_member, django_assert_num_queries):
-    with django_assert_num_queries(5):  # header 3, member, recent posts with threads and forums
+    # header 3, member, recent posts with threads and forums, recently hidden posts
+    with django_assert_num_queries(6):
         response = client.get(prolific_member.get_absolute_url())
     assert _text(response).count('class="badge">') >= 10
 
 
 def test_settings_query_count(client, prolific_member, django_assert_num_queries):
     client.force_login(prolific_member)
-    # session, member, header 3, jury blacklist, trashed threads, trashed forums, ignored
-    with django_assert_num_queries(9):
+    # session, member, header 3, jury blacklist, trashed threads, trashed forums, ignored,
+    # chance to serve
+    with django_assert_num_queries(10):
         response = client.get(SETTINGS_URL)
     assert response.status_code == 200
 

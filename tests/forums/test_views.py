@@ -239,6 +239,7 @@ def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queri
 
 def test_member_profile_query_count(client, busy_forum, django_assert_num_queries):
     author = busy_forum.threads.first().author
-    with django_assert_num_queries(5):  # header 3, member, recent posts with threads
+    # header 3, member, recent posts with threads, hidden posts of the last 90 days
+    with django_assert_num_queries(6):
         response = client.get(author.get_absolute_url())
     assert _text(response).count("<li>") >= 20

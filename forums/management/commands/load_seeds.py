@@ -1,4 +1,5 @@
-"""Load the seeded community from seeds/: site texts, sections, forums, members, threads.
+"""Load the seeded community from seeds/: site texts, sections, forums, members, threads
+and the rules members can alert posts for.
 
 Idempotent: anything already present (matched by slug, username, or forum + author +
 title for threads) is left exactly as it is, so a second run changes nothing, and
@@ -16,6 +17,8 @@ from django.db import transaction
 
 from accounts.services import member_create
 from forums.models import Community, Forum, Section, Thread
+from moderation.models import AlertRule
+from moderation.services import alert_rule_create
 from forums.services import (
     community_update,
     forum_create,
@@ -39,7 +42,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         site = _read("site.toml")
         catalogue = _read("forums.toml")
-        created = {"community": 0, "sections": 0, "forums": 0, "members": 0, "threads": 0}
+        created = {
+            "community": 0, "sections": 0, "forums": 0, "members": 0, "threads": 0, "alert rules": 0,
+        }
 
         if not Community.objects.exists():
             community_update(**site["community"])
@@ -94,6 +99,15 @@ class Command(BaseCommand):
                     subject=reply.get("subject", ""), body=reply["body"].strip(),
                 )
             created["threads"] += 1
+
+        rules = set(AlertRule.objects.values_list("slug", flat=True))
+        for position, entry in enumerate(_read("moderation.toml")["rules"]):
+            if entry["slug"] not in rules:
+                alert_rule_create(
+                    slug=entry["slug"], name=entry["name"],
+                    description=entry.get("description", ""), position=position,
+                )
+                created["alert rules"] += 1
 
         summary = ", ".join(f"{count} {name}" for name, count in created.items())
         self.stdout.write(f"Seeds loaded: created {summary}.")
