@@ -14,7 +14,7 @@ from forums.pagination import page_or_404
 from forums.permissions import check_active_member
 
 from .forms import AlertForm, AppealForm, MemberActionForm, MoveForm, ReasonForm, VoteForm
-from .models import Jury, JurySeat, ModerationAction
+from .models import Appeal, Jury, JurySeat, ModerationAction
 from .permissions import check_moderate_permission, check_staff_permission, is_staff
 from .services import (
     alert_create,
@@ -67,12 +67,14 @@ def alert_create_view(request, pk, number):
 def jury_detail(request, pk):
     """A juror's page: the post, its context, the rule, the alerter's comment, the vote.
     Only members seated on this jury see it."""
-    jury = get_object_or_404(Jury.objects.select_related("alert__rule", "post__thread__forum", "post__author"), pk=pk)
-    jury_enforce_deadlines(jury=jury)
+    # Deadlines first, so what the page shows is already up to date.
+    jury_enforce_deadlines(jury=get_object_or_404(Jury, pk=pk))
+    jury = Jury.objects.select_related(
+        "alert__rule", "post__thread__forum", "post__author", "post__parent__author"
+    ).get(pk=pk)
     seat = JurySeat.objects.filter(jury=jury, juror=request.user, is_replaced=False).first()
     if seat is None:
         raise Http404(_("You are not on this jury."))
-    jury.refresh_from_db()
     form = VoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -99,14 +101,12 @@ def jury_detail(request, pk):
 def jury_result(request, pk):
     """A jury's result, for the poster, the alerter and staff: the verdict, the counts
     and the jurors' comments, never their names. The poster may appeal a hide."""
-    jury = get_object_or_404(
-        Jury.objects.select_related("alert__rule", "post__thread", "alert__alerter"), pk=pk
-    )
+    jury = get_object_or_404(Jury.objects.select_related("alert", "post"), pk=pk)
     member = request.user
     if member.pk not in {jury.post.author_id, jury.alert.alerter_id} and not is_staff(member):
         raise Http404
     jury_enforce_deadlines(jury=jury)
-    jury.refresh_from_db()
+    jury = Jury.objects.select_related("alert__rule", "post__thread").get(pk=pk)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -124,7 +124,7 @@ def jury_result(request, pk):
         "moderation/jury_result.html",
         {
             "jury": jury, "comments": comments, "form": form,
-            "appeal": getattr(jury, "appeal", None) if hasattr(jury, "appeal") else None,
+            "appeal": Appeal.objects.filter(jury=jury).first(),
             "can_appeal": member.pk == jury.post.author_id and jury.verdict == Jury.Verdict.HIDE,
         },
         status=400 if form.errors else 200,
