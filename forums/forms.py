@@ -32,3 +32,31 @@ class ReplyForm(forms.Form):
 class EditForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=TITLE_MAX)
     body = _body_field()
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search for"), max_length=200, required=False, strip=True)
+    forum = forms.ModelChoiceField(
+        label=_("Forum"), queryset=None, required=False, to_field_name="slug",
+        empty_label=_("All forums"),
+    )
+    author = forms.CharField(label=_("Author (username)"), max_length=150, required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    order = forms.ChoiceField(
+        label=_("Order"), required=False,
+        choices=[("relevance", _("Most relevant first")), ("newest", _("Newest first"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Forum
+
+        self.fields["forum"].queryset = Forum.objects.only("name", "slug").order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end date is before the start date."))
+        return cleaned

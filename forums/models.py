@@ -203,6 +203,10 @@ class Post(models.Model):
     subject = models.CharField(_("subject"), max_length=150)
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body (rendered HTML)"))
+    # Plain text of the body, made with the HTML at write time: what search indexes and
+    # quotes in its snippets. The search index itself is kept by the database (see
+    # migration 0005_search): an FTS5 table on SQLite, a tsvector column on PostgreSQL.
+    body_text = models.TextField(_("body (plain text)"), blank=True, default="")
     created_at = models.DateTimeField(_("created at"))
     recommendation_count = models.PositiveIntegerField(_("recommendations"), default=0)
     edited_at = models.DateTimeField(_("last edited at"), null=True, blank=True)

@@ -6,12 +6,14 @@ allowlist; the Content-Security-Policy forbids inline script. The result is stor
 on the post at write time, so pages never render Markdown.
 """
 
+import html
 import re
 from functools import partial
 
 import bleach
 import markdown
 from bleach.linkifier import LinkifyFilter
+from django.utils.html import strip_tags
 
 MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
@@ -64,6 +66,11 @@ def sanitize(html: str) -> str:
 def render_post(source: str) -> str:
     """Markdown source -> safe HTML for storing on a Post."""
     return sanitize(_markdown_without_raw_html().convert(source))
+
+
+def plain_text(post_html: str) -> str:
+    """The words of rendered post HTML, for search and for subjects."""
+    return " ".join(html.unescape(strip_tags(post_html)).split())
 
 
 _QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)

@@ -1,6 +1,5 @@
 """Every write in the forums app. Views, seeds, the admin and tests all come here."""
 
-import html
 import operator
 import re
 from datetime import datetime, timedelta
@@ -12,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 
@@ -43,7 +41,7 @@ from .permissions import (
     check_reply_permission,
     is_new_member,
 )
-from .rendering import render_post
+from .rendering import plain_text, render_post
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -70,12 +68,8 @@ def _thread_slug(title: str, max_length: int = 80) -> str:
     return slug.strip("-") or "thread"
 
 
-def _plain_text(body_html: str) -> str:
-    return " ".join(html.unescape(strip_tags(body_html)).split())
-
-
 def _default_subject(*, thread: Thread, body_html: str) -> str:
-    text = _plain_text(body_html)
+    text = plain_text(body_html)
     if not text:
         return f"Re: {thread.title}"[:TITLE_MAX]
     return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
@@ -197,7 +191,8 @@ def thread_create(
     )
     opening_post = Post.objects.create(
         thread=thread, author=author, parent=None, number=0, tree_path="", depth=0,
-        subject=title, body=body, body_html=body_html, created_at=now,
+        subject=title, body=body, body_html=body_html, body_text=plain_text(body_html),
+        created_at=now,
     )
     Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
     _count_post(forum_id=forum.pk, post=opening_post)
@@ -230,7 +225,7 @@ def reply_create(
         thread=thread, author=author, parent=parent, number=number,
         tree_path=tree_path, depth=depth,
         subject=subject or _default_subject(thread=thread, body_html=body_html),
-        body=body, body_html=body_html, created_at=now,
+        body=body, body_html=body_html, body_text=plain_text(body_html), created_at=now,
     )
     Thread.objects.filter(pk=thread.pk).update(
         reply_count=F("reply_count") + 1, last_activity_at=now, last_poster=author
@@ -258,9 +253,10 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
         written_at=post.edited_at or post.created_at,
     )
     post.subject, post.body, post.body_html = subject, body, render_post(body)
+    post.body_text = plain_text(post.body_html)
     post.edited_at = timezone.now()
     post.edit_count = F("edit_count") + 1
-    post.save(update_fields=["subject", "body", "body_html", "edited_at", "edit_count"])
+    post.save(update_fields=["subject", "body", "body_html", "body_text", "edited_at", "edit_count"])
     if post.is_opening_post and post.thread.title != subject:
         Thread.objects.filter(pk=post.thread_id).update(title=subject, slug=_thread_slug(subject))
     post.refresh_from_db()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "forums"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("forums/", views.forum_index, name="forum-index"),
     path("forums/mark-read/", views.all_forums_mark_read_view, name="all-forums-mark-read"),
     path("latest/", views.latest, name="latest"),
+    path("latest/feed/", feeds.LatestFeed(), name="latest-feed"),
+    path("latest/feed/atom/", feeds.LatestAtomFeed(), name="latest-feed-atom"),
+    path("search/", views.search, name="search"),
     path("greatest/", views.greatest, name="greatest"),
     path("my/posts/", views.my_posts, name="my-posts"),
     path("my/subscriptions/", views.my_subscriptions, name="my-subscriptions"),
@@ -16,6 +19,8 @@ urlpatterns = [
     path("f/<slug:slug>/", views.forum_detail, name="forum-detail"),
     path("f/<slug:slug>/new/", views.thread_create_view, name="thread-create"),
     path("f/<slug:slug>/about/", views.forum_about, name="forum-about"),
+    path("f/<slug:slug>/feed/", feeds.ForumFeed(), name="forum-feed"),
+    path("f/<slug:slug>/feed/atom/", feeds.ForumAtomFeed(), name="forum-feed-atom"),
     path("f/<slug:slug>/mark-read/", views.forum_mark_read_view, name="forum-mark-read"),
     path("t/<int:pk>/", views.thread_detail, {"slug": ""}, name="thread-short"),
     path("t/<int:pk>/r/<int:number>/", views.post_jump, name="post-jump"),

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import EditForm, ReplyForm, ThreadForm
+from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
@@ -25,6 +25,7 @@ from .permissions import (
     check_reply_permission,
 )
 from .rendering import quoted_paragraph_count, render_post
+from .search import SearchQueryError, highlight, marks_to_html, parse, search_posts
 from .services import (
     all_forums_mark_read,
     forum_mark_read,
@@ -517,3 +518,44 @@ def my_subscriptions(request):
     mark_new_replies(request.user, threads)
     forums = Forum.objects.filter(subscriptions__member=request.user).for_listing()
     return render(request, "forums/my_subscriptions.html", {"threads": threads, "forums": forums})
+
+
+SEARCH_RESULTS_PER_PAGE = 20
+
+
+def search(request):
+    """Full-text search of thread titles and post bodies, with filters. Hidden and
+    deleted posts are found only by staff."""
+    form = SearchForm(request.GET or None)
+    page = terms = None
+    if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
+        data = form.cleaned_data
+        try:
+            terms = parse(data["q"])
+        except SearchQueryError as refusal:
+            form.add_error("q", _(str(refusal)))
+        else:
+            posts = search_posts(
+                terms, include_hidden=request.user.is_staff, order=data["order"] or "relevance"
+            ).select_related("thread__forum", "author")
+            if data["forum"]:
+                posts = posts.filter(thread__forum=data["forum"])
+            if data["author"]:
+                posts = posts.filter(author__username__iexact=data["author"])
+            tz = timezone.get_current_timezone()
+            if data["since"]:
+                posts = posts.filter(created_at__gte=datetime.combine(data["since"], time.min, tz))
+            if data["until"]:
+                posts = posts.filter(
+                    created_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tz)
+                )
+            page = page_or_404(Paginator(posts, SEARCH_RESULTS_PER_PAGE), request.GET.get("page"))
+            for post in page.object_list:
+                post.title_html = highlight(post.thread.title, terms)
+                post.snippet_html = (
+                    marks_to_html(post.snippet) if post.snippet else highlight(post.body_text[:240], terms)
+                )
+    return render(
+        request, "forums/search.html", {"form": form, "page": page, "terms": terms},
+        status=400 if form.errors else 200,
+    )

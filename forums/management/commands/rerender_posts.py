@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from forums.models import Post, PostRevision
-from forums.rendering import render_post
+from forums.rendering import plain_text, render_post
 
 BATCH = 500
 
@@ -18,9 +18,8 @@ class Command(BaseCommand):
             last_pk = 0
             while True:
                 # Keyset batches: constant memory and no OFFSET scans on big sites.
-                batch = list(
-                    model.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", "body", "body_html")[:BATCH]
-                )
+                fields = ["pk", "body", "body_html"] + (["body_text"] if model is Post else [])
+                batch = list(model.objects.filter(pk__gt=last_pk).order_by("pk").only(*fields)[:BATCH])
                 if not batch:
                     break
                 stale = []
@@ -28,9 +27,13 @@ class Command(BaseCommand):
                     html = render_post(row.body)
                     if html != row.body_html:
                         row.body_html = html
+                        if model is Post:
+                            row.body_text = plain_text(html)
                         stale.append(row)
                 with transaction.atomic():
-                    model.objects.bulk_update(stale, ["body_html"])
+                    model.objects.bulk_update(
+                        stale, ["body_html", "body_text"] if model is Post else ["body_html"]
+                    )
                 changed += len(stale)
                 last_pk = batch[-1].pk
         self.stdout.write(f"Re-rendered {changed} posts and revisions whose HTML changed.")

@@ -1,0 +1,93 @@
+"""RSS and Atom feeds of new threads, with Django's syndication framework."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from .models import Community, Forum, Post, Thread
+
+FEED_ITEMS = 30
+
+
+def _site_name():
+    community = Community.objects.first()
+    return community.name if community else "Grassroots"
+
+
+class _ThreadFeed(Feed):
+    """Items are threads; each carries its opening post's HTML, which the one
+    rendering pipeline made safe when it was written."""
+
+    def _opening_posts(self, threads):
+        threads = list(threads)
+        bodies = dict(
+            Post.objects.filter(thread__in=threads, number=0).values_list("thread_id", "body_html")
+        )
+        for thread in threads:
+            thread.opening_html = bodies.get(thread.pk, "")
+        return threads
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.opening_html
+
+    def item_author_name(self, item):
+        return item.author.public_name
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.last_activity_at
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+
+class ForumFeed(_ThreadFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Forum, slug=slug)
+
+    def title(self, forum):
+        return _("%(forum)s – %(site)s") % {"forum": forum.name, "site": _site_name()}
+
+    def link(self, forum):
+        return forum.get_absolute_url()
+
+    def description(self, forum):
+        return forum.purpose
+
+    def items(self, forum):
+        threads = (
+            Thread.objects.filter(forum=forum).newest().select_related("author")[:FEED_ITEMS]
+        )
+        return self._opening_posts(threads)
+
+
+class ForumAtomFeed(ForumFeed):
+    feed_type = Atom1Feed
+    subtitle = ForumFeed.description
+
+
+class LatestFeed(_ThreadFeed):
+    def title(self):
+        return _("Latest threads – %(site)s") % {"site": _site_name()}
+
+    def link(self):
+        return reverse("forums:latest")
+
+    def description(self):
+        return _("The newest threads in every forum.")
+
+    def items(self):
+        return self._opening_posts(Thread.objects.newest().select_related("author")[:FEED_ITEMS])
+
+
+class LatestAtomFeed(LatestFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestFeed.description
