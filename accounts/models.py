@@ -57,6 +57,8 @@ class User(AbstractUser):
     all_read_at = models.DateTimeField(_("marked all forums read at"), null=True, blank=True)
     # The header's unread count, kept by forums.services with each notification.
     unread_notification_count = models.PositiveIntegerField(default=0)
+    # The header's unread private messages, kept exact by conversations.services.
+    unread_message_count = models.PositiveIntegerField(default=0)
     email_notifications = models.BooleanField(
         _("Email me my notifications"), default=True
     )

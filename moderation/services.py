@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from conversations.services import jury_result_deliver
 from forums.models import Forum, ForumBlock, Notification, Post, Recommendation, Thread
 from forums.permissions import check_active_member
 
@@ -224,6 +225,7 @@ def _close(jury: Jury, verdict: str, rng: random.Random) -> None:
         _log(ModerationAction.Kind.VERDICT_KEEP, ModerationAction.Role.JURY, post=post,
              member=post.author, reason=reason)
     _notify([post.author_id, jury.alert.alerter_id], kind=Notification.Kind.VERDICT, post=post, jury=jury)
+    jury_result_deliver(jury=jury)
     if verdict != Jury.Verdict.HIDE:
         waiting = Alert.objects.filter(post=post, status=Alert.Status.WAITING).first()
         if waiting and not post.is_deleted:
