@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, TextField
+from django.db.models import BooleanField, FloatField, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -81,42 +81,111 @@ def _tsquery(terms: Terms) -> str:
     return " & ".join(parts)
 
 
-def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "relevance"):
-    """Posts matching all terms, with `rank` (higher is better) and `snippet`."""
-    posts = Post.objects.all()
+def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "relevance",
+                 forum=None, author=None, since=None, until=None):
+    """Posts matching all terms, newest or most relevant first, each with `rank` and a
+    `snippet` whose matches are wrapped in MARK_START/MARK_END. Returns something a
+    Paginator can page: a QuerySet on PostgreSQL, an FTS5 result set on SQLite."""
+    filters = Q()
     if not include_hidden:
-        posts = posts.filter(is_deleted=False, is_hidden=False)
+        filters &= Q(is_deleted=False, is_hidden=False)
+    if forum is not None:
+        filters &= Q(thread__forum=forum)
+    if author is not None:
+        filters &= Q(author=author)
+    if since is not None:
+        filters &= Q(created_at__gte=since)
+    if until is not None:
+        filters &= Q(created_at__lt=until)
     if connection.vendor == "postgresql":
-        query = _tsquery(terms)
-        posts = posts.filter(
-            RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
-        ).annotate(
+        return _postgres_search(terms, filters, order)
+    return _Fts5Results(
+        _fts5_query(terms), order=order, include_hidden=include_hidden, forum=forum,
+        author=author, since=since, until=until,
+    )
+
+
+def _postgres_search(terms: Terms, filters: Q, order: str):
+    query = _tsquery(terms)
+    posts = (
+        Post.objects.filter(filters)
+        .filter(RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField()))
+        .annotate(
             rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
+            # PostgreSQL computes this costly column only for the rows of the page.
             snippet=RawSQL(
                 "ts_headline('simple', forums_post.body_text, to_tsquery('simple', %s), %s)",
                 [query, f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"],
                 output_field=TextField(),
             ),
         )
-    else:
-        query = _fts5_query(terms)
-        match = "SELECT {} FROM forums_post_fts WHERE forums_post_fts MATCH %s AND forums_post_fts.rowid = forums_post.id"
-        posts = posts.filter(
-            RawSQL(
-                "forums_post.id IN (SELECT rowid FROM forums_post_fts WHERE forums_post_fts MATCH %s)",
-                [query], output_field=BooleanField(),
-            )
-        ).annotate(
-            # bm25 is lower for better matches; negate it so both engines sort descending.
-            rank=RawSQL(f"-({match.format('bm25(forums_post_fts, 10.0, 1.0)')})", [query], output_field=FloatField()),
-            snippet=RawSQL(
-                f"({match.format('snippet(forums_post_fts, 1, char(2), char(3), ' + chr(39) + '…' + chr(39) + ', 24)')})",
-                [query], output_field=TextField(),
-            ),
-        )
+        .select_related("thread__forum", "author")
+    )
     if order == "newest":
         return posts.order_by("-created_at", "-id")
     return posts.order_by("-rank", "-created_at", "-id")
+
+
+class _Fts5Results:
+    """The matches of one FTS5 query, counted and paged with FTS5 in the driving seat:
+    the ranking and snippet functions run once per row of the page, never per match."""
+
+    def __init__(self, match: str, *, order, include_hidden, forum, author, since, until):
+        self.match, self.order = match, order
+        adapt = connection.ops.adapt_datetimefield_value
+        conditions, self.where_params = [], []
+        if not include_hidden:
+            conditions.append("forums_post.is_deleted = 0 AND forums_post.is_hidden = 0")
+        if forum is not None:
+            conditions.append("forums_thread.forum_id = %s")
+            self.where_params.append(forum.pk)
+        if author is not None:
+            conditions.append("forums_post.author_id = %s")
+            self.where_params.append(author.pk)
+        if since is not None:
+            conditions.append("forums_post.created_at >= %s")
+            self.where_params.append(adapt(since))
+        if until is not None:
+            conditions.append("forums_post.created_at < %s")
+            self.where_params.append(adapt(until))
+        self.conditions = "".join(f" AND {condition}" for condition in conditions)
+
+    def _from(self) -> str:
+        return (
+            "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
+            "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
+            f"WHERE forums_post_fts MATCH %s{self.conditions}"
+        )
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) {self._from()}", [self.match, *self.where_params])
+            return cursor.fetchone()[0]
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, page: slice):
+        order = (
+            "forums_post.created_at DESC, forums_post.id DESC"
+            if self.order == "newest"
+            else "rank DESC, forums_post.created_at DESC, forums_post.id DESC"
+        )
+        sql = (
+            "SELECT forums_post.id, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
+            "snippet(forums_post_fts, 1, char(2), char(3), '…', 24) "
+            f"{self._from()} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.match, *self.where_params, page.stop - page.start, page.start])
+            rows = cursor.fetchall()
+        posts = Post.objects.select_related("thread__forum", "author").in_bulk([row[0] for row in rows])
+        results = []
+        for post_id, rank, snippet in rows:
+            post = posts[post_id]
+            post.rank, post.snippet = rank, snippet
+            results.append(post)
+        return results
 
 
 def highlight(text: str, terms: Terms) -> str:

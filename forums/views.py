@@ -535,20 +535,25 @@ def search(request):
         except SearchQueryError as refusal:
             form.add_error("q", _(str(refusal)))
         else:
-            posts = search_posts(
-                terms, include_hidden=request.user.is_staff, order=data["order"] or "relevance"
-            ).select_related("thread__forum", "author")
-            if data["forum"]:
-                posts = posts.filter(thread__forum=data["forum"])
-            if data["author"]:
-                posts = posts.filter(author__username__iexact=data["author"])
             tz = timezone.get_current_timezone()
-            if data["since"]:
-                posts = posts.filter(created_at__gte=datetime.combine(data["since"], time.min, tz))
-            if data["until"]:
-                posts = posts.filter(
-                    created_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tz)
-                )
+            author = None
+            if data["author"]:
+                author = get_user_model().objects.filter(username__iexact=data["author"]).first()
+                if author is None:
+                    form.add_error("author", _("No member is called %(name)s.") % {"name": data["author"]})
+            posts = search_posts(
+                terms,
+                include_hidden=request.user.is_staff,
+                order=data["order"] or "relevance",
+                forum=data["forum"],
+                author=author,
+                since=datetime.combine(data["since"], time.min, tz) if data["since"] else None,
+                until=(
+                    datetime.combine(data["until"] + timedelta(days=1), time.min, tz)
+                    if data["until"] else None
+                ),
+            )
+        if terms and not form.errors:
             page = page_or_404(Paginator(posts, SEARCH_RESULTS_PER_PAGE), request.GET.get("page"))
             for post in page.object_list:
                 post.title_html = highlight(post.thread.title, terms)
