@@ -36,6 +36,13 @@ def _no_post_count_probation(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_visitor_page_cache(settings):
+    # Tests change data through services between requests, which the page cache
+    # (bumped by POSTs) would not see; tests/test_page_cache.py covers the cache.
+    settings.FORUMS_PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Redis outlives a test; a cached page or counter must not leak into the next one.
     cache.clear()

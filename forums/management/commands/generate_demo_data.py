@@ -20,6 +20,7 @@ from django.core.management.color import no_style
 from django.db.models import Max
 from django.utils import timezone
 
+from config.page_cache import bump_site_version
 from forums.models import Forum, Post, Thread
 from forums.rendering import plain_text, render_post
 from forums.services import _thread_slug
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             people = self._members(rng, members, now)
             counts = _reply_counts(rng, threads, posts - threads, hot_thread)
             self._threads(rng, forum_list, people, counts, rendered, now)
+        bump_site_version()
         self.stdout.write(
             f"Generated {members} members, {threads} threads and {posts} posts "
             f"in {time.monotonic() - started:.0f} s."

@@ -16,9 +16,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.services import member_create
+from config.page_cache import bump_site_version
 from forums.models import Community, Forum, Section, Thread
-from moderation.models import AlertRule
-from moderation.services import alert_rule_create
 from forums.services import (
     community_update,
     forum_create,
@@ -26,6 +25,8 @@ from forums.services import (
     section_create,
     thread_create,
 )
+from moderation.models import AlertRule
+from moderation.services import alert_rule_create
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
 
@@ -110,4 +111,6 @@ class Command(BaseCommand):
                 created["alert rules"] += 1
 
         summary = ", ".join(f"{count} {name}" for name, count in created.items())
+        # Visitors' cached pages must show what this command changed.
+        bump_site_version()
         self.stdout.write(f"Seeds loaded: created {summary}.")
