@@ -8,13 +8,22 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check chromium clean
+.PHONY: run serve test check bench chromium wrk clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_seeds
 	@echo "Grassroots is at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production server on one machine: migrate, collect static files for whitenoise,
+# then gunicorn with config/gunicorn.conf.py. Set DJANGO_ENV=production and the
+# variables in README.md first. With several app servers the systemd unit in deploy/
+# starts gunicorn instead, and migrations run once per release (README "Upgrading").
+serve: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}" exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py
 
 # Persistent connections would outlive the live-server threads of browser tests and
 # keep PostgreSQL from dropping the test database.
@@ -25,6 +34,15 @@ check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_ENV=production SECRET_KEY=check-only-$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM ALLOWED_HOSTS=example.org \
 		$(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmark: builds (once) a 1,000,000-post data set, serves it with gunicorn under
+# production settings and measures every main page with wrk. BENCH_POSTS, BENCH_DATABASE
+# (sqlite or postgres), BENCH_REDIS_URL and BENCH_SECONDS change what is measured.
+bench: $(VENV)/.installed wrk
+	$(PY) bench/run.py
+
+wrk:
+	@command -v wrk >/dev/null || { 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; 		else echo "make bench needs wrk (sudo apt-get install wrk)." >&2; exit 1; fi; }
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \

@@ -67,12 +67,15 @@ INSTALLED_APPS = [
     "accounts",
     "forums",
     "moderation",
+    "conversations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "config.page_cache.visitor_page_cache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,7 +141,13 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "grassroots"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # An unreachable Redis fails a request in seconds instead of holding a
+                # web worker until the OS gives up on the connection.
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
         }
     }
 else:
@@ -241,9 +250,9 @@ if PRODUCTION:
 
 # Logs go to stderr (journald under systemd). In production each record is one line
 # of JSON, so an error and its traceback stay one searchable event.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
-if LOG_FORMAT not in {"json", "plain"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, plain.")
+_log_format = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if _log_format not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={_log_format!r} is not one of: json, plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -251,7 +260,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "config.logging.JSONFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _log_format}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Replaces Django's own "django" handlers, which would print every error twice.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
@@ -261,16 +270,16 @@ LOGGING = {
 # after the response's transaction commits; "database" stores them for the
 # `manage.py db_worker` process, so a slow SMTP server never holds up a page and
 # nothing is lost when a web worker restarts.
-TASKS_BACKENDS = {
+_task_backends = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate").strip().lower()
-if TASKS_BACKEND not in TASKS_BACKENDS:
+_task_backend = os.environ.get("TASKS_BACKEND", "immediate").strip().lower()
+if _task_backend not in _task_backends:
     raise ImproperlyConfigured(
-        f"TASKS_BACKEND={TASKS_BACKEND!r} is not one of: {', '.join(TASKS_BACKENDS)}."
+        f"TASKS_BACKEND={_task_backend!r} is not one of: {', '.join(_task_backends)}."
     )
-TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+TASKS = {"default": {"BACKEND": _task_backends[_task_backend]}}
 
 # django-allauth
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
@@ -297,8 +306,15 @@ FORUMS_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUMS_EDIT_WINDOW_MINUTES", "6
 FORUMS_NEW_MEMBER_POSTS = 10
 FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS = 30
 FORUMS_NEW_MEMBER_MAX_LINKS = 2
+# Private messages (conversations app): pages, and flood control for new members.
+FORUMS_CONVERSATIONS_PER_PAGE = 30
+FORUMS_MESSAGES_PER_PAGE = 50
+FORUMS_NEW_MEMBER_CONVERSATIONS_PER_HOUR = 3
+FORUMS_NEW_MEMBER_SECONDS_BETWEEN_MESSAGES = 30
 FORUMS_NOTIFICATIONS_PER_PAGE = 30
 FORUMS_READ_CUTOFF_DAYS = 30
+# Visitors' pages are cached this long (and dropped at once by any write).
+FORUMS_PAGE_CACHE_SECONDS = int(os.environ.get("FORUMS_PAGE_CACHE_SECONDS", "60"))
 # Community moderation (DESIGN.md section 6).
 FORUMS_JURY_SIZE = 7
 FORUMS_JURY_VOTES_TO_HIDE = 4

@@ -3,10 +3,15 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 urlpatterns = [
+    # No trailing slash: load balancer health checks ask for exactly this path.
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("moderation/", include("moderation.urls")),
+    path("messages/", include("conversations.urls")),
     path("", include("accounts.urls")),
     path("", include("forums.urls")),
 ]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core import serializers
-from django.core.serializers.base import DeserializationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
+from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from .export_site import FORMAT, FORMAT_VERSION, applied_migrations, open_site_file
@@ -106,7 +106,9 @@ class Command(BaseCommand):
             raise CommandError(NOT_AN_EXPORT.format(path=path))
         if header.get("version") != FORMAT_VERSION:
             raise CommandError(
-                NEWER_FORMAT.format(path=path, version=header.get("version"), supported=FORMAT_VERSION)
+                NEWER_FORMAT.format(
+                    path=path, version=header.get("version"), supported=FORMAT_VERSION
+                )
             )
         return header
 
@@ -144,7 +146,9 @@ class Command(BaseCommand):
             label = obj.object._meta.label_lower
             if label not in loaded:
                 raise ValueError(f"{label} rows, which its header does not list")
-            obj.save(using=using)
+            # The database is empty, so every row is new: skip the UPDATE Django would
+            # try first for a row that comes with its primary key.
+            obj.save(using=using, force_insert=True)
             loaded[label] += 1
 
     def _reset_sequences(self, models: list, using: str) -> None:
