@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from moderation.services import post_hide, thread_lock, thread_pin
+from moderation.services import log_host_changes, member_block, post_hide, thread_lock, thread_pin
 
 from .models import Community, Forum, ForumBlock, Post, Section, Thread
 
@@ -31,6 +31,12 @@ class ForumAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["hosts"]
     readonly_fields = ["thread_count", "post_count", "last_post", "last_post_at"]
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.hosts.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.hosts.all())
+        log_host_changes(staff=request.user, forum=form.instance, added=after - before, removed=before - after)
 
 
 @admin.register(Thread)
@@ -71,6 +77,17 @@ class ForumBlockAdmin(admin.ModelAdmin):
     list_select_related = ["member", "forum"]
     search_fields = ["member__username", "forum__name"]
     raw_id_fields = ["member"]
+
+    # Through the service, so that every block and unblock lands in the public log.
+    def save_model(self, request, obj, form, change):
+        member_block(moderator=request.user, forum=obj.forum, member=obj.member, block=True, reason=obj.reason)
+
+    def delete_model(self, request, obj):
+        member_block(moderator=request.user, forum=obj.forum, member=obj.member, block=False)
+
+    def delete_queryset(self, request, queryset):
+        for block in queryset.select_related("forum", "member"):
+            self.delete_model(request, block)
 
 
 @admin.register(Post)

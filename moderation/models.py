@@ -142,6 +142,7 @@ class ModerationAction(models.Model):
         BLOCK = "block", _("Blocked a member from a forum")
         UNBLOCK = "unblock", _("Unblocked a member")
         ADD_HOST = "add_host", _("Added a host")
+        REMOVE_HOST = "remove_host", _("Removed a host")
         SUSPEND = "suspend", _("Suspended a member")
         REINSTATE = "reinstate", _("Lifted a suspension")
         APPEAL_UPHELD = "appeal_upheld", _("Upheld a jury verdict on appeal")

@@ -455,6 +455,14 @@ def host_add(*, moderator, forum: Forum, member) -> None:
     _log(ModerationAction.Kind.ADD_HOST, role, actor=moderator, forum=forum, member=member)
 
 
+def log_host_changes(*, staff, forum: Forum, added, removed) -> None:
+    """Record hosts that staff appointed or removed in the admin."""
+    for member in added:
+        _log(ModerationAction.Kind.ADD_HOST, ModerationAction.Role.STAFF, actor=staff, forum=forum, member=member)
+    for member in removed:
+        _log(ModerationAction.Kind.REMOVE_HOST, ModerationAction.Role.STAFF, actor=staff, forum=forum, member=member)
+
+
 def log_suspension(*, staff, member, suspended: bool) -> None:
     """Record a suspension or reinstatement made by staff (in the admin)."""
     _log(ModerationAction.Kind.SUSPEND if suspended else ModerationAction.Kind.REINSTATE,

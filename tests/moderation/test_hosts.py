@@ -196,3 +196,23 @@ def test_juror_page_query_count(client, cast, django_assert_num_queries):
     with django_assert_num_queries(12):
         response = client.get(reverse("moderation:jury-detail", args=[alert.jury.pk]))
     assert response.status_code == 200
+
+
+def test_admin_host_appointments_and_blocks_land_in_the_log(client, cast):
+    staff = cast["staff"]
+    User.objects.filter(pk=staff.pk).update(is_superuser=True)
+    client.force_login(staff)
+    forum = cast["forum"]
+    change = reverse("admin:forums_forum_change", args=[forum.pk])
+    data = {
+        "name": forum.name, "slug": forum.slug, "kind": forum.kind, "section": forum.section_id,
+        "purpose": forum.purpose, "rules": "", "position": forum.position,
+        "hosts": [cast["host"].pk, cast["member"].pk],
+    }
+    assert client.post(change, data).status_code == 302
+    assert ModerationAction.objects.filter(kind="add_host", member=cast["member"], role="staff").exists()
+
+    add_block = reverse("admin:forums_forumblock_add")
+    response = client.post(add_block, {"forum": forum.pk, "member": cast["other_host"].pk, "reason": "Trolling"})
+    assert response.status_code == 302
+    assert ModerationAction.objects.filter(kind="block", member=cast["other_host"], reason="Trolling").exists()
