@@ -107,23 +107,53 @@ def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "re
 
 def _postgres_search(terms: Terms, filters: Q, order: str):
     query = _tsquery(terms)
-    posts = (
-        Post.objects.filter(filters)
-        .filter(RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField()))
-        .annotate(
-            rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
-            # PostgreSQL computes this costly column only for the rows of the page.
-            snippet=RawSQL(
-                "ts_headline('simple', forums_post.body_text, to_tsquery('simple', %s), %s)",
-                [query, f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"],
-                output_field=TextField(),
-            ),
-        )
-        .select_related("thread__forum", "author")
+    matches = Post.objects.filter(filters).filter(
+        RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
+    )
+    ranked = matches.annotate(
+        rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
+        # PostgreSQL computes this costly column only for the rows of the page.
+        snippet=RawSQL(
+            "ts_headline('simple', forums_post.body_text, to_tsquery('simple', %s), %s)",
+            [query, f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"],
+            output_field=TextField(),
+        ),
     )
     if order == "newest":
-        return posts.order_by("-created_at", "-id")
-    return posts.order_by("-rank", "-created_at", "-id")
+        ranked = ranked.order_by("-created_at", "-id")
+    else:
+        ranked = ranked.order_by("-rank", "-created_at", "-id")
+    return _PostgresResults(matches, ranked)
+
+
+def _load_page(rows) -> list:
+    """Posts of a page of (id, rank, snippet) rows, in that order, with what a result
+    shows. Loading them apart keeps joins out of the ranking query, whose row estimates
+    for full-text matches are too rough to plan joins on."""
+    posts = Post.objects.select_related("thread__forum", "author").in_bulk([row[0] for row in rows])
+    results = []
+    for post_id, rank, snippet in rows:
+        post = posts[post_id]
+        post.rank, post.snippet = rank, snippet
+        results.append(post)
+    return results
+
+
+class _PostgresResults:
+    """Counted without the rank and snippet columns (Django would otherwise count over
+    a subquery that makes a headline for every match), ranked without joins."""
+
+    def __init__(self, matches, ranked):
+        self.matches, self.ranked = matches, ranked
+
+    def count(self) -> int:
+        return self.matches.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, page):
+        return _load_page(list(self.ranked.values_list("id", "rank", "snippet")[page]))
 
 
 class _Fts5Results:
@@ -178,14 +208,7 @@ class _Fts5Results:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.match, *self.where_params, page.stop - page.start, page.start])
-            rows = cursor.fetchall()
-        posts = Post.objects.select_related("thread__forum", "author").in_bulk([row[0] for row in rows])
-        results = []
-        for post_id, rank, snippet in rows:
-            post = posts[post_id]
-            post.rank, post.snippet = rank, snippet
-            results.append(post)
-        return results
+            return _load_page(cursor.fetchall())
 
 
 def highlight(text: str, terms: Terms) -> str:

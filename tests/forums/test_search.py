@@ -154,11 +154,9 @@ def test_parse_builds_groups_from_words_and_phrases():
 
 
 def test_search_query_count(client, corpus, django_assert_num_queries):
-    # header 3, sponsor, forum choices, count, one page of results with threads and
-    # authors (on SQLite the page is ranked by FTS5 first, then its posts are loaded)
-    from django.db import connection
-
-    with django_assert_num_queries(8 if connection.vendor == "sqlite" else 7):
+    # header 3, sponsor, forum choices, count, the page's ranking, its posts with
+    # threads and authors
+    with django_assert_num_queries(8):
         response = client.get(SEARCH, {"q": "solar"})
     assert len(_titles(response)) == 3
 

@@ -115,6 +115,9 @@ class Command(BaseCommand):
             people = self._members(rng, members, now)
             counts = _reply_counts(rng, threads, posts - threads, hot_thread)
             self._threads(rng, forum_list, people, counts, rendered, now)
+        with connection.cursor() as cursor:
+            # Fresh statistics, or the planner guesses row counts from an empty database.
+            cursor.execute("ANALYZE")
         bump_site_version()
         self.stdout.write(
             f"Generated {members} members, {threads} threads and {posts} posts "
