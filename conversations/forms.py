@@ -2,7 +2,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .services import BODY_MAX, SUBJECT_MAX
+from forums.services import BODY_MAX
+
+from .services import SUBJECT_MAX
 
 BODY_HELP = _(
     "Markdown: *italic*, **bold**, > quote, - list, [link](https://...), ``` code ```."

@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 
 from forums.permissions import is_new_member
 from forums.rendering import render_post
+from forums.services import normalised_body
 
 from .models import Conversation, Message, Participant
 from .permissions import check_can_message, check_can_reply, check_new_member_limits
 
 SUBJECT_MAX = 150
-BODY_MAX = 50_000
 
 SUBJECT_REQUIRED = "Give your message a subject."
 SUBJECT_TOO_LONG = "Keep the subject to 150 characters (it has {length})."
@@ -44,12 +44,7 @@ def validate_subject(subject: str) -> str:
 
 
 def validate_body(body: str) -> str:
-    body = body.replace("\r\n", "\n").strip()
-    if not body:
-        raise ValidationError({"body": _(BODY_REQUIRED)})
-    if len(body) > BODY_MAX:
-        raise ValidationError({"body": _(BODY_TOO_LONG).format(length=len(body))})
-    return body
+    return normalised_body(body, required=BODY_REQUIRED, too_long=BODY_TOO_LONG)
 
 
 def _render(author, body: str) -> str:

@@ -95,13 +95,19 @@ def validate_subject(subject: str) -> str:
     return subject
 
 
-def validate_body(body: str) -> str:
+def normalised_body(body: str, *, required: str, too_long: str) -> str:
+    """Markdown source with unix line ends and no outer blank space, within the size
+    every post and message shares; `required` and `too_long` are the messages."""
     body = body.replace("\r\n", "\n").strip()
     if not body:
-        raise ValidationError({"body": _(BODY_REQUIRED)})
+        raise ValidationError({"body": _(required)})
     if len(body) > BODY_MAX:
-        raise ValidationError({"body": _(BODY_TOO_LONG).format(length=len(body))})
+        raise ValidationError({"body": _(too_long).format(length=len(body))})
     return body
+
+
+def validate_body(body: str) -> str:
+    return normalised_body(body, required=BODY_REQUIRED, too_long=BODY_TOO_LONG)
 
 
 def _check_new_member_limits(author, body_html: str, now: datetime) -> None:
