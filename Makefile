@@ -27,7 +27,7 @@ serve: $(VENV)/.installed
 
 # Persistent connections would outlive the live-server threads of browser tests and
 # keep PostgreSQL from dropping the test database.
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium node_modules/.installed
 	DB_CONN_MAX_AGE=0 $(PY) -m pytest
 
 check: $(VENV)/.installed
@@ -56,6 +56,11 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# axe-core, which the browser tests load into each page to check accessibility.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own here.

@@ -163,7 +163,9 @@ def member_update(
     elif remove_avatar:
         member.avatar = None
     member.full_clean(exclude=["password", "username", "email"])
-    member.save()
+    # Only what the member changed: counters on the same row (posts, unread
+    # notifications and messages) move under other transactions meanwhile.
+    member.save(update_fields=[*fields, *(["avatar"] if avatar or remove_avatar else [])])
     if jury_blacklist is not None:
         member.jury_blacklist.set([other for other in jury_blacklist if other.pk != member.pk])
     if old_avatar and (avatar or remove_avatar):

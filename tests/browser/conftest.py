@@ -1,6 +1,9 @@
 import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 # The live server runs in a thread beside Playwright's event loop; Django's async
 # guard would otherwise refuse the ORM calls the tests make to set up data.
@@ -29,3 +32,39 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
+
+
+# Shared by the look-and-feel tests: axe-core from npm, logging in without the login
+# form, and the folder that screenshots go to.
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's script, installed by `npm ci` from package-lock.json. Missing is a
+    failure, not a skip: without it the accessibility checks would pass by not running."""
+    if not AXE.exists():
+        pytest.fail(
+            f"{AXE.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} "
+            "(`make test` does it) to install axe-core for the accessibility checks.",
+            pytrace=False,
+        )
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(pytestconfig):
+    """test-results/screenshots/ (under Playwright's --output folder), for review."""
+    folder = Path(pytestconfig.getoption("--output")).absolute() / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def session_cookie(live_server, user):
+    """A logged-in session for `user`, as a cookie for a browser context."""
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value, "url": live_server.url}
