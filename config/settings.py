@@ -138,7 +138,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, except that a lock taken while Redis is down is granted.
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "grassroots"),
             "OPTIONS": {
@@ -147,6 +148,10 @@ if REDIS_URL:
                 # web worker until the OS gives up on the connection.
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # The cache only saves work: with Redis down every read is a miss and
+                # every write is skipped (and logged), so pages still serve. Sessions
+                # live in the database, so nobody is logged out either.
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
@@ -235,6 +240,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions stay in the database, not the cache: a Redis outage must not log everyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 if PRODUCTION:
     # Behind nginx (or any proxy) that terminates TLS and sets X-Forwarded-Proto.
@@ -280,6 +287,10 @@ if _task_backend not in _task_backends:
         f"TASKS_BACKEND={_task_backend!r} is not one of: {', '.join(_task_backends)}."
     )
 TASKS = {"default": {"BACKEND": _task_backends[_task_backend]}}
+
+# django-redis: cache errors are ignored (see CACHES) but each one is logged, with
+# its traceback, to the "django_redis.cache" logger, so an outage shows in the logs.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # django-allauth
 ACCOUNT_LOGIN_METHODS = {"username", "email"}

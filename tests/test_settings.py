@@ -41,10 +41,11 @@ def test_default_database_is_sqlite_in_wal_mode_with_busy_timeout(tmp_path):
 def test_redis_url_switches_the_cache_to_redis():
     result = _run(
         "import django; django.setup(); from django.conf import settings;"
-        "print(settings.CACHES['default']['BACKEND'])",
+        "from django.core.cache import caches; from django_redis.cache import RedisCache;"
+        "print(settings.CACHES['default']['BACKEND'], isinstance(caches['default'], RedisCache))",
         REDIS_URL="redis://127.0.0.1:6379/9",
     )
-    assert result.stdout.strip() == "django_redis.cache.RedisCache"
+    assert result.stdout.strip() == "config.cache.RedisCache True"
 
 
 def test_production_requires_a_secret_key():
