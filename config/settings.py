@@ -301,8 +301,13 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get(
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_USERNAME_MIN_LENGTH = 3
-# allauth's rate limits (login failures, signup, password reset, ...) stay on at
-# their defaults; they count in the cache, which is Redis when several servers run.
+# allauth's rate limits stay on at their defaults (signup 20/m per IP, login 30/m per
+# IP, 5 failed logins per account in 5 minutes, password reset 20/m per IP and 5/m per
+# address); refusals get our 429 page (config/urls.py handler429). They count in the
+# cache: Redis when several servers or gunicorn workers run.
+# Behind nginx (deploy/nginx/) the client's address is the last X-Forwarded-For entry;
+# gunicorn on a Unix socket has no REMOTE_ADDR, and without this every login is refused.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Grassroots")
 
@@ -335,6 +340,14 @@ FORUMS_HIDDEN_WINDOW_DAYS = 90
 FORUMS_MODERATION_LOG_PER_PAGE = 50
 FORUMS_GREATEST_HOURS = 24
 FORUMS_MAX_MENTIONS = 10
+# Rate limits (config/ratelimit.py), per member, or per IP for visitors, in allauth's
+# syntax: at most N per period. Refusals are shown with HTTP 429 and Retry-After.
+FORUMS_RATE_LIMITS = {
+    "post": "6/m,60/h",  # new threads and replies
+    "alert": "3/m,20/h",
+    "message": "10/m,100/h",  # private messages: new conversations and answers
+    "search": "30/m,300/h",
+}
 # Request bodies over this size are refused with 413 before Django parses them;
 # the settings page may carry an avatar, so it gets more room.
 FORUMS_MAX_REQUEST_BYTES = 1024 * 1024

@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from . import views
 
+# allauth renders its rate-limit refusals (signup, login, password reset) with this.
+handler429 = "config.ratelimit.allauth_too_many_requests"
+
 urlpatterns = [
     # No trailing slash: load balancer health checks ask for exactly this path.
     path("healthz", views.healthz, name="healthz"),

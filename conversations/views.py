@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config import ratelimit
 from forums.pagination import CountedPaginator, page_or_404
 from forums.permissions import PostingPaused
 from forums.rendering import render_post
@@ -17,16 +18,22 @@ from .services import conversation_create, conversation_mark_read, message_creat
 
 def _compose(request, form, *, save, refusal_field=None):
     """Shared shape of the writing views: "Preview" renders the text through the one
-    pipeline without saving; "Send" calls `save(cleaned_data)` and redirects to what it
-    returns. Refusals are shown on the form with their status, and nothing typed is lost.
-    Returns (response or None, preview, status)."""
-    preview, status = None, 200
+    pipeline without saving; "Send" counts against the message rate limit, calls
+    `save(cleaned_data)` and redirects to what it returns. Refusals are shown on the form
+    with their status, and nothing typed is lost.
+    Returns (response or None, preview, status, rate-limit refusal or None)."""
+    preview, status, limited = None, 200, None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
             preview = render_post(form.cleaned_data["body"])
         else:
             try:
-                return redirect(save(form.cleaned_data)), None, 302
+                ratelimit.consume(request, "message")
+                return redirect(save(form.cleaned_data)), None, 302, None
+            except ratelimit.RateLimited as refusal:
+                limited = refusal
+                form.add_error(None, str(refusal))
+                status = 429
             except ValidationError as refusal:
                 form.add_error(None, refusal)
             except PostingPaused as pause:
@@ -37,7 +44,7 @@ def _compose(request, form, *, save, refusal_field=None):
                 status = 403
     if form.errors and status == 200:
         status = 400
-    return None, preview, status
+    return None, preview, status, limited
 
 
 def _pages(request, template, rows):
@@ -74,13 +81,14 @@ def conversation_create_view(request):
             body=data["body"],
         )
 
-    response, preview, status = _compose(request, form, save=save, refusal_field="recipient")
+    response, preview, status, limited = _compose(request, form, save=save, refusal_field="recipient")
     if response:
         return response
-    return render(
+    response = render(
         request, "conversations/conversation_form.html", {"form": form, "preview": preview},
         status=status,
     )
+    return ratelimit.with_retry_after(response, limited)
 
 
 @login_required
@@ -96,7 +104,7 @@ def conversation_detail(request, pk):
         message = message_create(author=request.user, conversation=conversation, body=data["body"])
         return _message_url(message)
 
-    response, preview, status = _compose(request, form, save=save)
+    response, preview, status, limited = _compose(request, form, save=save)
     if response:
         return response
     # Messages are numbered 1..N, so a page is a range of numbers; without a page asked
@@ -118,7 +126,7 @@ def conversation_detail(request, pk):
     ]
     if seat.unread_count and request.method == "GET":
         conversation_mark_read(member=request.user, conversation=conversation)
-    return render(
+    response = render(
         request,
         "conversations/conversation_detail.html",
         {
@@ -133,6 +141,7 @@ def conversation_detail(request, pk):
         },
         status=status,
     )
+    return ratelimit.with_retry_after(response, limited)
 
 
 def _message_url(message) -> str:

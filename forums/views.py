@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import ratelimit
+
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
@@ -253,18 +255,24 @@ def _post_or_404(thread_pk, number):
     )
 
 
-def _compose(request, form, *, save, template, context):
+def _compose(request, form, *, save, template, context, limit=None):
     """Shared shape of the posting views: "Preview" renders the text through the one
-    pipeline without saving; "Post" calls `save(cleaned_data)`, whose refusals are
-    shown next to the form."""
-    preview = excerpt_warning = None
+    pipeline without saving; "Post" counts against the `limit` rate (if any) and calls
+    `save(cleaned_data)`, whose refusals are shown next to the form."""
+    preview = excerpt_warning = limited = None
     status = 200
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
             preview = render_post(form.cleaned_data["body"])
         else:
             try:
+                if limit:
+                    ratelimit.consume(request, limit)
                 return redirect(save(form.cleaned_data))
+            except ratelimit.RateLimited as refusal:
+                limited = refusal
+                form.add_error(None, str(refusal))
+                status = 429
             except ValidationError as refusal:
                 form.add_error(None, refusal)
             except PostingPaused as pause:
@@ -274,11 +282,12 @@ def _compose(request, form, *, save, template, context):
         excerpt_warning = quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS
     if form.errors and status == 200:
         status = 400
-    return render(
+    response = render(
         request, template,
         {"form": form, "preview": preview, "excerpt_warning": excerpt_warning, **context},
         status=status,
     )
+    return ratelimit.with_retry_after(response, limited)
 
 
 @login_required
@@ -290,7 +299,7 @@ def thread_create_view(request, slug):
     return _compose(
         request, ThreadForm(request.POST or None),
         save=lambda data: thread_create(forum=forum, author=request.user, **data),
-        template="forums/thread_form.html", context={"forum": forum},
+        template="forums/thread_form.html", context={"forum": forum}, limit="post",
     )
 
 
@@ -309,6 +318,7 @@ def reply_create_view(request, pk, number):
         request, ReplyForm(request.POST or None, initial=initial),
         save=lambda data: reply_create(author=request.user, parent=parent, **data),
         template="forums/reply_form.html", context={"thread": thread, "parent": parent},
+        limit="post",
     )
 
 
@@ -527,11 +537,15 @@ def search(request):
     """Full-text search of thread titles and post bodies, with filters. Hidden and
     deleted posts are found only by staff."""
     form = SearchForm(request.GET or None)
-    page = terms = None
+    page = terms = limited = None
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
         data = form.cleaned_data
         try:
+            ratelimit.consume(request, "search")
             terms = parse(data["q"])
+        except ratelimit.RateLimited as refusal:
+            limited = refusal
+            form.add_error(None, str(refusal))
         except SearchQueryError as refusal:
             form.add_error("q", _(str(refusal)))
         else:
@@ -560,7 +574,8 @@ def search(request):
                 post.snippet_html = (
                     marks_to_html(post.snippet) if post.snippet else highlight(post.body_text[:240], terms)
                 )
-    return render(
+    response = render(
         request, "forums/search.html", {"form": form, "page": page, "terms": terms},
-        status=400 if form.errors else 200,
+        status=429 if limited else 400 if form.errors else 200,
     )
+    return ratelimit.with_retry_after(response, limited)

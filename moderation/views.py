@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config import ratelimit
 from forums.models import Forum, Post, Thread
 from forums.pagination import page_or_404
 from forums.permissions import check_active_member
@@ -48,18 +49,24 @@ def alert_create_view(request, pk, number):
     )
     check_active_member(request.user)
     form = AlertForm(request.POST or None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
+            ratelimit.consume(request, "alert")
             alert_create(alerter=request.user, post=post, **form.cleaned_data)
+        except ratelimit.RateLimited as refusal:
+            limited = refusal
+            form.add_error(None, str(refusal))
         except ValidationError as refusal:
             form.add_error(None, refusal)
         else:
             messages.success(request, _("Thank you. A jury of members will look at this post."))
             return redirect(post.get_absolute_url())
-    return render(
+    response = render(
         request, "moderation/alert_form.html", {"form": form, "post": post, "thread": post.thread},
-        status=400 if form.errors else 200,
+        status=429 if limited else 400 if form.errors else 200,
     )
+    return ratelimit.with_retry_after(response, limited)
 
 
 @login_required

@@ -36,6 +36,13 @@ def _no_post_count_probation(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    # Tests post, message and search far faster than anyone would; the limits
+    # themselves are covered by tests/security/test_rate_limits.py, which sets them.
+    settings.FORUMS_RATE_LIMITS = {}
+
+
+@pytest.fixture(autouse=True)
 def _no_visitor_page_cache(settings):
     # Tests change data through services between requests, which the page cache
     # (bumped by POSTs) would not see; tests/test_page_cache.py covers the cache.
