@@ -56,3 +56,12 @@ class RedeemForm(forms.Form):
         label=_("Star code"), max_length=40, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+class AccountDeleteForm(forms.Form):
+    """The current password, to confirm deleting the account. The service checks it."""
+
+    password = forms.CharField(
+        label=_("Your current password"), strip=False, max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

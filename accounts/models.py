@@ -7,7 +7,7 @@ from django.db import models
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -62,6 +62,9 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("Email me my notifications"), default=True
     )
+    # Set when the member deletes their account (accounts.services.member_delete): the
+    # row stays, scrubbed, so their posts keep an author and every counter stays exact.
+    deleted_at = models.DateTimeField(_("account deleted at"), null=True, blank=True)
 
     # Star membership: a Star Member until star_until; afterwards simply a Member
     # again, because the tier is worked out from the date, not stored.
@@ -103,7 +106,13 @@ class User(AbstractUser):
 
     @property
     def public_name(self) -> str:
+        if self.deleted_at:
+            return gettext("deleted member")
         return self.display_name or self.username
+
+    @property
+    def is_deleted_member(self) -> bool:
+        return self.deleted_at is not None
 
     def get_absolute_url(self):
         return reverse("accounts:member-detail", args=[self.username])

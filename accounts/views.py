@@ -1,21 +1,23 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from forums.models import Post
 
 from moderation.services import member_chance
 
-from .forms import RedeemForm, SettingsForm
-from .services import code_redeem, member_update
+from .export import member_data_export
+from .forms import AccountDeleteForm, RedeemForm, SettingsForm
+from .services import code_redeem, member_delete, member_update
 
 
 def member_detail(request, username):
@@ -68,6 +70,44 @@ def settings_edit(request):
             "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
             "chance_to_serve": member_chance(member),
         },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def member_data_download(request):
+    """"Download my data": the logged-in member's own data as a JSON attachment."""
+    data = member_data_export(member=request.user)
+    day = timezone.now().strftime("%Y-%m-%d")
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="grassroots-my-data-{day}.json"'
+    # A member's private messages: no shared cache may keep a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_delete_confirm(request):
+    """Delete the logged-in member's own account, after a warning and their password."""
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_delete(member=request.user, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            logout(request)
+            messages.success(request, _("Your account has been deleted. Goodbye, and thank you."))
+            return redirect("forums:home")
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "accounts/member_delete.html",
+        {"form": form, "posts_removed": settings.FORUMS_DELETED_MEMBER_POSTS == "remove"},
         status=status,
     )
 

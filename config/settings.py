@@ -340,6 +340,14 @@ FORUMS_HIDDEN_WINDOW_DAYS = 90
 FORUMS_MODERATION_LOG_PER_PAGE = 50
 FORUMS_GREATEST_HOURS = 24
 FORUMS_MAX_MENTIONS = 10
+# What happens to a member's posts when they delete their account: "keep" leaves
+# them up under "deleted member"; "remove" blanks them (placeholders keep the reply
+# trees) and deletes the threads they started that nobody else answered.
+FORUMS_DELETED_MEMBER_POSTS = os.environ.get("FORUMS_DELETED_MEMBER_POSTS", "keep").strip().lower()
+if FORUMS_DELETED_MEMBER_POSTS not in {"keep", "remove"}:
+    raise ImproperlyConfigured(
+        f"FORUMS_DELETED_MEMBER_POSTS={FORUMS_DELETED_MEMBER_POSTS!r} is not one of: keep, remove."
+    )
 # Rate limits (config/ratelimit.py), per member, or per IP for visitors, in allauth's
 # syntax: at most N per period. Refusals are shown with HTTP 429 and Retry-After.
 FORUMS_RATE_LIMITS = {

@@ -130,7 +130,7 @@ class PostQuerySet(models.QuerySet):
             .select_related("author")
             .only(
                 "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted", "is_hidden",
-                "author__username", "author__display_name",
+                "author__username", "author__display_name", "author__deleted_at",
             )
         )
 
