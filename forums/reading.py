@@ -11,10 +11,12 @@ from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from .models import (
+    Forum,
     ForumRead,
     IgnoredMember,
     Post,
@@ -85,22 +87,50 @@ def mark_new_replies(member, threads) -> None:
 
 def member_thread_state(member, thread, post_ids) -> dict:
     """A member's view of one thread page: since when replies are new, whom they
-    ignore, which of the page's posts they recommended, and whether they follow or
-    trashed the thread."""
-    mark = forum_read_marks(member, [thread.forum_id])[thread.forum_id]
-    visit = ThreadVisit.objects.filter(member=member, thread=thread).values_list(
-        "visited_at", flat=True
-    ).first()
-    return {
-        "new_after": max(mark, visit) if visit else mark,
-        "ignored_ids": set(
-            IgnoredMember.objects.filter(member=member).values_list("ignored_id", flat=True)
-        ),
-        "my_recommendations": set(
+    ignore, which of the page's posts they recommended, whether they follow or trashed
+    the thread and whether they host its forum. Two queries, whatever the page: one
+    row of flags about the member, and one list of ignored members and recommendations."""
+    about_member = {"member": OuterRef("pk")}
+    flags = (
+        get_user_model()
+        .objects.filter(pk=member.pk)
+        .values_list(
+            Subquery(
+                ForumRead.objects.filter(**about_member, forum_id=thread.forum_id).values("marked_at")[:1]
+            ),
+            Subquery(
+                ThreadVisit.objects.filter(**about_member, thread=thread).values("visited_at")[:1]
+            ),
+            Exists(ThreadSubscription.objects.filter(**about_member, thread=thread)),
+            Exists(TrashedThread.objects.filter(**about_member, thread=thread)),
+            Exists(
+                Forum.hosts.through.objects.filter(user=OuterRef("pk"), forum_id=thread.forum_id)
+            ),
+        )
+    )
+    forum_marked_at, visited_at, following, trashed, hosts_forum = flags.get()
+    mark = max(filter(None, [member.all_read_at, _cutoff(), forum_marked_at]))
+    ignored_ids, my_recommendations = set(), set()
+    lists = {IGNORED: ignored_ids, RECOMMENDED: my_recommendations}
+    for kind, pk in (
+        IgnoredMember.objects.filter(member=member)
+        .values_list(Value(IGNORED), "ignored_id")
+        .union(
             Recommendation.objects.filter(member=member, post_id__in=post_ids).values_list(
-                "post_id", flat=True
-            )
-        ),
-        "following": ThreadSubscription.objects.filter(member=member, thread=thread).exists(),
-        "trashed": TrashedThread.objects.filter(member=member, thread=thread).exists(),
+                Value(RECOMMENDED), "post_id"
+            ),
+            all=True,
+        )
+    ):
+        lists[kind].add(pk)
+    return {
+        "new_after": max(mark, visited_at) if visited_at else mark,
+        "ignored_ids": ignored_ids,
+        "my_recommendations": my_recommendations,
+        "following": following,
+        "trashed": trashed,
+        "hosts_forum": hosts_forum,
     }
+
+
+IGNORED, RECOMMENDED = "ignored", "recommended"

@@ -22,9 +22,18 @@ def nest(posts, *, flat: bool = False) -> tuple[list[TreeItem], range]:
     """
     items = []
     previous_depth = None
+    # A page of a long index may start inside a branch: its first reply is shown at the
+    # top level, and so is any later reply shallower than that (lists it never opened
+    # cannot be closed).
+    shift = 0
     for position, post in enumerate(posts):
         item = TreeItem(post=post, position=position)
-        depth = 1 if flat else post.depth
+        if flat:
+            depth = 1
+        else:
+            if previous_depth is None or post.depth - shift < 1:
+                shift = post.depth - 1
+            depth = post.depth - shift
         if previous_depth is not None:
             if depth > previous_depth:
                 item.opens_list = True

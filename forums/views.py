@@ -21,6 +21,7 @@ from .models import Forum, ForumSubscription, Notification, Post, Section, Threa
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
     PostingPaused,
+    can_read_text,
     check_delete_permission,
     check_edit_permission,
     check_forum_post_permission,
@@ -44,7 +45,7 @@ from .services import (
     thread_subscription_set,
     thread_visit_record,
 )
-from moderation.permissions import can_moderate
+from moderation.permissions import is_staff
 
 from .reading import mark_new_replies, member_thread_state
 from .tree import nest
@@ -199,8 +200,8 @@ def _thread_page(request, thread, posts) -> dict:
     member = request.user
     if member.is_authenticated:
         post_ids = [opening_post.pk, *(post.pk for post in posts)]
-        context.update(member_thread_state(member, thread, post_ids))
-        context["moderator"] = can_moderate(member, thread.forum)
+        state = member_thread_state(member, thread, post_ids)
+        context.update(state, moderator=is_staff(member) or state["hosts_forum"])
         thread_visit_record(member=member, thread=thread)
     return context
 
@@ -215,13 +216,20 @@ def thread_detail(request, pk, slug):
     flat = options["layout"] == "flat"
     if flat:
         replies = replies.order_by("number")
-    index, index_tail = nest(replies, flat=flat)
+    # The index comes in pages too: a thread of thousands of replies would otherwise
+    # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
+    paginator = CountedPaginator(replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count)
+    page = page_or_404(paginator, request.GET.get("page"))
+    index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
-        item.page = item.position // options["per_page"] + 1
+        item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
     return render(
         request,
         "forums/thread_detail.html",
-        {"index": index, "index_tail": index_tail, **options, **_thread_page(request, thread, [])},
+        {
+            "index": index, "index_tail": index_tail, "page": page,
+            **options, **_thread_page(request, thread, []),
+        },
     )
 
 
@@ -311,7 +319,7 @@ def reply_create_view(request, pk, number):
     thread = parent.thread
     check_reply_permission(request.user, thread)
     initial = {}
-    if request.GET.get("quote") and not parent.is_deleted:
+    if request.GET.get("quote") and can_read_text(request.user, parent):
         quoted = "\n".join(f"> {line}" if line else ">" for line in parent.body.splitlines())
         initial["body"] = f"> **{parent.author.public_name} wrote:**\n>\n{quoted}\n\n"
     return _compose(
@@ -350,10 +358,11 @@ def post_delete_view(request, pk, number):
 
 
 def post_history(request, pk, number):
-    """"Edit history": every earlier version of a post. Anyone who can read the thread."""
+    """"Edit history": every earlier version of a post. Anyone who can read the thread;
+    a hidden post's history, like its text, only staff."""
     post = _post_or_404(pk, number)
-    if post.is_deleted:
-        raise Http404(_("This post was deleted."))
+    if not can_read_text(request.user, post):
+        raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
     revisions = post.revisions.all()
     return render(
         request, "forums/post_history.html",

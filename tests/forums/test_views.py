@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
 from forums.models import Forum, Thread
+from forums.pagination import CountedPaginator
 from tests.factories import ForumFactory, ReplyFactory, SectionFactory, ThreadFactory
 
 SEED_TITLE = (
@@ -106,6 +109,30 @@ def test_forum_page_paginates(client, busy_forum, settings):
     assert _text(third).count('class="thread-title"') == 10
 
 
+def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings, monkeypatch):
+    """Deep pages load ids first, then rows: the same threads and replies, in order."""
+    settings.FORUMS_THREADS_PER_PAGE = 20
+    settings.FORUMS_REPLIES_PER_PAGE = 7
+    thread = busy_forum.threads.order_by("-reply_count").first()
+    urls = [
+        (busy_forum.get_absolute_url(), {"page": 2}),
+        (busy_forum.get_absolute_url(), {"page": 3}),
+        (thread.get_view_all_url(), {"page": 3}),
+        (thread.get_absolute_url(), {}),
+    ]
+
+    def pages():
+        # Without the relative times ("8 seconds ago"), which move on between requests.
+        return [re.sub(r"<time[^>]*>[^<]*</time>", "", _main(client.get(url, query))) for url, query in urls]
+
+    plain = pages()
+    monkeypatch.setattr(CountedPaginator, "DEEP_OFFSET", 1)
+    deep = pages()
+
+    assert deep == plain
+    assert 'class="thread-title"' in deep[1] and 'id="post-' in deep[2]
+
+
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "9" * 30])
 def test_forum_page_out_of_range_is_404(client, busy_forum, settings, page):
     settings.FORUMS_THREADS_PER_PAGE = 20
@@ -146,6 +173,48 @@ def test_reply_index_nests_replies_under_the_post_they_answer(client, thread, op
     assert tree.index("First answer") < tree.index("<ul>") < tree.index("Answer to the first")
     assert tree.index("Answer to the first") < tree.index("</ul>") < tree.index("Second answer")
     assert f"#{nested.number}" in tree
+
+
+def _index_numbers(page_html) -> list[int]:
+    return [int(n) for n in re.findall(r'id="index-(\d+)"', page_html)]
+
+
+@pytest.fixture
+def long_branchy_thread(thread, opening_post, other_member):
+    """Twelve replies in tree order 1, 1.1, 1.1.1, 2, 2.1, 2.1.1, ... (numbers 1..12)."""
+    for _ in range(4):
+        top = ReplyFactory(parent=opening_post, author=other_member)
+        middle = ReplyFactory(parent=top, author=thread.author)
+        ReplyFactory(parent=middle, author=other_member)
+    return thread
+
+
+def test_long_reply_index_comes_in_pages_that_link_to_the_right_view_all_page(
+    client, long_branchy_thread, settings
+):
+    settings.FORUMS_INDEX_PER_PAGE = 5
+    settings.FORUMS_REPLIES_PER_PAGE = 4
+    url = long_branchy_thread.get_absolute_url()
+
+    first, second, third = (_main(client.get(url, {"page": n})) for n in (1, 2, 3))
+
+    assert _index_numbers(first) == [1, 2, 3, 4, 5]
+    assert _index_numbers(second) == [6, 7, 8, 9, 10]
+    assert _index_numbers(third) == [11, 12]
+    assert "Page 2 of 3" in second
+    # Reply #6 is the 6th in tree order: on View all page 2 at 4 replies a page.
+    assert f'{long_branchy_thread.get_view_all_url()}?page=2#post-6"' in second
+    assert client.get(url, {"page": 4}).status_code == 404
+
+
+def test_index_page_starting_inside_a_branch_is_balanced_html(client, long_branchy_thread, settings):
+    settings.FORUMS_INDEX_PER_PAGE = 5
+    # Page 2 starts at #6, two levels deep, then climbs back to the top level at #7.
+    tree = _main(client.get(long_branchy_thread.get_absolute_url(), {"page": 2}))
+    tree = tree[tree.index('<ul class="reply-tree"'):tree.index("</section>")]
+
+    assert tree.count("<ul") == tree.count("</ul>")
+    assert tree.count("<li") == tree.count("</li>")
 
 
 def test_thread_with_stale_slug_redirects_permanently(client, seed_thread):
