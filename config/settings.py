@@ -314,6 +314,8 @@ MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Grassroots")
 # Grassroots
 FORUMS_THREADS_PER_PAGE = 30
 FORUMS_REPLIES_PER_PAGE = 50
+# Lines of the reply index under "Original post only" per page (about 70 KB of HTML).
+FORUMS_INDEX_PER_PAGE = 200
 FORUMS_HOME_LATEST_THREADS = 15
 FORUMS_PROFILE_RECENT_POSTS = 20
 # Absolute links in emails.
