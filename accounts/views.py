@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config import ratelimit
 from forums.models import Post
 
 from moderation.services import member_chance
@@ -92,9 +93,16 @@ def member_data_download(request):
 def member_delete_confirm(request):
     """Delete the logged-in member's own account, after a warning and their password."""
     form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    limited = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
+            ratelimit.consume(request, "account_delete")
             member_delete(member=request.user, password=form.cleaned_data["password"])
+        except ratelimit.RateLimited as refusal:
+            limited = refusal
+            form.add_error(None, str(refusal))
+            status = 429
         except ValidationError as error:
             form.add_error(None, error)
         except PermissionDenied as refusal:
@@ -103,13 +111,15 @@ def member_delete_confirm(request):
             logout(request)
             messages.success(request, _("Your account has been deleted. Goodbye, and thank you."))
             return redirect("forums:home")
-    status = 400 if form.errors else 200
-    return render(
+    if form.errors and status == 200:
+        status = 400
+    response = render(
         request,
         "accounts/member_delete.html",
         {"form": form, "posts_removed": settings.FORUMS_DELETED_MEMBER_POSTS == "remove"},
         status=status,
     )
+    return ratelimit.with_retry_after(response, limited)
 
 
 @require_http_methods(["GET", "POST"])

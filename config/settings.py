@@ -357,6 +357,8 @@ FORUMS_RATE_LIMITS = {
     "alert": "3/m,20/h",
     "message": "10/m,100/h",  # private messages: new conversations and answers
     "search": "30/m,300/h",
+    # Password attempts on "Delete my account": a borrowed session must not guess on.
+    "account_delete": "5/15m,20/d",
 }
 # Request bodies over this size are refused with 413 before Django parses them;
 # the settings page may carry an avatar, so it gets more room.

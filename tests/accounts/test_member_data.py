@@ -285,6 +285,17 @@ def test_delete_with_wrong_password_changes_nothing(client, world):
     assert client.get(reverse("accounts:settings")).status_code == 200  # still logged in
 
 
+def test_delete_password_guesses_are_rate_limited(client, world, settings):
+    settings.FORUMS_RATE_LIMITS = {"account_delete": "3/15m"}
+    client.force_login(world["member"])
+    for _guess in range(3):
+        assert client.post(DELETE_URL, {"password": "guess"}).status_code == 400
+    response = client.post(DELETE_URL, {"password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert User.objects.get(pk=world["member"].pk).is_active
+
+
 def test_delete_without_password_is_a_form_error(client, world):
     client.force_login(world["member"])
     response = client.post(DELETE_URL, {})
