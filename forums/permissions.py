@@ -80,10 +80,19 @@ def check_edit_permission(user, post) -> None:
         return
     if post.author_id != user.pk:
         raise PermissionDenied(_(NOT_YOUR_POST))
+    # A block stops rewriting old posts too, or a blocked member could still post by editing.
+    if is_blocked(user, post.thread.forum):
+        raise PermissionDenied(_(FORUM_BLOCKED).format(forum=post.thread.forum.name))
     if timezone.now() - post.created_at > _edit_window():
         raise PermissionDenied(
             _(EDIT_WINDOW_OVER).format(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES)
         )
+
+
+def can_read_text(user, post) -> bool:
+    """Whether a post's words, and its earlier versions, may be shown to `user`: a
+    deleted post's to no one, a hidden post's to staff only (as on the thread page)."""
+    return not post.is_deleted and (not post.is_hidden or _is_staff(user))
 
 
 def can_delete(user, post) -> bool:

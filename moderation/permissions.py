@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.permissions import check_can_write
 from forums.models import Post
 
 NOT_A_HOST = "Only this forum's hosts and staff can do that."
@@ -56,11 +57,14 @@ def can_moderate(user, forum) -> bool:
 
 
 def check_moderate_permission(user, forum) -> str:
-    """Raise unless `user` hosts `forum` or is staff; return the role they act in."""
+    """Raise unless `user` hosts `forum` or is staff, and is not suspended (a suspended
+    member reads but writes nothing, moderation included); return the role they act in."""
     if is_staff(user):
+        check_can_write(user)
         return "staff"
     if not is_host(user, forum):
         raise PermissionDenied(_(NOT_A_HOST))
+    check_can_write(user)
     check_not_restricted(user, _("host"))
     return "host"
 

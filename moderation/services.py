@@ -247,7 +247,9 @@ def _decide_if_settled(jury: Jury, rng: random.Random) -> None:
 def jury_vote(*, juror, jury: Jury, answer: str, comment: str = "",
               rng: random.Random | None = None) -> JurySeat:
     """Record a juror's answer. The jury row is locked, so simultaneous votes, and a
-    vote racing the jury's closing, are applied one after the other."""
+    vote racing the jury's closing, are applied one after the other. A juror suspended
+    since being seated cannot answer; the deadline replaces them."""
+    check_active_member(juror)
     jury = Jury.objects.select_for_update().select_related("alert__rule", "post").get(pk=jury.pk)
     rng = rng or random.SystemRandom()
     _enforce_deadlines(jury, rng)
