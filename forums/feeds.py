@@ -1,5 +1,7 @@
 """RSS and Atom feeds of new threads, with Django's syndication framework."""
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
@@ -10,6 +12,14 @@ from django.utils.translation import gettext as _
 from .models import Community, Forum, Post, Thread
 
 FEED_ITEMS = 30
+
+# XML 1.0 cannot carry these, and Django's feed writer fails the whole feed on one; a
+# member can type them into a title or a post, so they are left out of feeds.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def _site_name():
@@ -23,21 +33,29 @@ class _ThreadFeed(Feed):
 
     def _opening_posts(self, threads):
         threads = list(threads)
-        bodies = dict(
-            Post.objects.filter(thread__in=threads, number=0).values_list("thread_id", "body_html")
-        )
+        # Feeds are read by anyone, like the thread page, which shows neither.
+        gone = {
+            "deleted": "<p>%s</p>" % _("This post was deleted by its author."),
+            "hidden": "<p>%s</p>" % _("This post was hidden by a jury of members."),
+        }
+        bodies = {
+            thread_id: gone["deleted"] if is_deleted else gone["hidden"] if is_hidden else body_html
+            for thread_id, body_html, is_deleted, is_hidden in Post.objects.filter(
+                thread__in=threads, number=0
+            ).values_list("thread_id", "body_html", "is_deleted", "is_hidden")
+        }
         for thread in threads:
             thread.opening_html = bodies.get(thread.pk, "")
         return threads
 
     def item_title(self, item):
-        return item.title
+        return xml_text(item.title)
 
     def item_description(self, item):
-        return item.opening_html
+        return xml_text(item.opening_html)
 
     def item_author_name(self, item):
-        return item.author.public_name
+        return xml_text(item.author.public_name)
 
     def item_pubdate(self, item):
         return item.created_at

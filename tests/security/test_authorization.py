@@ -491,3 +491,21 @@ def test_a_juror_suspended_after_being_seated_cannot_vote(client, db, world):
     )
     assert response.status_code == 403
     assert db_state() == before
+
+
+@pytest.mark.parametrize("how", ["hidden", "deleted"])
+def test_feeds_do_not_carry_the_text_of_a_hidden_or_deleted_opening_post(client, db, world, how):
+    from forums.services import post_delete
+    from moderation.services import post_hide
+
+    opening = world.other_thread.posts.get(number=0)
+    if how == "hidden":
+        post_hide(staff=world.user("staff"), post=opening, hide=True)
+    else:
+        post_delete(member=world.ann, post=opening)
+    for url in (reverse("forums:latest-feed"), reverse("forums:latest-feed-atom"),
+                reverse("forums:forum-feed", args=[world.forum.slug])):
+        feed = client.get(url).content.decode()
+        assert "Hamsters" in feed  # the thread is listed
+        assert "Small and round." not in feed, url
+        assert f"This post was {how}" in feed
