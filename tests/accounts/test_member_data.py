@@ -419,6 +419,13 @@ def test_keep_mode_leaves_posts_under_deleted_member(client, world, settings):
     assert "deleted member" in text
     assert "Lea Leaver" not in text
     assert member.get_absolute_url() not in text  # no link to a profile that is gone
+    # A deleted member's posts offer no "Ignore", others' still do.
+    reader = world["others"][0]
+    client.force_login(reader)
+    text = client.get(thread.get_view_all_url()).content.decode()
+    assert "Ignore deleted member" not in text
+    assert f"Ignore {world['others'][1].public_name}" in text
+    client.logout()
     # The reply index under the opening post names them too.
     index = client.get(thread.get_absolute_url()).content.decode()
     # (the opening post and the reply in the index)
@@ -478,8 +485,12 @@ def test_thread_and_forum_lists_name_the_deleted_member(client, world, settings)
 def test_messages_show_deleted_member_to_the_other_side(client, world):
     member, other = world["member"], world["others"][0]
     conversation = Participant.objects.get(member=other, conversation__subject="Hello 0").conversation
+    old_url = member.get_absolute_url()
     _delete(client, member)
     client.force_login(other)
     text = client.get(conversation.get_absolute_url()).content.decode()
     assert "Secret note 0 from me" in text
     assert "deleted member" in text and "Lea Leaver" not in text
+    assert old_url not in text
+    inbox = client.get(reverse("conversations:inbox")).content.decode()
+    assert "deleted member" in inbox and old_url not in inbox
