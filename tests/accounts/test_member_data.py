@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import PASSWORD_WRONG, member_delete, member_update
+from accounts.services import PASSWORD_WRONG, member_delete, member_suspend, member_update
+from config.page_cache import site_version
 from conversations.models import Message, Participant
 from conversations.services import conversation_create, message_create
 from forums.models import (
@@ -34,12 +35,12 @@ from forums.models import (
 from forums.services import (
     forum_mark_read,
     forum_subscription_set,
+    forum_trash_set,
     member_ignore_set,
     post_edit,
     recommendation_set,
     thread_trash_set,
     thread_visit_record,
-    forum_trash_set,
 )
 from moderation.models import Alert, JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
@@ -494,3 +495,16 @@ def test_messages_show_deleted_member_to_the_other_side(client, world):
     assert old_url not in text
     inbox = client.get(reverse("conversations:inbox")).content.decode()
     assert "deleted member" in inbox and old_url not in inbox
+
+
+def test_delete_drops_visitor_pages_that_named_the_member(world, django_capture_on_commit_callbacks):
+    before = site_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        member_delete(member=world["member"], password=PASSWORD)
+    assert site_version() > before
+
+
+def test_suspended_members_may_still_leave(client, world):
+    member_suspend(member=world["member"], reason="Cooling off")
+    _delete(client, world["member"])
+    assert User.objects.get(pk=world["member"].pk).deleted_at is not None
