@@ -375,6 +375,13 @@ def test_the_table_names_only_real_urls():
     names = {name for name, _view in _url_names(get_resolver().url_patterns)}
     assert not ({row.url_name for row in TABLE} | READ_ONLY_PAGES) - names
     assert len({row.id for row in TABLE}) == len(TABLE)
+    # A row that lets someone write must say what the write changes.
+    unchecked = [
+        row.id for row in TABLE
+        if row.method == "post" and not row.changed
+        and any(status not in REFUSED for status in row.expected.values())
+    ]
+    assert not unchecked
 
 
 # Insecure direct object references beyond the table: what pages show of others' data.
