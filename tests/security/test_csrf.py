@@ -88,6 +88,23 @@ def test_the_same_post_with_the_token_goes_through(db, world, row):
         assert row.changed(world, user)
 
 
+CHANGING_ROWS = [row for row in POST_ROWS if row.changed and row.expected[_sender(row)] not in REFUSED]
+
+
+@pytest.mark.parametrize("row", CHANGING_ROWS, ids=[row.id for row in CHANGING_ROWS])
+def test_a_get_with_the_same_data_changes_nothing(db, world, row):
+    """A link or an <img> on another site makes a GET, which carries no token: it must
+    never do what the form's POST does."""
+    role = _sender(row)
+    user = world.user(role)
+    client = _csrf_client(user)
+
+    response = client.get(row.url(world), row.data(world, user))
+
+    assert response.status_code in {200, 302, 405}
+    assert not row.changed(world, user)
+
+
 # The account forms, which allauth renders and we rely on.
 
 
