@@ -8,7 +8,7 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test check bench chromium wrk clean
+.PHONY: run serve test check bench soak chromium wrk clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -40,6 +40,12 @@ check: $(VENV)/.installed
 # (sqlite or postgres), BENCH_REDIS_URL and BENCH_SECONDS change what is measured.
 bench: $(VENV)/.installed wrk
 	$(PY) bench/run.py
+
+# Soak: 20 members reading and posting for 5 minutes against gunicorn on a fresh
+# PostgreSQL database (created and dropped); fails on any error, any lost post or
+# growing worker memory. SOAK_SECONDS shortens it; REDIS_URL puts the cache in Redis.
+soak: $(VENV)/.installed
+	$(PY) bench/soak.py
 
 wrk:
 	@command -v wrk >/dev/null || { 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; 		else echo "make bench needs wrk (sudo apt-get install wrk)." >&2; exit 1; fi; }
