@@ -29,7 +29,8 @@ def email_notifications(post_id: int, member_ids: list[int]) -> int:
             "post_url": settings.FORUMS_SITE_URL.rstrip("/") + notification.post.get_absolute_url(),
             "settings_url": settings.FORUMS_SITE_URL.rstrip("/") + "/settings/",
         }
-        subject = render_to_string("forums/email/notification_subject.txt", context).strip()
+        # One line: a display name may hold line breaks, which mail headers refuse.
+        subject = " ".join(render_to_string("forums/email/notification_subject.txt", context).split())
         body = render_to_string("forums/email/notification_body.txt", context)
         sent += send_mail(subject, body, None, [notification.recipient.email])
     return sent

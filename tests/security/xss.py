@@ -126,3 +126,49 @@ def executable_vectors(fragment: str, *, allowed_tags=SAFE_POST_TAGS) -> list[st
     if allowed_tags is not None:
         problems += [f"raw {match.group(0)!r} in the markup" for match in _RAW_MARKUP.finditer(fragment)]
     return problems
+
+
+# A whole page of ours: forms, inputs, our own script and images are expected there.
+PAGE_DANGEROUS_TAGS = {
+    "applet", "audio", "base", "embed", "frame", "frameset", "iframe", "isindex", "marquee",
+    "math", "noscript", "object", "portal", "style", "svg", "template", "video", "xmp",
+    "plaintext", "noembed", "noframes", "listing", "keygen",
+}
+
+
+class _PageInspector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = {name: value or "" for name, value in attrs}
+        if tag in PAGE_DANGEROUS_TAGS:
+            self.problems.append(f"<{tag}> element")
+        if tag == "meta" and "http-equiv" in values:
+            self.problems.append("<meta http-equiv>")
+        if tag == "script" and not values.get("src", "").startswith("/static/"):
+            self.problems.append(f"<script {values}>")
+        if tag in {"img", "link"}:
+            address = values.get("src") or values.get("href") or ""
+            if not address.startswith("/") or address.startswith("//"):
+                self.problems.append(f"<{tag}> from elsewhere: {address!r}")
+        for name, value in values.items():
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=...> event handler")
+            elif name in DANGEROUS_ATTRIBUTES:
+                self.problems.append(f"<{tag} {name}=...> attribute")
+            elif name in URL_ATTRIBUTES:
+                scheme = url_scheme(value)
+                if scheme and scheme not in SAFE_SCHEMES:
+                    self.problems.append(f"<{tag} {name}={value!r}>: {scheme}: address")
+
+    handle_startendtag = handle_starttag
+
+
+def page_vectors(page: str) -> list[str]:
+    """What in a whole page of the site could run script or load something foreign."""
+    inspector = _PageInspector()
+    inspector.feed(page)
+    inspector.close()
+    return inspector.problems

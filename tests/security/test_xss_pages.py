@@ -1,0 +1,161 @@
+"""Every XSS payload through every page that shows one object (a profile, a thread, a
+search, a conversation, a jury), fetched with Django's test client: the page holds no
+executable HTML and prints what the member wrote exactly, escaped; and the RSS and
+Atom feeds stay well-formed XML with the payloads escaped.
+
+The browser test (tests/browser/test_xss.py) loads the list pages that show all the
+payloads at once, and a spread of these single-object pages, in Chromium.
+"""
+
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from forums.feeds import xml_text
+from forums.models import Post
+from moderation.models import Jury
+from moderation.services import alert_rule_create, host_add, thread_lock
+from tests.factories import ForumFactory, MemberFactory, ThreadFactory
+
+from .xss import executable_vectors
+from .xss_data import (
+    PAYLOADS,
+    clip,
+    escaping_problems,
+    payload_conversations,
+    payload_juries,
+    payload_members,
+    payload_replies,
+    payload_threads,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_none(problems):
+    assert not problems, "\n".join(problems[:40])
+
+
+@pytest.fixture
+def one_page_feeds(monkeypatch):
+    monkeypatch.setattr("forums.feeds.FEED_ITEMS", 1000)
+
+
+def test_profiles_threads_and_feeds_print_payloads_escaped(client, one_page_feeds):
+    """Display name, hometown, country and slogan on each profile (with the member's
+    thread in "recent posts"); each thread's title, opening post and lock notice (a
+    host's reason) on its page; titles and posts in the feeds."""
+    authors = payload_members(PAYLOADS)
+    forum = ForumFactory(slug="anything-goes")
+    threads = payload_threads(forum=forum, authors=authors, payloads=PAYLOADS)
+    staff = User.objects.create_user("staffer", password="x" * 12, is_staff=True)
+    host = MemberFactory()
+    host_add(moderator=staff, forum=forum, member=host)
+    threads = [
+        thread_lock(moderator=host, thread=thread, lock=True, reason=clip(payload, 200))
+        for thread, payload in zip(threads, PAYLOADS)
+    ]
+
+    problems = []
+    for author, thread in zip(authors, threads):
+        problems += escaping_problems(
+            client, author.get_absolute_url(),
+            [author.display_name, author.hometown, author.country, author.slogan, thread.title],
+        )
+        problems += escaping_problems(
+            client, thread.get_absolute_url(), [thread.title, author.display_name, thread.lock_notice]
+        )
+    problems += escaping_problems(client, reverse("moderation:log"), [])
+    assert_none(problems)
+    assert_feeds_escape(client, forum, threads)
+
+
+def assert_feeds_escape(client, forum, threads):
+    """RSS and Atom: the XML parses, every title comes back as written (less the
+    control characters XML cannot carry), and no item's HTML holds anything executable."""
+    by_path = {thread.get_absolute_url(): thread for thread in threads}
+    bodies = dict(Post.objects.filter(number=0, thread__in=threads).values_list("thread_id", "body_html"))
+    atom = "{http://www.w3.org/2005/Atom}"
+    for name, args in [("latest-feed", []), ("latest-feed-atom", []),
+                       ("forum-feed", [forum.slug]), ("forum-feed-atom", [forum.slug])]:
+        response = client.get(reverse(f"forums:{name}", args=args))
+        assert response.status_code == 200, (name, response.status_code)
+        root = ET.fromstring(response.content)
+        seen = set()
+        for item in root.findall(f"{atom}entry") or root.findall("channel/item"):
+            link = item.findtext("link") or item.find(f"{atom}link").get("href")
+            thread = by_path[urlsplit(link).path]
+            seen.add(thread.pk)
+            title = item.findtext(f"{atom}title") or item.findtext("title")
+            html = item.findtext(f"{atom}summary") or item.findtext("description") or ""
+            assert title == xml_text(thread.title), (name, thread.title, title)
+            assert html == xml_text(bodies[thread.pk]), (name, thread.title)
+            assert executable_vectors(html) == [], (name, thread.title, html)
+        assert seen == {thread.pk for thread in threads}, name
+
+
+def test_feed_survives_control_characters(client):
+    """XML 1.0 cannot carry most control characters; a member can type them into a
+    title. The feed leaves them out instead of failing for everyone."""
+    ThreadFactory(title="Bell \x07 and escape \x1b[31m", body="Text with \x01 inside")
+    for name in ("latest-feed", "latest-feed-atom"):
+        response = client.get(reverse(f"forums:{name}"))
+        assert response.status_code == 200
+        assert b"Bell  and escape [31m" in response.content
+        ET.fromstring(response.content)
+
+
+def test_search_box_prints_payloads_escaped(client):
+    """The query and the author filter, reflected in the title, the fields and errors."""
+    problems = []
+    for payload in PAYLOADS:
+        problems += escaping_problems(
+            client, reverse("forums:search"), [payload],
+            data={"q": payload, "author": clip(payload, 150)}, statuses=(200, 400),
+        )
+    assert_none(problems)
+
+
+def test_conversation_pages_print_payloads_escaped(client):
+    """A private message's subject: its page's title and heading. (Senders' names are
+    the display names checked on profiles; the browser test shows them in the inbox.)"""
+    reader, sender = MemberFactory(), MemberFactory()
+    conversations = payload_conversations(
+        recipient=reader, senders=[sender] * len(PAYLOADS), payloads=PAYLOADS
+    )
+    client.force_login(reader)
+    problems = []
+    for conversation in conversations:
+        problems += escaping_problems(client, conversation.get_absolute_url(), [conversation.subject])
+    assert_none(problems)
+
+
+def test_jury_pages_print_payloads_escaped(client, settings):
+    """The alerter's comment on the juror's page and on the result; the jurors'
+    comments on the result; the alerted reply's subject."""
+    settings.FORUMS_JURY_SIZE = 3
+    settings.FORUMS_JURY_VOTES_TO_HIDE = 2
+    poster, alerter, *jurors = payload_members(["Poster", "Alerter", *PAYLOADS[:3]])
+    thread = ThreadFactory(author=poster, title="Alerted replies")
+    posts = payload_replies(thread=thread, authors=[poster] * len(PAYLOADS), payloads=PAYLOADS)
+    rule = alert_rule_create(slug="no-attacks", name="No personal attacks")
+    juries = payload_juries(posts=posts, alerter=alerter, jurors=jurors, rule=rule, payloads=PAYLOADS)
+    assert all(jury.is_open for jury in Jury.objects.all())
+
+    problems = []
+    client.force_login(alerter)
+    for jury in Jury.objects.select_related("alert").prefetch_related("seats"):
+        comments = [seat.comment for seat in jury.seats.all() if seat.comment]
+        problems += escaping_problems(
+            client, reverse("moderation:jury-result", args=[jury.pk]), [jury.alert.comment, *comments]
+        )
+    client.force_login(jurors[2])
+    for jury, post in zip(juries, posts):
+        problems += escaping_problems(
+            client, reverse("moderation:jury-detail", args=[jury.pk]),
+            [jury.alert.comment, post.subject],
+        )
+    assert_none(problems)
