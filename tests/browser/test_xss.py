@@ -27,8 +27,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.services import member_update
-from conversations.services import conversation_create, message_create
 from conversations.models import Conversation
+from conversations.services import conversation_create, message_create
 from forums.models import Thread
 from moderation.models import Alert, Jury, JurySeat
 from moderation.services import alert_rule_create, host_add, jury_vote, thread_lock
@@ -197,6 +197,28 @@ class Browser:
         self.context.close()
 
 
+def test_canary_and_csp_listener_catch_an_injection(live_server, browser):
+    """The control: a handler slipped into a real page is caught three ways (the CSP
+    refuses it, the DOM check sees it, the canary sees a call), so a clean result
+    means something."""
+    visitor = Browser(browser, live_server)
+    try:
+        tab = visitor.tabs[0]
+        tab.goto(live_server.url + reverse("forums:forum-index"))
+        tab.evaluate("""() => {
+            document.body.insertAdjacentHTML("beforeend", '<img src="/x.png" onerror="window.__xss.push(1)">');
+            alert("from the page");
+        }""")
+        tab.wait_for_function("window.__csp.length > 0")
+        visitor.check_here("injected")
+        joined = "\n".join(visitor.failures)
+        assert "csp: script-src-attr" in joined or "csp: script-src" in joined, joined
+        assert "problems: event handler" in joined, joined
+        assert 'fired: alert(from the page)' in joined, joined
+    finally:
+        visitor.close()
+
+
 @pytest.fixture
 def big_pages(settings, monkeypatch):
     """Every list in one page, so that each page load checks hundreds of payloads."""
@@ -266,8 +288,12 @@ def test_private_messages_run_no_script(live_server, browser, big_pages):
     """Subjects, messages and senders' names on the inbox, Sent and conversation pages."""
     with transaction.atomic():
         reader = member_update(member=MemberFactory(), email_notifications=False)
-        senders = payload_members(PAYLOADS)
-        conversations = payload_conversations(recipient=reader, senders=senders, payloads=PAYLOADS)
+        # Every display name is on the forum page of the test above; a dozen do here.
+        senders = payload_members(SAMPLE)
+        conversations = payload_conversations(
+            recipient=reader, senders=[senders[n % len(senders)] for n in range(len(PAYLOADS))],
+            payloads=PAYLOADS,
+        )
         # One long conversation with every payload as a message, from both sides.
         long = conversation_create(sender=reader, recipient=senders[0], subject="All of them", body="Hi")
         for n, payload in enumerate(PAYLOADS):
