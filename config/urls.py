@@ -1,9 +1,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from . import views
+from .converters import IdConverter, UsernameConverter
+
+# Before the apps' URLs are included: they use <id:...> and <username:...> in paths.
+register_converter(IdConverter, "id")
+register_converter(UsernameConverter, "username")
 
 # allauth renders its rate-limit refusals (signup, login, password reset) with this.
 handler429 = "config.ratelimit.allauth_too_many_requests"

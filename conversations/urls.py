@@ -8,5 +8,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("sent/", views.sent, name="sent"),
     path("new/", views.conversation_create_view, name="conversation-create"),
-    path("<int:pk>/", views.conversation_detail, name="conversation-detail"),
+    path("<id:pk>/", views.conversation_detail, name="conversation-detail"),
 ]
