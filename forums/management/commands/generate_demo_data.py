@@ -9,6 +9,8 @@ take longer than inserting them).
 
 import random
 import time
+from contextlib import contextmanager
+from importlib import import_module
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -34,6 +36,11 @@ WORDS = (
     "coalition governor mayor council primary caucus ballot turnout volunteer canvass "
     "donation report article source analysis opinion editorial history science data study"
 ).split()
+# The trigger that keeps the search index, as its migration creates it.
+SQLITE_FTS_INSERT_TRIGGER = next(
+    sql for sql in import_module("forums.migrations.0006_search").SQLITE_UP
+    if "TRIGGER forums_post_fts_insert" in sql
+)
 BODY_POOL = 400
 BATCH = 5000
 
@@ -64,21 +71,73 @@ def _reply_counts(rng, threads: int, replies: int, hot: int) -> list[int]:
     counts = [int(remaining * w / total) for w in weights]
     counts[0] = min(hot, replies)
     for index in big:
-        counts[index] = max(counts[index], rng.randint(1000, 3000))
-    # Make the total exact by trimming or topping up the ordinary threads.
+        # Thousands of replies, but never more than a small data set has to give.
+        counts[index] = max(counts[index], min(rng.randint(1000, 3000), remaining // (2 * len(big))))
+    # Make the total exact by trimming or topping up the ordinary threads (then the
+    # big ones, then the hot one, should the ordinary ones run out).
     difference = replies - sum(counts)
-    ordinary = [i for i in range(1, threads) if i not in set(big)] or list(range(1, threads))
-    step = 0
-    while difference and ordinary:
-        index = ordinary[step % len(ordinary)]
-        if difference > 0:
-            counts[index] += 1
-            difference -= 1
-        elif counts[index] > 0:
-            counts[index] -= 1
-            difference += 1
-        step += 1
+    big_set = set(big)
+    ordinary = [i for i in range(1, threads) if i not in big_set]
+    for group in (ordinary, big, [0]):
+        while difference:
+            changed = False
+            for index in group:
+                if difference > 0:
+                    counts[index] += 1
+                    difference -= 1
+                    changed = True
+                elif difference < 0 and counts[index] > 0:
+                    counts[index] -= 1
+                    difference += 1
+                    changed = True
+            if not changed:  # every thread of the group is down to no replies
+                break
     return counts
+
+
+@contextmanager
+def _bulk_load():
+    """On SQLite, write a large load straight into the database file: a rollback
+    journal instead of the write-ahead log (which would hold a second copy of every
+    page until the end), no fsync per batch, and a page cache big enough for the
+    indexes. A failed load still rolls back; the usual settings come back after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (journal_mode,) = cursor.fetchone()
+        cursor.execute("PRAGMA journal_mode=TRUNCATE")
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA cache_size=-1048576")  # KiB: 1 GiB
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-2000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA journal_mode={journal_mode}")
+
+
+@contextmanager
+def _search_index_filled_at_the_end():
+    """SQLite's FTS5 table is kept by a trigger per row; for a bulk load it is cheaper
+    to add the new posts to it in one statement. Inside the caller's transaction, so
+    the trigger is back (and the index complete) whatever happens."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    first_new = (Post.objects.aggregate(n=Max("pk"))["n"] or 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER forums_post_fts_insert")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO forums_post_fts(rowid, subject, body_text) "
+            "SELECT id, subject, body_text FROM forums_post WHERE id >= %s",
+            [first_new],
+        )
+        cursor.execute(SQLITE_FTS_INSERT_TRIGGER)
 
 
 class Command(BaseCommand):
@@ -103,18 +162,19 @@ class Command(BaseCommand):
         if forums:
             forum_list = forum_list[:forums]
         bodies = [_body(rng) for _ in range(BODY_POOL)]
-        rendered = [(body, html, plain_text(html)) for body in bodies for html in [render_post(body)]]
+        rendered = [
+            (body, html, text, " ".join(text.split()[:8])[:150])
+            for body in bodies
+            for html in [render_post(body)]
+            for text in [plain_text(html)]
+        ]
         now = timezone.now()
 
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                # Bulk load: durability of each batch does not matter until the end.
-                cursor.execute("PRAGMA synchronous=OFF")
-
-        with transaction.atomic():
+        with _bulk_load(), transaction.atomic():
             people = self._members(rng, members, now)
             counts = _reply_counts(rng, threads, posts - threads, hot_thread)
-            self._threads(rng, forum_list, people, counts, rendered, now)
+            with _search_index_filled_at_the_end():
+                self._threads(rng, forum_list, people, counts, rendered, now)
         with connection.cursor() as cursor:
             # Fresh statistics, or the planner guesses row counts from an empty database.
             cursor.execute("ANALYZE")
@@ -151,7 +211,7 @@ class Command(BaseCommand):
             forum = forum_list[0] if index == 0 else rng.choices(forum_list, forum_weights)[0]
             author = rng.choice(people)
             created = now - timedelta(seconds=rng.randint(3600, 365 * 86400))
-            body, html, text = rng.choice(rendered)
+            body, html, text, _subject = rng.choice(rendered)
             title = " ".join(rng.choices(WORDS, k=rng.randint(3, 9))).capitalize()
             if index == 0:
                 title = "Hot thread: " + title
@@ -211,12 +271,11 @@ class Command(BaseCommand):
                     path, depth = parent_path + segment, parent_depth + 1
                 else:
                     path, depth = parent_path[: -Post.NUMBER_WIDTH] + segment, parent_depth
-                body, html, text = rng.choice(rendered)
+                body, html, text, subject = rng.choice(rendered)
                 replier = rng.choice(people).pk
                 pending_posts.append((
                     next_id, thread.pk, replier, parent_id, number, path, depth,
-                    " ".join(text.split()[:8])[:150], body, html, text, adapt(moment), 0, 0,
-                    False, False,
+                    subject, body, html, text, adapt(moment), 0, 0, False, False,
                 ))
                 nodes.append((next_id, path, depth))
                 last_id, last_author, last_at = next_id, replier, moment
