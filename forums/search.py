@@ -10,6 +10,7 @@ word matches as a prefix ("elect" finds "election").
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, FloatField, Q, TextField
 from django.db.models.expressions import RawSQL
@@ -110,6 +111,10 @@ def _postgres_search(terms: Terms, filters: Q, order: str):
     matches = Post.objects.filter(filters).filter(
         RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
     )
+    # The newest matches only (see FORUMS_SEARCH_MAX_RESULTS), then ranked.
+    matches = Post.objects.filter(
+        pk__in=matches.order_by("-id").values("id")[: settings.FORUMS_SEARCH_MAX_RESULTS]
+    )
     ranked = matches.annotate(
         rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
         # PostgreSQL computes this costly column only for the rows of the page.
@@ -120,9 +125,9 @@ def _postgres_search(terms: Terms, filters: Q, order: str):
         ),
     )
     if order == "newest":
-        ranked = ranked.order_by("-created_at", "-id")
+        ranked = ranked.order_by("-id")
     else:
-        ranked = ranked.order_by("-rank", "-created_at", "-id")
+        ranked = ranked.order_by("-rank", "-id")
     return _PostgresResults(matches, ranked)
 
 
@@ -180,34 +185,41 @@ class _Fts5Results:
             self.where_params.append(adapt(until))
         self.conditions = "".join(f" AND {condition}" for condition in conditions)
 
-    def _from(self) -> str:
+    def _newest_matches(self) -> str:
+        """The ids of the newest matches that pass the filters: FTS5 walks its matches
+        newest first and stops at the cap, however many posts hold a common word."""
         return (
+            "SELECT forums_post.id "
             "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
             "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
-            f"WHERE forums_post_fts MATCH %s{self.conditions}"
+            f"WHERE forums_post_fts MATCH %s{self.conditions} "
+            "ORDER BY forums_post_fts.rowid DESC LIMIT %s"
         )
+
+    def _newest_params(self) -> list:
+        return [self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS]
 
     def count(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) {self._from()}", [self.match, *self.where_params])
+            cursor.execute(f"SELECT count(*) FROM ({self._newest_matches()})", self._newest_params())
             return cursor.fetchone()[0]
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, page: slice):
-        order = (
-            "forums_post.created_at DESC, forums_post.id DESC"
-            if self.order == "newest"
-            else "rank DESC, forums_post.created_at DESC, forums_post.id DESC"
-        )
+        order = "rowid DESC" if self.order == "newest" else "rank DESC, rowid DESC"
         sql = (
-            "SELECT forums_post.id, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
+            "SELECT rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
             "snippet(forums_post_fts, 1, char(2), char(3), '…', 24) "
-            f"{self._from()} ORDER BY {order} LIMIT %s OFFSET %s"
+            "FROM forums_post_fts WHERE forums_post_fts MATCH %s "
+            f"AND rowid IN ({self._newest_matches()}) "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.match, *self.where_params, page.stop - page.start, page.start])
+            cursor.execute(
+                sql, [self.match, *self._newest_params(), page.stop - page.start, page.start]
+            )
             return _load_page(cursor.fetchall())
 
 
@@ -215,6 +227,8 @@ def highlight(text: str, terms: Terms) -> str:
     """Escape `text` and mark the words searched for (as prefixes, like the search)."""
     if not text:
         return ""
+    # A title may hold the sentinels themselves (members can type control characters).
+    text = text.replace(MARK_START, "").replace(MARK_END, "")
     pattern = re.compile(
         r"\b(" + "|".join(re.escape(word) for word in sorted(set(terms.words), key=len, reverse=True)) + r")\w*",
         re.IGNORECASE | re.UNICODE,

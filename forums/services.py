@@ -63,8 +63,9 @@ MENTION = re.compile(r"(?<![\w@])@([\w.+-]{3,150})")
 def _thread_slug(title: str, max_length: int = 80) -> str:
     slug = slugify(title)
     if len(slug) > max_length:
-        # Cut at a word boundary so URLs don't end in half a word.
-        slug = slug[: max_length + 1].rsplit("-", 1)[0]
+        # Cut at a word boundary so URLs don't end in half a word; a single word longer
+        # than the column (a pasted link, base64) is cut where it must be.
+        slug = slug[: max_length + 1].rsplit("-", 1)[0][:max_length]
     return slug.strip("-") or "thread"
 
 

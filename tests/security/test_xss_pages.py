@@ -159,3 +159,27 @@ def test_jury_pages_print_payloads_escaped(client, settings):
             [jury.alert.comment, post.subject],
         )
     assert_none(problems)
+
+
+def test_search_marks_only_the_words_searched_for(client):
+    """Search results mark matches with <mark>, using two control characters as
+    sentinels; a title that contains them must not get marks of its own."""
+    ThreadFactory(title="Storm \x02<b>\x03 warning", body="The storm is coming.")
+    response = client.get(reverse("forums:search"), {"q": "storm"})
+    page = response.content.decode()
+    assert "<mark>Storm</mark>" in page
+    assert "<mark>&lt;b&gt;</mark>" not in page
+    assert page.count("<mark>") == page.count("</mark>")
+
+
+def test_thread_with_one_long_word_for_a_title_gets_a_slug_that_fits(member_client, forum):
+    """The slug is cut at a word boundary; a title that is one word of 150 characters
+    (a base64 payload of the corpus) once made a slug of 81 characters, which
+    PostgreSQL refused with an error page."""
+    title = "x" * 150
+    response = member_client.post(
+        reverse("forums:thread-create", args=[forum.slug]), {"title": title, "body": "Body", "post": "1"}
+    )
+    assert response.status_code == 302
+    thread = forum.threads.get()
+    assert thread.title == title and len(thread.slug) == 80
