@@ -37,10 +37,10 @@ def payload_members(payloads, **preferences) -> list:
     ]
 
 
-def payload_threads(*, forum, authors, payloads, suffix: str = "") -> list:
-    """A thread per payload: it is the title and the opening post (plus `suffix`)."""
+def payload_threads(*, forum, authors, payloads, lead: str = "") -> list:
+    """A thread per payload: it is the title and the opening post (after `lead`)."""
     return [
-        thread_create(forum=forum, author=author, title=clip(payload, 150), body=payload + suffix)
+        thread_create(forum=forum, author=author, title=clip(payload, 150), body=lead + payload)
         for author, payload in zip(authors, payloads)
     ]
 
