@@ -129,6 +129,7 @@ session.create()
 per_page = settings.FORUMS_THREADS_PER_PAGE
 deep = min(500, max(1, (big.thread_count + per_page - 1) // per_page))
 last_all = max(1, (hot.reply_count + settings.FORUMS_REPLIES_PER_PAGE - 1) // settings.FORUMS_REPLIES_PER_PAGE)
+last_index = max(1, (hot.reply_count + settings.FORUMS_INDEX_PER_PAGE - 1) // settings.FORUMS_INDEX_PER_PAGE)
 rare = Thread.objects.order_by("pk")[len(counts) // 3].title.split()[:3]
 pages = [
     ("front page", "/"),
@@ -136,7 +137,8 @@ pages = [
     ("big forum p1", big.get_absolute_url()),
     (f"big forum p{deep}", f"{big.get_absolute_url()}?page={deep}"),
     ("median thread", median.get_absolute_url()),
-    ("hot thread OP", hot.get_absolute_url()),
+    ("hot thread OP p1", hot.get_absolute_url()),
+    (f"hot thread OP p{last_index}", f"{hot.get_absolute_url()}?page={last_index}"),
     ("hot view-all p1", hot.get_view_all_url()),
     (f"hot view-all p{last_all}", f"{hot.get_view_all_url()}?page={last_all}"),
     ("Latest", "/latest/"),

@@ -316,6 +316,9 @@ FORUMS_THREADS_PER_PAGE = 30
 FORUMS_REPLIES_PER_PAGE = 50
 # Lines of the reply index under "Original post only" per page (about 70 KB of HTML).
 FORUMS_INDEX_PER_PAGE = 200
+# Search looks at the newest this many matches (ranked among themselves): a word found
+# in half a million posts then costs what a rarer one does.
+FORUMS_SEARCH_MAX_RESULTS = 1000
 FORUMS_HOME_LATEST_THREADS = 15
 FORUMS_PROFILE_RECENT_POSTS = 20
 # Absolute links in emails.

@@ -157,7 +157,11 @@ class Thread(models.Model):
                 name="thread_forum_listing",
             ),
             # Latest threads site-wide.
-            models.Index(models.F("created_at").desc(), name="thread_newest"),
+            # Latest and the front page: newest first, the id breaking ties. Without
+            # the id in the index SQLite sorts every thread for each page.
+            models.Index(
+                models.F("created_at").desc(), models.F("id").desc(), name="thread_newest_first"
+            ),
         ]
 
     def __str__(self):

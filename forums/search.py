@@ -185,41 +185,49 @@ class _Fts5Results:
             self.where_params.append(adapt(until))
         self.conditions = "".join(f" AND {condition}" for condition in conditions)
 
+    def _from(self) -> str:
+        return (
+            "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
+            "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
+            f"WHERE forums_post_fts MATCH %s{self.conditions}"
+        )
+
     def _newest_matches(self) -> str:
         """The ids of the newest matches that pass the filters: FTS5 walks its matches
         newest first and stops at the cap, however many posts hold a common word."""
-        return (
-            "SELECT forums_post.id "
-            "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
-            "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
-            f"WHERE forums_post_fts MATCH %s{self.conditions} "
-            "ORDER BY forums_post_fts.rowid DESC LIMIT %s"
-        )
+        return f"SELECT forums_post.id {self._from()} ORDER BY forums_post_fts.rowid DESC LIMIT %s"
 
-    def _newest_params(self) -> list:
-        return [self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS]
+    def _params(self) -> list:
+        return [self.match, *self.where_params]
 
     def count(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({self._newest_matches()})", self._newest_params())
+            cursor.execute(
+                f"SELECT count(*) FROM ({self._newest_matches()})",
+                [*self._params(), settings.FORUMS_SEARCH_MAX_RESULTS],
+            )
             return cursor.fetchone()[0]
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, page: slice):
-        order = "rowid DESC" if self.order == "newest" else "rank DESC, rowid DESC"
+        order = "forums_post_fts.rowid DESC"
+        if self.order != "newest":
+            order = f"rank DESC, {order}"
+        # The newest matches are those from the oldest of them on: a rowid range, which
+        # FTS5 applies itself (a list of ids it would check against every match).
         sql = (
-            "SELECT rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
+            "SELECT forums_post_fts.rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
             "snippet(forums_post_fts, 1, char(2), char(3), '…', 24) "
-            "FROM forums_post_fts WHERE forums_post_fts MATCH %s "
-            f"AND rowid IN ({self._newest_matches()}) "
+            f"{self._from()} AND forums_post_fts.rowid >= (SELECT min(id) FROM ({self._newest_matches()})) "
             f"ORDER BY {order} LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                sql, [self.match, *self._newest_params(), page.stop - page.start, page.start]
-            )
+            cursor.execute(sql, [
+                *self._params(), *self._params(), settings.FORUMS_SEARCH_MAX_RESULTS,
+                page.stop - page.start, page.start,
+            ])
             return _load_page(cursor.fetchall())
 
 

@@ -96,6 +96,25 @@ def test_results_are_paginated(client, db):
     assert client.get(SEARCH, {"q": "budget", "page": 9}).status_code == 404
 
 
+def test_common_words_search_the_newest_matches_only(client, db, settings):
+    """A word in half the site's posts costs what a rare one does: search ranks only
+    the newest FORUMS_SEARCH_MAX_RESULTS matches that pass the filters."""
+    settings.FORUMS_SEARCH_MAX_RESULTS = 4
+    author, forum, other_forum = MemberFactory(), ForumFactory(), ForumFactory()
+    for n in range(6):
+        thread_create(forum=forum, author=author, title=f"Budget thread {n}", body="budget talk")
+    thread_create(forum=other_forum, author=author, title="Budget elsewhere", body="budget")
+
+    everywhere = client.get(SEARCH, {"q": "budget", "order": "newest"})
+    in_forum = client.get(SEARCH, {"q": "budget", "forum": forum.slug})
+
+    assert _count(everywhere) == 4
+    assert _titles(everywhere) == ["Budget elsewhere", "Budget thread 5", "Budget thread 4", "Budget thread 3"]
+    # Filters apply before the cap: the forum's own four newest, not what is left of
+    # the site's four newest.
+    assert sorted(_titles(in_forum)) == [f"Budget thread {n}" for n in (2, 3, 4, 5)]
+
+
 def test_index_follows_edit_delete_and_hide(client, corpus):
     strike = corpus["strike"].posts.get(number=0)
     post_edit(editor=corpus["ida"], post=strike, subject="Teachers strike", body="The nurses union voted.")
