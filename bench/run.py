@@ -67,6 +67,7 @@ def ensure_data(args):
     marker.parent.mkdir(parents=True, exist_ok=True)
     if marker.exists() and not args.rebuild:
         log(f"Reusing the {args.posts:,}-post data set ({args.database}).")
+        manage(args, "migrate", "--noinput", "-v0")  # the code may have new indexes
         return
     if args.database == "postgres":
         name = database_url(args).rsplit("/", 1)[1]

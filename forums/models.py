@@ -150,13 +150,14 @@ class Thread(models.Model):
 
     class Meta:
         indexes = [
-            # The forum page: pinned first, then by last activity.
+            # The forum page: pinned first, then by last activity. With the author in
+            # it, a member's deep page (skipping threads of members they ignore) is
+            # found in the index alone.
             models.Index(
                 "forum", models.F("is_pinned").desc(), models.F("last_activity_at").desc(),
-                models.F("id").desc(),
-                name="thread_forum_listing",
+                models.F("id").desc(), "author",
+                name="thread_forum_page",
             ),
-            # Latest threads site-wide.
             # Latest and the front page: newest first, the id breaking ties. Without
             # the id in the index SQLite sorts every thread for each page.
             models.Index(

@@ -121,12 +121,16 @@ class PostQuerySet(models.QuerySet):
     def in_tree_order(self):
         return self.order_by("tree_path")
 
+    def replies_in_tree_order(self, thread):
+        """The thread's replies in tree order. Replies are told from the opening post by
+        their tree path (the opening post's is empty), so the (thread, tree_path) index
+        alone finds a page of them, however deep."""
+        return self.filter(thread=thread, tree_path__gt="").in_tree_order()
+
     def for_reply_index(self, thread):
         """The thread's replies, tree-ordered, with only what an index line shows."""
         return (
-            self.filter(thread=thread)
-            .replies()
-            .in_tree_order()
+            self.replies_in_tree_order(thread)
             .select_related("author")
             .only(
                 "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted", "is_hidden",
@@ -137,9 +141,7 @@ class PostQuerySet(models.QuerySet):
     def for_full_text(self, thread):
         """The thread's replies with their bodies, tree-ordered, for "View all"."""
         return (
-            self.filter(thread=thread)
-            .replies()
-            .in_tree_order()
+            self.replies_in_tree_order(thread)
             .select_related("author")
             .annotate(parent_number=models.F("parent__number"))
         )
