@@ -131,7 +131,8 @@ per_page = settings.FORUMS_THREADS_PER_PAGE
 deep = min(500, max(1, (big.thread_count + per_page - 1) // per_page))
 last_all = max(1, (hot.reply_count + settings.FORUMS_REPLIES_PER_PAGE - 1) // settings.FORUMS_REPLIES_PER_PAGE)
 last_index = max(1, (hot.reply_count + settings.FORUMS_INDEX_PER_PAGE - 1) // settings.FORUMS_INDEX_PER_PAGE)
-rare = Thread.objects.order_by("pk")[len(counts) // 3].title.split()[:3]
+# A word only the seeded thread holds (generated posts share a small vocabulary).
+rare = ["azerbaijani"]
 pages = [
     ("front page", "/"),
     ("All Forums", "/forums/"),

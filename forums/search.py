@@ -109,7 +109,9 @@ def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "re
 def _postgres_search(terms: Terms, filters: Q, order: str):
     query = _tsquery(terms)
     matches = Post.objects.filter(filters).filter(
-        RawSQL("forums_post.search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
+        # Unqualified: inside the subquery below the table has another alias, and a
+        # qualified name would point at the outer query's row (a correlated subquery).
+        RawSQL("search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
     )
     # The newest matches only (see FORUMS_SEARCH_MAX_RESULTS), then ranked.
     matches = Post.objects.filter(
