@@ -113,10 +113,15 @@ def _postgres_search(terms: Terms, filters: Q, order: str):
         # qualified name would point at the outer query's row (a correlated subquery).
         RawSQL("search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
     )
-    # The newest matches only (see FORUMS_SEARCH_MAX_RESULTS), then ranked.
-    matches = Post.objects.filter(
-        pk__in=matches.order_by("-id").values("id")[: settings.FORUMS_SEARCH_MAX_RESULTS]
-    )
+    # The newest matches only (see FORUMS_SEARCH_MAX_RESULTS), then ranked. Whether
+    # there are more than that is asked first, with no order: the planner then uses
+    # the full-text index for a rare word and stops early for a common one. Walking
+    # the ids newest first suits only a common word; for a rare one it would read
+    # the whole table looking for matches that are not there.
+    limit = settings.FORUMS_SEARCH_MAX_RESULTS
+    found = matches.order_by().values("id")[: limit + 1].count()
+    if found > limit:
+        matches = Post.objects.filter(pk__in=matches.order_by("-id").values("id")[:limit])
     ranked = matches.annotate(
         rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
         # PostgreSQL computes this costly column only for the rows of the page.
@@ -130,7 +135,7 @@ def _postgres_search(terms: Terms, filters: Q, order: str):
         ranked = ranked.order_by("-id")
     else:
         ranked = ranked.order_by("-rank", "-id")
-    return _PostgresResults(matches, ranked)
+    return _PostgresResults(min(found, limit), ranked)
 
 
 def _load_page(rows) -> list:
@@ -150,11 +155,11 @@ class _PostgresResults:
     """Counted without the rank and snippet columns (Django would otherwise count over
     a subquery that makes a headline for every match), ranked without joins."""
 
-    def __init__(self, matches, ranked):
-        self.matches, self.ranked = matches, ranked
+    def __init__(self, found: int, ranked):
+        self.found, self.ranked = found, ranked
 
     def count(self) -> int:
-        return self.matches.count()
+        return self.found
 
     def __len__(self):
         return self.count()
