@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.core.management.color import no_style
 from django.db.models import Max
 from django.utils import timezone
@@ -107,7 +107,12 @@ def _bulk_load():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         (journal_mode,) = cursor.fetchone()
-        cursor.execute("PRAGMA journal_mode=TRUNCATE")
+        try:
+            cursor.execute("PRAGMA journal_mode=TRUNCATE")
+        except OperationalError:
+            # Leaving WAL needs the only connection to the file; with the site (or
+            # anything else) connected, load through the WAL instead, only slower.
+            pass
         cursor.execute("PRAGMA synchronous=OFF")
         cursor.execute("PRAGMA cache_size=-1048576")  # KiB: 1 GiB
     try:
