@@ -32,7 +32,7 @@ test: $(VENV)/.installed-test chromium node_modules/.installed
 
 check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
-	DJANGO_ENV=production SECRET_KEY=check-only-$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM ALLOWED_HOSTS=example.org \
+	DJANGO_ENV=production SECRET_KEY=check-only-$$(head -c 48 /dev/urandom | base64 | tr -d "/+=\n") ALLOWED_HOSTS=example.org \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Benchmark: builds (once) a 1,000,000-post data set, serves it with gunicorn under
