@@ -182,9 +182,10 @@ def wait_for_port(port, timeout=30):
     raise SystemExit("gunicorn did not start")
 
 
-def worker_rss_mb(master_pid) -> float:
+def worker_rss(master_pid: int) -> dict[int, float]:
+    """VmRSS in MB of each gunicorn worker (the master's children)."""
     children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
-    peak = 0.0
+    sizes = {}
     for pid in children:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
@@ -192,8 +193,13 @@ def worker_rss_mb(master_pid) -> float:
             continue
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         if match:
-            peak = max(peak, int(match.group(1)) / 1024)
-    return peak
+            sizes[int(pid)] = int(match.group(1)) / 1024
+    return sizes
+
+
+def worker_rss_mb(master_pid) -> float:
+    """The largest worker's VmRSS in MB."""
+    return max(worker_rss(master_pid).values(), default=0.0)
 
 
 def wrk(url, duration, connections, cookie=None) -> dict:

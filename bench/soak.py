@@ -44,7 +44,7 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import PYTHON, ROOT, environment, log, wait_for_port  # noqa: E402
+from bench.run import PYTHON, ROOT, environment, log, wait_for_port, worker_rss  # noqa: E402
 
 PASSWORD = "soak-password-not-secret-1234"
 WRITE_SHARE = 0.2
@@ -170,21 +170,6 @@ def posts_in_database(env: dict, acknowledged: list[tuple[int, int, str]]) -> di
         input=json.dumps(acknowledged), capture_output=True, text=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def worker_rss(master_pid: int) -> dict[int, float]:
-    """VmRSS in MB of each gunicorn worker (the master's children)."""
-    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
-    sizes = {}
-    for pid in children:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except FileNotFoundError:
-            continue
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        if match:
-            sizes[int(pid)] = int(match.group(1)) / 1024
-    return sizes
 
 
 # --- the clients ----------------------------------------------------------------
