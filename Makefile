@@ -25,10 +25,15 @@ serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}" exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py
 
+# The suite runs on every core (pytest-xdist; each worker has its own test database and
+# Redis database); worksteal hands the long browser tests at the end of the order to
+# whichever worker is free. ARGS picks tests and passes options through, e.g.
+# `make test ARGS="tests/forums -k reply"`, or `make test WORKERS=0` to run in one process.
 # Persistent connections would outlive the live-server threads of browser tests and
 # keep PostgreSQL from dropping the test database.
+WORKERS ?= auto
 test: $(VENV)/.installed-test chromium node_modules/.installed
-	DB_CONN_MAX_AGE=0 $(PY) -m pytest
+	DB_CONN_MAX_AGE=0 $(PY) -m pytest -n $(WORKERS) --dist worksteal $(ARGS)
 
 check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

@@ -1,12 +1,16 @@
 import os
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from forums.models import Post
 
 from .factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+from .world import built_once, fresh
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +24,24 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         database["TEST"]["NAME"] = os.path.join(
             tempfile.gettempdir(), f"grassroots-test-{os.getpid()}.sqlite3"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_database_per_worker():
+    """pytest-xdist's workers share one Redis server and each clears its cache around
+    every test (a FLUSHDB), so each worker gets a database of its own: gw0 keeps the
+    one REDIS_URL names, gw1 the next, and so on."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    caches = django_settings.CACHES
+    location = caches["default"].get("LOCATION", "")
+    if not worker.startswith("gw") or not str(location).startswith("redis"):
+        yield
+        return
+    url = urlsplit(location)
+    database = (int(url.path.strip("/") or 0) + int(worker[2:])) % 16
+    own = {**caches, "default": {**caches["default"], "LOCATION": urlunsplit(url._replace(path=f"/{database}"))}}
+    with override_settings(CACHES=own):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -93,13 +115,7 @@ def member_client(client, member):
     return client
 
 
-@pytest.fixture
-def busy_forum(db):
-    """A forum with 50 threads and 200 replies from three authors, replies nested.
-
-    Enough rows of every kind a page loops over that an N+1 query shows up as a
-    different query count.
-    """
+def _build_busy_forum():
     authors = MemberFactory.create_batch(3)
     forum = ForumFactory(name="Busy Forum", slug="busy-forum")
     threads = [ThreadFactory(forum=forum, author=authors[n % 3]) for n in range(50)]
@@ -109,3 +125,19 @@ def busy_forum(db):
         parent = Post.objects.get(pk=earlier[n % len(earlier)])
         ReplyFactory(parent=parent, author=authors[(n + 1) % 3])
     return forum
+
+
+@pytest.fixture(scope="module")
+def _busy_forum_built(django_db_setup, django_db_blocker):
+    with built_once(django_db_blocker, _build_busy_forum) as forum:
+        yield forum
+
+
+@pytest.fixture
+def busy_forum(_busy_forum_built, db):
+    """A forum with 50 threads and 200 replies from three authors, replies nested.
+
+    Enough rows of every kind a page loops over that an N+1 query shows up as a
+    different query count. Built once per module (tests/world.py).
+    """
+    return fresh(_busy_forum_built)

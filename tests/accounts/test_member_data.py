@@ -45,6 +45,8 @@ from forums.services import (
 from moderation.models import Alert, JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+from tests.invariants import assert_counters_equal_rows
+from tests.world import built_once, fresh
 
 PASSWORD = "correct horse battery staple"
 DATA_URL = reverse("accounts:member-data")
@@ -52,12 +54,9 @@ DELETE_URL = reverse("accounts:member-delete")
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
-@pytest.fixture
-def world(db, settings):
+def _build_world():
     """A member with three or more of everything the export lists, among others'
     posts, messages and votes that must not leak into it."""
-    # Large enough that every eligible member sits on every jury.
-    settings.FORUMS_JURY_SIZE = 50
     member = MemberFactory(username="leaver", display_name="Lea Leaver")
     others = MemberFactory.create_batch(3)
     forum, quiet_forum = ForumFactory(), ForumFactory()
@@ -135,6 +134,19 @@ def world(db, settings):
         "shared": shared, "own_reply": own_reply, "answers": answers, "solo": solo,
         "their_threads": their_threads, "replies": replies,
     }
+
+
+@pytest.fixture(scope="module")
+def _world_built(django_db_setup, django_db_blocker):
+    # A jury size large enough that every eligible member sits on every jury.
+    with built_once(django_db_blocker, _build_world, FORUMS_JURY_SIZE=50) as built:
+        yield built
+
+
+@pytest.fixture
+def world(_world_built, db, settings):
+    settings.FORUMS_JURY_SIZE = 50
+    return fresh(_world_built)
 
 
 def _download(client) -> tuple:
@@ -340,18 +352,6 @@ def test_member_delete_service_refuses_twice(world):
 # What deleting does.
 
 
-def _counters_equal_rows():
-    for forum in Forum.objects.annotate(n_threads=Count("threads", distinct=True)):
-        assert forum.thread_count == forum.n_threads, forum
-        assert forum.post_count == Post.objects.filter(thread__forum=forum).count(), forum
-        last = Post.objects.filter(thread__forum=forum).order_by("-created_at", "-id").first()
-        assert forum.last_post_id == (last.pk if last else None), forum
-    for thread in Thread.objects.annotate(n_posts=Count("posts")):
-        assert thread.reply_count == thread.n_posts - 1, thread
-    for member in User.objects.annotate(n_posts=Count("posts")):
-        assert member.post_count == member.n_posts, member
-
-
 def _delete(client, member):
     client.force_login(member)
     response = client.post(DELETE_URL, {"password": PASSWORD})
@@ -407,7 +407,7 @@ def test_keep_mode_leaves_posts_under_deleted_member(client, world, settings):
 
     assert Post.objects.count() == posts_before
     assert Post.objects.filter(author=member, is_deleted=False).count() == 8
-    _counters_equal_rows()
+    assert_counters_equal_rows()
     # Votes, alerts and messages stay, so counts and verdicts do not change.
     assert Recommendation.objects.filter(member=member).count() == 3
     assert Alert.objects.filter(alerter=member).count() == 3
@@ -460,7 +460,7 @@ def test_remove_mode_blanks_posts_and_drops_unanswered_threads(client, world, se
     for answer in world["answers"]:
         answer.refresh_from_db()
         assert answer.parent_id == world["own_reply"].pk
-    _counters_equal_rows()
+    assert_counters_equal_rows()
     world["shared"].refresh_from_db()
     assert world["shared"].is_locked
 

@@ -95,7 +95,7 @@ def test_axe_finds_no_violations_on_any_page(live_server, browser, axe_source, s
         user.refresh_from_db()
         member_update(member=user, theme=theme)
     folder = screenshot_dir / f"{theme}-{viewport['width']}"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
 
     problems = []
     contexts = {}
@@ -133,7 +133,7 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, browser, screenshot_di
     wrap, code and tables scroll inside themselves. Runs with the CSP enforced."""
     tour = build_tour()
     folder = screenshot_dir / "light-390"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     problems = []
     contexts = {}
     try:

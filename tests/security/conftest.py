@@ -1,191 +1,24 @@
-"""The cast of the security suites: one member per role, forums, threads, a hidden post,
-an open and a closed jury, a private conversation and a Star code.
-
-The world is built once per test module, inside a transaction that is rolled back when
-the module ends; every test runs in a savepoint inside it (pytest-django's `db`), so
-what a test writes is gone before the next one starts. Building it per test would cost
-about as much as the requests themselves, for several hundred cells.
-"""
+"""The security suites share one world (tests/world.py `build_world`), built once per
+module, and compare every row of the forum's tables before and after a request."""
 
 import functools
-import random
-from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.db import connection, transaction
-from django.test import override_settings
-from django.utils import timezone
+from django.db import connection
 
-from accounts.models import User
-from accounts.services import code_batch_create, member_create, member_suspend, member_update, star_grant
-from conversations.models import Conversation
-from conversations.services import conversation_create
-from forums.models import Forum, Post, Thread
-from forums.services import forum_create, post_edit, reply_create, section_create, thread_create
-from moderation.models import AlertRule, Jury, JurySeat
-from moderation.services import (
-    alert_create,
-    alert_rule_create,
-    host_add,
-    jury_vote,
-    member_block,
-    post_hide,
-    thread_lock,
-)
+from tests.world import build_world, built_once
 
-# The roles of the authorisation table, in the order its cells are listed.
-ROLES = [
-    "visitor", "member", "suspended", "blocked", "star", "host", "other_host", "staff", "superuser",
-]
-PASSWORD = "correct horse battery staple"
-HIDDEN_TEXT = "SECRET-HIDDEN-TEXT"
-HIDDEN_FIRST_VERSION = "SECRET-FIRST-VERSION"
-PRIVATE_TEXT = "PRIVATE-MESSAGE-TEXT"
 SNAPSHOT_APPS = ("accounts", "forums", "moderation", "conversations")
 # Logging in stamps last_login; that is the session's business, not a change to the forum.
 VOLATILE_FIELDS = {"accounts.user": {"last_login"}}
 
 
-@dataclass
-class World:
-    users: dict  # role -> User, or None for the visitor
-    ann: User  # writes most posts; holds no role
-    al: User  # the alerter of both juries
-    jurors: list
-    rule: AlertRule
-    forum: Forum  # "Pets": hosted by `host`; `blocked` is blocked here
-    hosted_forum: Forum  # "Cats": also hosted by `host`
-    other_forum: Forum  # "Sports": hosted by `other_host`
-    thread: Thread  # by `member`, in Pets
-    opening_post: Post
-    member_reply: Post  # by `member`, in `thread`
-    other_reply: Post  # by ann, in `thread`; mentions every role
-    other_thread: Thread  # by ann, in Pets
-    locked_thread: Thread
-    hidden_post: Post  # by ann, edited once, then hidden by staff
-    verdict_post: Post  # by `member`, hidden by a jury: `closed_jury`
-    closed_jury: Jury
-    jury: Jury  # open; `member` is one of its seven jurors
-    conversation: Conversation  # between ann and `member` only
-    star_code: str
-
-    def user(self, role):
-        return self.users[role]
-
-
-def _member(username, *, joined_at):
-    return member_create(
-        username=username, email=f"{username}@example.org", display_name=username.title(),
-        password=PASSWORD, joined_at=joined_at,
-    )
-
-
-def build_world() -> World:
-    long_ago = timezone.now() - timedelta(days=400)
-    names = {
-        "member": "mia", "suspended": "sol", "blocked": "blake", "star": "stella",
-        "host": "hank", "other_host": "otto", "staff": "stacy", "superuser": "root",
-    }
-    users = {"visitor": None}
-    for role, username in names.items():
-        users[role] = _member(username, joined_at=long_ago)
-    User.objects.filter(pk=users["staff"].pk).update(is_staff=True)
-    User.objects.filter(pk=users["superuser"].pk).update(is_staff=True, is_superuser=True)
-    for role in ("staff", "superuser"):
-        users[role].refresh_from_db()
-    staff = users["staff"]
-    ann, al = _member("ann", joined_at=long_ago), _member("al", joined_at=long_ago)
-    jurors = [_member(f"juror{n}", joined_at=long_ago) for n in range(6)]
-    rule = alert_rule_create(slug="personal-attack", name="No personal attacks")
-
-    section = section_create(name="Pets and sports", slug="pets-and-sports", position=0)
-    forum = forum_create(name="Pets", slug="pets", kind="topic", section=section, position=0)
-    hosted_forum = forum_create(name="Cats", slug="cats", kind="topic", section=section, position=1)
-    other_forum = forum_create(name="Sports", slug="sports", kind="topic", section=section, position=2)
-    host_add(moderator=staff, forum=forum, member=users["host"])
-    host_add(moderator=staff, forum=hosted_forum, member=users["host"])
-    host_add(moderator=staff, forum=other_forum, member=users["other_host"])
-
-    member = users["member"]
-    thread = thread_create(forum=forum, author=member, title="Cats or dogs?", body="Which is better?")
-    opening_post = thread.posts.get(number=0)
-    member_reply = reply_create(author=member, parent=opening_post, body="Dogs, clearly.")
-    mentions = " ".join(f"@{names[role]}" for role in names)
-    other_reply = reply_create(author=ann, parent=opening_post, body=f"Cats. Asking {mentions}")
-    other_thread = thread_create(forum=forum, author=ann, title="Hamsters", body="Small and round.")
-    locked_thread = thread_create(forum=forum, author=ann, title="Closed topic", body="No more.")
-    thread_lock(moderator=staff, thread=locked_thread, lock=True, reason="Done")
-    hidden_post = reply_create(
-        author=ann, parent=other_thread.posts.get(number=0), subject="Hamster facts",
-        body=HIDDEN_FIRST_VERSION,
-    )
-    hidden_post = post_edit(editor=ann, post=hidden_post, body=f"{HIDDEN_TEXT} after an edit")
-    post_hide(staff=staff, post=hidden_post, hide=True, reason="Doxxing")
-
-    # Juries draw from everyone available; only the six jurors (and, for the open
-    # jury, `member`) are, so who sits is known.
-    for role in names:
-        member_update(member=users[role], jury_available=False)
-    verdict_thread = thread_create(forum=other_forum, author=ann, title="Football", body="Who won?")
-    verdict_post = reply_create(
-        author=member, parent=verdict_thread.posts.get(number=0), body="You are all idiots."
-    )
-    alert = alert_create(alerter=al, post=verdict_post, rule=rule, rng=random.Random(1))
-    closed_jury = alert.jury
-    for juror in jurors[:4]:
-        jury_vote(juror=juror, jury=closed_jury, answer=JurySeat.Answer.CLEAR_BREAK, rng=random.Random(2))
-    closed_jury.refresh_from_db()
-    assert closed_jury.verdict == Jury.Verdict.HIDE
-
-    member_update(member=member, jury_available=True)
-    jury_thread = thread_create(forum=other_forum, author=ann, title="Tennis", body="Anyone?")
-    jury_post = reply_create(author=ann, parent=jury_thread.posts.get(number=0), body="You fools.")
-    jury = alert_create(alerter=al, post=jury_post, rule=rule, rng=random.Random(3)).jury
-    assert jury.seats.filter(juror=member).exists()
-
-    conversation = conversation_create(
-        sender=ann, recipient=member, subject="Private plans", body=PRIVATE_TEXT
-    )
-    batch = code_batch_create(label="Security suite", quantity=1, months=1, created_by=users["superuser"])
-    star_grant(member=users["star"], months=12)
-    member_block(moderator=staff, forum=forum, member=users["blocked"], block=True, reason="Trolling")
-    member_suspend(member=users["suspended"], reason="Spam")
-
-    for user in users.values():
-        if user is not None:
-            user.refresh_from_db()
-    return World(
-        users=users, ann=ann, al=al, jurors=jurors, rule=rule, forum=forum,
-        hosted_forum=hosted_forum, other_forum=other_forum, thread=thread,
-        opening_post=opening_post, member_reply=member_reply, other_reply=other_reply,
-        other_thread=other_thread, locked_thread=locked_thread, hidden_post=hidden_post,
-        verdict_post=verdict_post, closed_jury=closed_jury, jury=jury,
-        conversation=conversation, star_code=batch.codes.get().code,
-    )
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The world, built once for the module and rolled back after it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with override_settings(
-                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                FORUMS_NEW_MEMBER_POSTS=0,
-            ):
-                built = build_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with built_once(django_db_blocker, build_world) as built:
+        yield built
 
 
 @functools.cache

@@ -39,15 +39,9 @@ from forums.models import (
 )
 from moderation.models import Alert, Appeal, JurySeat
 
-from .conftest import (
-    HIDDEN_FIRST_VERSION,
-    HIDDEN_TEXT,
-    PASSWORD,
-    PRIVATE_TEXT,
-    ROLES,
-    db_state,
-    state_diff,
-)
+from tests.world import HIDDEN_FIRST_VERSION, HIDDEN_TEXT, PASSWORD, PRIVATE_TEXT, ROLES
+
+from .conftest import db_state, state_diff
 
 LOGIN = "login"  # a redirect to the login page (the site's, or the admin's for /admin/)
 REFUSED = {LOGIN, 400, 403, 404, 405}

@@ -16,7 +16,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
 
-from .conftest import PASSWORD, db_state, state_diff
+from tests.world import PASSWORD
+
+from .conftest import db_state, state_diff
 from .test_authorization import REFUSED, TABLE, assert_status
 
 # Who sends each POST: the first role the table lets make it (or, for rows nobody

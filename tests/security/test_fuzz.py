@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conversations.models import Conversation, Message, Participant
 from forums.models import Forum, Post, PostRevision, Thread
 from moderation.models import Alert, Jury, JurySeat
+from tests.invariants import assert_counters_equal_rows
 
-from .conftest import PASSWORD
+from tests.world import PASSWORD
 
 FUZZ = settings(
     max_examples=25,
@@ -103,44 +104,13 @@ def row_counts() -> dict:
     }
 
 
-def counter_gaps() -> list[str]:
-    """Denormalised counters that differ from the rows they count (empty when exact)."""
-    User = get_user_model()
-    gaps = []
-    for forum in Forum.objects.annotate(
-        n_threads=Count("threads", distinct=True), n_posts=Count("threads__posts")
-    ):
-        if (forum.thread_count, forum.post_count) != (forum.n_threads, forum.n_posts):
-            gaps.append(f"forum {forum.slug}: {forum.thread_count}/{forum.post_count} "
-                        f"counted, {forum.n_threads}/{forum.n_posts} rows")
-    for thread in Thread.objects.annotate(n_replies=Count("posts", filter=Q(posts__number__gt=0))):
-        if thread.reply_count != thread.n_replies:
-            gaps.append(f"thread {thread.pk}: {thread.reply_count} counted, {thread.n_replies} rows")
-    unread = dict(
-        Participant.objects.values("member").annotate(total=Sum("unread_count"))
-        .values_list("member", "total")
-    )
-    for member in User.objects.annotate(n_posts=Count("posts")):
-        if member.post_count != member.n_posts:
-            gaps.append(f"member {member.username}: {member.post_count} posts counted, "
-                        f"{member.n_posts} rows")
-        if member.unread_message_count != unread.get(member.pk, 0):
-            gaps.append(f"member {member.username}: {member.unread_message_count} unread counted, "
-                        f"{unread.get(member.pk, 0)} in conversations")
-    for conversation in Conversation.objects.annotate(n_messages=Count("messages")):
-        if conversation.message_count != conversation.n_messages:
-            gaps.append(f"conversation {conversation.pk}: {conversation.message_count} counted, "
-                        f"{conversation.n_messages} rows")
-    return gaps
-
-
 def check(response, before: dict, *, what: str) -> None:
     """No server error; rows change only on a success redirect; counters stay exact."""
     assert response.status_code < 500, f"{what}: {response.status_code}"
     after = row_counts()
     if response.status_code != 302:
         assert after == before, f"{what} refused with {response.status_code} but wrote rows"
-    assert not counter_gaps(), counter_gaps()
+    assert_counters_equal_rows()
 
 
 def logged_in(user) -> Client:
@@ -153,7 +123,7 @@ def logged_in(user) -> Client:
 def fuzz_world(world, db, settings):
     """The security suites' world, with allauth's limits off (fuzzing is fast, not abuse)."""
     settings.ACCOUNT_RATE_LIMITS = False
-    assert not counter_gaps(), counter_gaps()
+    assert_counters_equal_rows()
     return world
 
 
@@ -208,7 +178,7 @@ def test_fuzz_edit(fuzz_world):
         assert after["posts"] == before["posts"]
         if response.status_code != 302:
             assert after == before
-        assert not counter_gaps(), counter_gaps()
+        assert_counters_equal_rows()
 
     run()
 
@@ -302,7 +272,7 @@ def test_fuzz_jury_vote(fuzz_world):
             assert after == before
         # One member answers once, whatever they send afterwards.
         assert after["answers"] - before["answers"] in (0, 1)
-        assert not counter_gaps(), counter_gaps()
+        assert_counters_equal_rows()
 
     run()
 
