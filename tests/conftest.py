@@ -1,4 +1,5 @@
 import os
+import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,6 +10,7 @@ from django.test import override_settings
 
 from forums.models import Post
 
+from .processes import run_python
 from .factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 from .world import built_once, fresh
 
@@ -42,6 +44,24 @@ def _redis_database_per_worker():
     own = {**caches, "default": {**caches["default"], "LOCATION": urlunsplit(url._replace(path=f"/{database}"))}}
     with override_settings(CACHES=own):
         yield
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """An empty SQLite database file, migrated once per worker by `manage.py migrate`
+    in a fresh process; tests that need one copy it (`empty_sqlite`)."""
+    path = tmp_path_factory.mktemp("template") / "empty.sqlite3"
+    result = run_python("manage.py", "migrate", "--noinput", DATABASE_URL=f"sqlite:///{path}")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def empty_sqlite(migrated_sqlite, tmp_path):
+    """DATABASE_URL of a fresh, migrated, empty SQLite database for a process to use."""
+    path = tmp_path / "site.sqlite3"
+    shutil.copy(migrated_sqlite, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(autouse=True)

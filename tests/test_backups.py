@@ -10,10 +10,7 @@ import gzip
 import json
 import os
 import random
-import shutil
 import sqlite3
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -63,18 +60,13 @@ from moderation.services import (
 )
 
 from .factories import ForumFactory, MemberFactory, ThreadFactory
+from .processes import ROOT, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_RUN_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "TASKS_BACKEND"}
 THREAD_TITLE = "Café society – “quotes”, ünïcode and 100% of the news"
 
 
-def _manage(*args: str, database_url: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in TEST_RUN_ONLY}
-    env.update(DATABASE_URL=database_url, DB_CONN_MAX_AGE="0", DJANGO_SETTINGS_MODULE="config.settings")
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+def _manage(*args: str, database_url: str):
+    return run_python(*args, DATABASE_URL=database_url)
 
 
 def _object_lines(path: Path) -> list[dict]:
@@ -142,22 +134,6 @@ def community(db, django_capture_on_commit_callbacks):
     Authenticator.objects.create(user=poster, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
     EmailConfirmation.create(address)
     return {"staff": staff, "poster": poster, "thread": thread, "session": session}
-
-
-@pytest.fixture(scope="module")
-def migrated_sqlite(tmp_path_factory):
-    """An empty, migrated SQLite database file, made once and copied by each test."""
-    path = tmp_path_factory.mktemp("template") / "empty.sqlite3"
-    result = _manage("manage.py", "migrate", "--noinput", database_url=f"sqlite:///{path}")
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-@pytest.fixture
-def empty_sqlite(migrated_sqlite, tmp_path):
-    path = tmp_path / "target.sqlite3"
-    shutil.copy(migrated_sqlite, path)
-    return f"sqlite:///{path}"
 
 
 def _postgres_server() -> str:

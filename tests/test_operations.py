@@ -11,12 +11,10 @@ import logging
 import os
 import re
 import runpy
-import shutil
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core.management import get_commands
@@ -26,9 +24,8 @@ from django.template import engines
 from django.urls import reverse
 
 from config.logging import JSONFormatter
+from tests.processes import ROOT, environment, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_RUN_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "TASKS_BACKEND"}
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
@@ -36,51 +33,24 @@ PRODUCTION = {
 }
 
 
-def _environment(**env: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if k not in TEST_RUN_ONLY}
-    return {**clean, "DB_CONN_MAX_AGE": "0", **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
-
-
-def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=_environment(**env),
-        capture_output=True, text=True, timeout=120,
-    )
-
-
-@pytest.fixture(scope="module")
-def migrated_sqlite(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "site.sqlite3"
-    result = _run("manage.py", "migrate", "--noinput", DATABASE_URL=f"sqlite:///{path}")
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-@pytest.fixture
-def site_database(migrated_sqlite, tmp_path):
-    path = tmp_path / "site.sqlite3"
-    shutil.copy(migrated_sqlite, path)
-    return f"sqlite:///{path}"
-
-
 # Production settings.
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = _run("-c", "import django; django.setup()", DJANGO_ENV="production",
-                  SECRET_KEY=PRODUCTION["SECRET_KEY"], ALLOWED_HOSTS=" ")
+    result = run_python("-c", "import django; django.setup()", DJANGO_ENV="production",
+                        SECRET_KEY=PRODUCTION["SECRET_KEY"], ALLOWED_HOSTS=" ")
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must be set when DJANGO_ENV=production" in result.stderr
 
 
 def test_production_refuses_an_empty_secret_key():
-    result = _run("-c", "import django; django.setup()", **{**PRODUCTION, "SECRET_KEY": ""})
+    result = run_python("-c", "import django; django.setup()", **{**PRODUCTION, "SECRET_KEY": ""})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_production_never_runs_with_debug_even_when_asked():
-    result = _run(
+    result = run_python(
         "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
         **PRODUCTION, DEBUG="true",
     )
@@ -158,7 +128,7 @@ def test_healthz_names_the_database_when_it_is_down():
         "setup_test_environment(); r = Client().get('/healthz');"
         "print(r.status_code, r.content.decode())"
     )
-    result = _run("-c", script, DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
+    result = run_python("-c", script, DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
     assert result.returncode == 0, result.stderr
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503"
@@ -232,21 +202,21 @@ def _get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
     return response
 
 
-def test_gunicorn_serves_the_site_and_its_static_files_in_production(site_database, tmp_path):
+def test_gunicorn_serves_the_site_and_its_static_files_in_production(empty_sqlite, tmp_path):
     port = _free_port()
     static_root = tmp_path / "static"
     env = {
-        **PRODUCTION, "DATABASE_URL": site_database, "STATIC_ROOT": str(static_root),
+        **PRODUCTION, "DATABASE_URL": empty_sqlite, "STATIC_ROOT": str(static_root),
         "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
     }
-    collected = _run("manage.py", "collectstatic", "--noinput", **env)
+    collected = run_python("manage.py", "collectstatic", "--noinput", **env)
     assert collected.returncode == 0, collected.stderr
 
     out, err = tmp_path / "access.log", tmp_path / "error.log"
     with out.open("w") as stdout, err.open("w") as stderr:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-            cwd=ROOT, env=_environment(**env), stdout=stdout, stderr=stderr,
+            cwd=ROOT, env=environment(**env), stdout=stdout, stderr=stderr,
         )
     try:
         deadline = time.monotonic() + 30
@@ -302,8 +272,8 @@ def test_gunicorn_serves_the_site_and_its_static_files_in_production(site_databa
 def test_tasks_run_in_process_unless_the_environment_says_otherwise(settings):
     assert settings.TASKS == {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     show = "import django; django.setup(); from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
-    assert _run("-c", show, TASKS_BACKEND="database").stdout.strip() == "django_tasks_db.DatabaseBackend"
-    wrong = _run("-c", show, TASKS_BACKEND="celery")
+    assert run_python("-c", show, TASKS_BACKEND="database").stdout.strip() == "django_tasks_db.DatabaseBackend"
+    wrong = run_python("-c", show, TASKS_BACKEND="celery")
     assert wrong.returncode != 0
     assert "TASKS_BACKEND='celery' is not one of: immediate, database" in wrong.stderr
 
@@ -323,24 +293,24 @@ print("waiting:", waiting.count())
 """
 
 
-def test_database_backend_keeps_emails_for_the_worker(site_database):
+def test_database_backend_keeps_emails_for_the_worker(empty_sqlite):
     """With TASKS_BACKEND=database the notification email waits in the database until
     the worker (`manage.py db_worker`) sends it, in another process."""
-    env = {"DATABASE_URL": site_database, "TASKS_BACKEND": "database"}
+    env = {"DATABASE_URL": empty_sqlite, "TASKS_BACKEND": "database"}
 
-    posted = _run("-c", ENQUEUE_A_REPLY, **env)
+    posted = run_python("-c", ENQUEUE_A_REPLY, **env)
     assert posted.returncode == 0, posted.stderr
     assert "waiting: 1" in posted.stdout
     # Outside production, mail is printed; nothing was sent while posting.
     assert "Subject:" not in posted.stdout
 
-    worked = _run("manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", **env)
+    worked = run_python("manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", **env)
     assert worked.returncode == 0, worked.stderr
     assert "To: poster@example.org" in worked.stdout
     assert "Subject:" in worked.stdout
     assert "state=SUCCESSFUL" in worked.stdout + worked.stderr
 
-    again = _run("manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", **env)
+    again = run_python("manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", **env)
     assert "To: poster@example.org" not in again.stdout
 
 

@@ -1,26 +1,13 @@
 """The settings module, exercised the way an operator would: in a fresh process."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# What the test run itself sets (browser tests allow async-unsafe ORM calls) must not
-# leak into the process under test.
-TEST_RUN_ONLY = {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+from tests.processes import ROOT, run_python
 
 
-def _environment(**env: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if k not in TEST_RUN_ONLY}
-    return {**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
-
-
-def _run(code: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=_environment(**env),
-        capture_output=True, text=True, timeout=60,
-    )
+def _run(code: str, **env: str):
+    return run_python("-c", code, timeout=60, **env)
 
 
 def test_default_database_is_sqlite_in_wal_mode_with_busy_timeout(tmp_path):
@@ -55,24 +42,19 @@ def test_production_requires_a_secret_key():
 
 
 def test_check_deploy_is_clean_in_production(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=_environment(
-            DJANGO_ENV="production",
-            SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
-            ALLOWED_HOSTS="forum.example.org",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_python(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING", timeout=60,
+        DJANGO_ENV="production",
+        SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        ALLOWED_HOSTS="forum.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_migrations_match_the_models():
+    # In the test run's own environment: the check compares with the database it names.
     result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,

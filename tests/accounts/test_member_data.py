@@ -8,7 +8,6 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
 
@@ -18,7 +17,6 @@ from config.page_cache import site_version
 from conversations.models import Message, Participant
 from conversations.services import conversation_create, message_create
 from forums.models import (
-    Forum,
     ForumRead,
     ForumSubscription,
     IgnoredMember,

@@ -10,14 +10,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import member_suspend
-from forums.models import Forum, ForumBlock, Notification, Post, Thread
+from forums.models import ForumBlock, Notification, Post, Thread
 from forums.permissions import THREAD_LOCKED
 from forums.services import (
     BODY_REQUIRED,
     post_edit,
     reply_create,
     thread_subscription_set,
-    forum_subscription_set,
 )
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory
 

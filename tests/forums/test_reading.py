@@ -16,7 +16,6 @@ from forums.models import (
     Thread,
     ThreadVisit,
     TrashedForum,
-    TrashedThread,
 )
 from forums.services import (
     RECOMMEND_OWN,

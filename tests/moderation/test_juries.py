@@ -15,8 +15,7 @@ from accounts.models import User
 from accounts.services import member_suspend, member_update, star_grant
 from forums.models import Notification, Post
 from forums.services import recommendation_set, reply_create, thread_create
-from moderation.models import Alert, AlertRule, Jury, JurySeat, ModerationAction
-from moderation.permissions import RESTRICTED
+from moderation.models import Alert, Jury, JurySeat, ModerationAction
 from moderation.services import (
     ALERT_DUPLICATE,
     alert_create,

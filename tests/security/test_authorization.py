@@ -22,7 +22,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.forms import SettingsForm
-from accounts.models import RedeemCode, User
+from accounts.models import RedeemCode
 from conversations.models import Conversation, Message
 from forums.models import (
     ForumBlock,

@@ -14,13 +14,12 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conversations.models import Conversation, Message, Participant
-from forums.models import Forum, Post, PostRevision, Thread
+from forums.models import Post, PostRevision, Thread
 from moderation.models import Alert, Jury, JurySeat
 from tests.invariants import assert_counters_equal_rows
 
