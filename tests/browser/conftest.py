@@ -1,4 +1,7 @@
+import functools
+import http.server
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -41,22 +44,41 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
+class _CachedFiles(http.server.SimpleHTTPRequestHandler):
+    """Files the browser may keep: Chromium then reuses its compiled code for axe.min.js
+    instead of compiling 500 KB of script on every page (a third of an axe check)."""
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "public, max-age=3600")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        pass
+
+
 @pytest.fixture(scope="session")
-def axe_source():
-    """axe-core's script, installed by `npm ci` from package-lock.json. Missing is a
-    failure, not a skip: without it the accessibility checks would pass by not running."""
+def axe_url():
+    """The address of axe-core's script, installed by `npm ci` from package-lock.json and
+    served from this machine. Missing is a failure, not a skip: without it the
+    accessibility checks would pass by not running."""
     if not AXE.exists():
         pytest.fail(
             f"{AXE.relative_to(ROOT)} is missing: run `npm ci` in {ROOT} "
             "(`make test` does it) to install axe-core for the accessibility checks.",
             pytrace=False,
         )
-    return AXE.read_text(encoding="utf-8")
+    handler = functools.partial(_CachedFiles, directory=str(AXE.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{AXE.name}"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")
 def screenshot_dir(pytestconfig):
-    """test-results/screenshots/ (under Playwright's --output folder), for review."""
+    """test-results/screenshots/ (under Playwright's --output folder), for review.
+    Screenshots are JPEG: a tall page encodes in half the time it takes as PNG."""
     folder = Path(pytestconfig.getoption("--output")).absolute() / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
