@@ -49,7 +49,8 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "display_name", "post_count", "star_until",
                     "is_suspended", "date_joined", "is_staff"]
     list_filter = [TierFilter, "is_suspended", "is_staff", "is_active"]
-    readonly_fields = ["post_count"]
+    # The restriction follows hidden posts (moderation keeps it); staff see it here.
+    readonly_fields = ["post_count", "restricted_until"]
     actions = [_grant_action(1), _grant_action(12)]
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -60,7 +61,7 @@ class UserAdmin(DjangoUserAdmin):
         (_("Profile"), {"fields": ["display_name", "hometown", "country", "slogan", "avatar", "post_count"]}),
         (_("Star membership"), {"fields": ["star_until"]}),
         (_("Suspension"), {
-            "fields": ["is_suspended", "suspended_until", "suspension_reason"],
+            "fields": ["is_suspended", "suspended_until", "suspension_reason", "restricted_until"],
             "description": _("A suspended member can read but not post. No end date: a ban."),
         }),
     )

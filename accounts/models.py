@@ -77,6 +77,10 @@ class User(AbstractUser):
     )
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspension_reason = models.CharField(_("reason for suspension"), max_length=300, blank=True)
+    # Too many posts hidden recently: no posting, hosting or jury service until then.
+    # Kept by moderation.services whenever one of the member's posts is hidden or shown
+    # again, so that checking a member's standing (accounts.standing) needs no query.
+    restricted_until = models.DateTimeField(_("restricted until"), null=True, blank=True, editable=False)
 
     thread_view = models.CharField(
         _("thread view"), max_length=10, choices=ThreadView, default=ThreadView.ORIGINAL_POST

@@ -6,23 +6,23 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from accounts.permissions import can_write
+from accounts.standing import PostingPaused, can_write, check_active_member, check_pause, is_new_member
 from forums.models import IgnoredMember
-from forums.permissions import PostingPaused, check_active_member, is_new_member
 
 from .models import Conversation, Message
 
-MESSAGE_SELF = "You cannot send a message to yourself."
-IGNORED_BY_RECIPIENT = "{name} does not accept messages from you."
-RECIPIENT_GONE = "{name} can no longer receive messages."
-FROM_COMMUNITY = "Messages from the community cannot be answered."
-NO_ONE_TO_ANSWER = "There is no one left in this conversation to answer."
-TOO_MANY_CONVERSATIONS = (
+MESSAGE_SELF = gettext_noop("You cannot send a message to yourself.")
+IGNORED_BY_RECIPIENT = gettext_noop("{name} does not accept messages from you.")
+RECIPIENT_GONE = gettext_noop("{name} can no longer receive messages.")
+FROM_COMMUNITY = gettext_noop("Messages from the community cannot be answered.")
+NO_ONE_TO_ANSWER = gettext_noop("There is no one left in this conversation to answer.")
+TOO_MANY_CONVERSATIONS = gettext_noop(
     "New members can start at most {limit} conversations an hour. "
     "Please wait {wait} more minutes."
 )
-TOO_SOON = (
+TOO_SOON = gettext_noop(
     "New members can send a message once every {seconds} seconds. "
     "Please wait {wait} more seconds."
 )
@@ -110,9 +110,7 @@ def check_new_member_limits(sender, *, now, starts_conversation: bool) -> None:
         .values_list("created_at", flat=True)
         .first()
     )
-    if last and now - last < pause:
-        wait = int((pause - (now - last)).total_seconds()) + 1
-        raise PostingPaused(_(TOO_SOON).format(seconds=int(pause.total_seconds()), wait=wait))
+    check_pause(last, now=now, pause=pause, message=TOO_SOON)
     if not starts_conversation:
         return
     limit, hour = settings.FORUMS_NEW_MEMBER_CONVERSATIONS_PER_HOUR, timedelta(hours=1)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config import ratelimit
 from forums.pagination import CountedPaginator, page_or_404
-from forums.permissions import PostingPaused
+from accounts.standing import PostingPaused
 from forums.rendering import render_post
 
 from .forms import ConversationForm, MessageForm

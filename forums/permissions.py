@@ -6,37 +6,17 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from accounts.permissions import can_write, check_can_write
-from moderation.permissions import check_not_restricted
+from accounts.standing import can_post, check_post_permission, is_staff
 
-THREAD_LOCKED = "This thread is locked: it takes no new replies."
-ACCOUNT_INACTIVE = "Your account is not active."
-FORUM_BLOCKED = "You are blocked from posting in {forum}."
-EDIT_WINDOW_OVER = "Posts can be edited for {minutes} minutes after posting; this one no longer can."
-NOT_YOUR_POST = "Only the author can change this post."
-POST_DELETED = "This post was deleted."
-
-
-def _is_staff(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
-
-
-def can_post(user) -> bool:
-    return can_write(user)
-
-
-def check_active_member(user) -> None:
-    """Logged in, active and not suspended: may recommend and alert."""
-    if not (user.is_authenticated and user.is_active):
-        raise PermissionDenied(_(ACCOUNT_INACTIVE))
-    check_can_write(user)
-
-
-def check_post_permission(user) -> None:
-    """May write posts: an active member without too many recently hidden posts."""
-    check_active_member(user)
-    check_not_restricted(user, _("post"))
+THREAD_LOCKED = gettext_noop("This thread is locked: it takes no new replies.")
+FORUM_BLOCKED = gettext_noop("You are blocked from posting in {forum}.")
+EDIT_WINDOW_OVER = gettext_noop(
+    "Posts can be edited for {minutes} minutes after posting; this one no longer can."
+)
+NOT_YOUR_POST = gettext_noop("Only the author can change this post.")
+POST_DELETED = gettext_noop("This post was deleted.")
 
 
 def is_blocked(user, forum) -> bool:
@@ -67,7 +47,7 @@ def _edit_window() -> timedelta:
 def can_edit(user, post) -> bool:
     if post.is_deleted or not can_post(user):
         return False
-    if _is_staff(user):
+    if is_staff(user):
         return True
     return post.author_id == user.pk and timezone.now() - post.created_at <= _edit_window()
 
@@ -76,7 +56,7 @@ def check_edit_permission(user, post) -> None:
     check_post_permission(user)
     if post.is_deleted:
         raise PermissionDenied(_(POST_DELETED))
-    if _is_staff(user):
+    if is_staff(user):
         return
     if post.author_id != user.pk:
         raise PermissionDenied(_(NOT_YOUR_POST))
@@ -92,28 +72,16 @@ def check_edit_permission(user, post) -> None:
 def can_read_text(user, post) -> bool:
     """Whether a post's words, and its earlier versions, may be shown to `user`: a
     deleted post's to no one, a hidden post's to staff only (as on the thread page)."""
-    return not post.is_deleted and (not post.is_hidden or _is_staff(user))
+    return not post.is_deleted and (not post.is_hidden or is_staff(user))
 
 
 def can_delete(user, post) -> bool:
-    return not post.is_deleted and can_post(user) and (post.author_id == user.pk or _is_staff(user))
+    return not post.is_deleted and can_post(user) and (post.author_id == user.pk or is_staff(user))
 
 
 def check_delete_permission(user, post) -> None:
     check_post_permission(user)
     if post.is_deleted:
         raise PermissionDenied(_(POST_DELETED))
-    if post.author_id != user.pk and not _is_staff(user):
+    if post.author_id != user.pk and not is_staff(user):
         raise PermissionDenied(_(NOT_YOUR_POST))
-
-
-def is_new_member(user) -> bool:
-    """New members (first day, or fewer than 10 posts) post under flood and link limits."""
-    return not _is_staff(user) and (
-        user.post_count < settings.FORUMS_NEW_MEMBER_POSTS
-        or timezone.now() - user.date_joined < timedelta(days=1)
-    )
-
-
-class PostingPaused(PermissionDenied):
-    """Flood control: the member may post again shortly (shown with HTTP 429)."""

@@ -12,11 +12,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config import ratelimit
 from forums.models import Forum, Post, Thread
 from forums.pagination import page_or_404
-from forums.permissions import check_active_member
+from accounts.standing import check_active_member, is_staff
 
 from .forms import AlertForm, AppealForm, MemberActionForm, MoveForm, ReasonForm, VoteForm
 from .models import Appeal, Jury, JurySeat, ModerationAction
-from .permissions import check_moderate_permission, check_staff_permission, is_staff
+from .permissions import check_moderate_permission, check_staff_permission
 from .services import (
     alert_create,
     appeal_create,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import RedeemCode, Tier, User
-from accounts.permissions import BANNED
+from accounts.standing import BANNED
 from accounts.services import (
     AVATAR_INVALID,
     CODE_UNKNOWN,

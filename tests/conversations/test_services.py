@@ -26,7 +26,7 @@ from conversations.services import (
     message_create,
     message_from_community,
 )
-from forums.permissions import PostingPaused
+from accounts.standing import PostingPaused
 from forums.services import member_ignore_set
 from tests.factories import MemberFactory
 

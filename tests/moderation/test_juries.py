@@ -25,6 +25,8 @@ from moderation.services import (
     jury_vote,
     juries_sweep,
     member_chance,
+    member_restriction_refresh,
+    post_hide,
 )
 from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
@@ -308,6 +310,9 @@ def test_five_hidden_posts_in_90_days_stop_posting_and_serving(member, forum, th
     for n in range(5):
         post = ReplyFactory(parent=opening_post, author=member)
         Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_at=timezone.now() - timedelta(days=n))
+    # Hidden over several days, which no service does at once: store what they add up to.
+    member_restriction_refresh(member_id=member.pk)
+    member.refresh_from_db()
     with pytest.raises(PermissionDenied, match="hidden posts in the last 90 days"):
         reply_create(author=member, parent=opening_post, body="again")
     assert member.pk not in [m.pk for m in eligible_jurors(opening_post) if m.recent_hidden < 5]
@@ -361,3 +366,29 @@ def test_simultaneous_votes_leave_one_consistent_verdict():
     assert len(errors) == 3  # the three who arrived after the verdict were refused
     assert ModerationAction.objects.filter(kind="verdict_hide").count() == 1
     assert JurySeat.objects.filter(jury=jury).exclude(answer="").count() == 4
+
+
+def test_hiding_a_fifth_post_restricts_the_member_until_the_oldest_leaves_the_window(
+    member, opening_post
+):
+    """The restriction is kept on the member's row by the hiding and showing services,
+    so that checking it costs no query (accounts.standing)."""
+    staff = User.objects.create_user("staffer", password="x" * 12, is_staff=True)
+    posts = [ReplyFactory(parent=opening_post, author=member) for _ in range(5)]
+    for post in posts[:4]:
+        post_hide(staff=staff, post=post, hide=True)
+    member.refresh_from_db()
+    assert member.restricted_until is None
+    reply_create(author=member, parent=opening_post, body="Four hidden posts still allow this.")
+
+    post_hide(staff=staff, post=posts[4], hide=True)
+    member.refresh_from_db()
+    oldest = Post.objects.get(pk=posts[0].pk).hidden_at
+    assert member.restricted_until == oldest + timedelta(days=90)
+    with pytest.raises(PermissionDenied, match="hidden posts in the last 90 days"):
+        reply_create(author=member, parent=opening_post, body="again")
+
+    post_hide(staff=staff, post=posts[2], hide=False)
+    member.refresh_from_db()
+    assert member.restricted_until is None
+    reply_create(author=member, parent=opening_post, body="Shown again, so posting is back.")
