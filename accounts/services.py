@@ -14,16 +14,16 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.page_cache import bump_site_version
 from conversations.models import Participant
 from forums.models import (
-    Forum,
     ForumBlock,
     ForumRead,
     ForumSubscription,
@@ -37,18 +37,19 @@ from forums.models import (
     TrashedForum,
     TrashedThread,
 )
+from forums.services import forum_counters_refresh
 
 from .models import CodeBatch, RedeemCode, User
-from .permissions import check_can_write
+from .standing import check_can_write
 
 AVATAR_SIZE = 128
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
-CODE_UNKNOWN = "There is no Star code like that. Check for typing mistakes and try again."
-CODE_USED = "That code has already been redeemed."
-CODE_EXPIRED = "That code expired on {date}."
-AVATAR_INVALID = "That file is not an image we can read (use JPEG, PNG, GIF or WebP)."
-AVATAR_TOO_LARGE = "That image is larger than 2 MB."
+CODE_UNKNOWN = gettext_noop("There is no Star code like that. Check for typing mistakes and try again.")
+CODE_USED = gettext_noop("That code has already been redeemed.")
+CODE_EXPIRED = gettext_noop("That code expired on {date}.")
+AVATAR_INVALID = gettext_noop("That file is not an image we can read (use JPEG, PNG, GIF or WebP).")
+AVATAR_TOO_LARGE = gettext_noop("That image is larger than 2 MB.")
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -224,8 +225,8 @@ def member_reinstate(*, member: User) -> User:
     return member
 
 
-PASSWORD_WRONG = "That is not your current password."
-ALREADY_DELETED = "This account has already been deleted."
+PASSWORD_WRONG = gettext_noop("That is not your current password.")
+ALREADY_DELETED = gettext_noop("This account has already been deleted.")
 
 
 def _end_sessions(member: User) -> None:
@@ -254,24 +255,14 @@ def _remove_posts(member: User) -> None:
     replies to it keep their place in the tree. Counters stay equal to the rows."""
     others_posted = Post.objects.filter(thread=OuterRef("pk")).exclude(author=member)
     solo = Thread.objects.filter(author=member).exclude(Exists(others_posted))
-    per_forum = list(
-        solo.values("forum").annotate(threads=Count("id"), posts=Sum(F("reply_count") + 1))
-    )
-    solo_ids = list(solo.values_list("pk", flat=True))
-    if solo_ids:
+    solo_rows = list(solo.values_list("pk", "forum_id"))
+    if solo_rows:
+        solo_ids = [pk for pk, _forum_id in solo_rows]
         # Post.parent protects a post that has replies; these threads go whole, so
         # cut the links first rather than ordering the delete by depth.
         Post.objects.filter(thread__in=solo_ids).update(parent=None)
         Thread.objects.filter(pk__in=solo_ids).delete()
-        for row in per_forum:
-            last = (
-                Post.objects.filter(thread__forum=row["forum"]).order_by("-created_at", "-id").first()
-            )
-            Forum.objects.filter(pk=row["forum"]).update(
-                thread_count=F("thread_count") - row["threads"],
-                post_count=F("post_count") - row["posts"],
-                last_post=last, last_post_at=last.created_at if last else None,
-            )
+        forum_counters_refresh(forum_ids={forum_id for _pk, forum_id in solo_rows})
     mine = Post.objects.filter(author=member)
     PostRevision.objects.filter(post__in=mine).delete()
     mine.update(

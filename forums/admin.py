@@ -5,6 +5,26 @@ from moderation.services import log_host_changes, member_block, post_hide, threa
 from .models import Community, Forum, ForumBlock, Post, Section, Thread
 
 
+class ServicesOwnRowsMixin:
+    """For models whose rows only forums.services may create, delete or restructure
+    (threads and posts): the admin shows them, edits the few plain fields left
+    editable, and acts on them through the services' actions."""
+
+    def has_add_permission(self, request):
+        # A thread needs its opening post and counted forum; a post needs its number
+        # and tree path: thread_create and reply_create make them.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting rows would leave forum and thread counters and reply numbers behind.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Only the fields the form changed: a full save would write back counters and
+        # last-activity columns read before the form was sent, undoing posts made since.
+        obj.save(update_fields=form.changed_data)
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ["name", "tagline"]
@@ -40,13 +60,17 @@ class ForumAdmin(admin.ModelAdmin):
 
 
 @admin.register(Thread)
-class ThreadAdmin(admin.ModelAdmin):
+class ThreadAdmin(ServicesOwnRowsMixin, admin.ModelAdmin):
     list_display = ["title", "forum", "author", "reply_count", "is_pinned", "is_locked", "last_activity_at"]
     list_filter = ["is_pinned", "is_locked", "forum"]
     list_select_related = ["forum", "author"]
     search_fields = ["title"]
-    raw_id_fields = ["author", "last_poster"]
-    readonly_fields = ["reply_count", "last_activity_at", "last_poster", "created_at", "is_locked", "is_pinned", "lock_notice"]
+    # Moving a thread is moderation.services.thread_move (it moves the forums' counters
+    # and logs the move); the rest is counted or kept by forums.services.
+    readonly_fields = [
+        "forum", "author", "reply_count", "recommendation_count", "last_activity_at", "last_poster",
+        "created_at", "is_locked", "is_pinned", "lock_notice",
+    ]
     actions = ["lock", "unlock", "pin", "unpin"]
 
     def _act(self, request, queryset, service, **kwargs):
@@ -91,7 +115,7 @@ class ForumBlockAdmin(admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(ServicesOwnRowsMixin, admin.ModelAdmin):
     list_display = ["subject", "thread", "number", "author", "created_at", "is_hidden"]
     list_filter = ["is_hidden", "is_deleted"]
     actions = ["hide", "unhide"]
@@ -109,7 +133,12 @@ class PostAdmin(admin.ModelAdmin):
         self.message_user(request, "Shown again; the moderation log records it.", messages.SUCCESS)
     list_select_related = ["thread", "author"]
     search_fields = ["subject"]
-    raw_id_fields = ["thread", "author", "parent"]
-    # Post HTML comes only from forums.rendering via the services, so the admin shows
-    # posts but does not edit their text.
-    readonly_fields = ["body", "body_html", "tree_path", "depth", "number", "created_at", "is_hidden", "hidden_at"]
+    # Post HTML comes only from forums.rendering via the services, and a post's place
+    # in its thread and its counters only from forums.services, so the admin shows
+    # posts but edits none of it. The subject too: an opening post's subject is its
+    # thread's title, which forums.services.post_edit keeps in step.
+    readonly_fields = [
+        "thread", "author", "parent", "number", "tree_path", "depth", "subject", "body",
+        "body_html", "body_text", "created_at", "recommendation_count", "edited_at",
+        "edit_count", "is_deleted", "is_hidden", "hidden_at",
+    ]

@@ -13,6 +13,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.standing import check_active_member, check_pause, is_new_member
 
 from .models import (
     Community,
@@ -33,13 +36,10 @@ from .models import (
 )
 from .permissions import (
     POST_DELETED,
-    PostingPaused,
     check_delete_permission,
     check_edit_permission,
-    check_active_member,
     check_forum_post_permission,
     check_reply_permission,
-    is_new_member,
 )
 from .rendering import plain_text, render_post
 from .tasks import email_notifications
@@ -48,14 +48,16 @@ SUBJECT_WORDS = 8
 TITLE_MAX = 150
 BODY_MAX = 50_000
 
-TITLE_REQUIRED = "Give your thread a title."
-TITLE_TOO_LONG = "Keep the title to 150 characters (it has {length})."
-SUBJECT_TOO_LONG = "Keep the subject to 150 characters (it has {length})."
-BODY_REQUIRED = "Write something before posting."
-BODY_TOO_LONG = "Keep posts to 50,000 characters (this one has {length})."
-SOURCE_LINK_REQUIRED = "{forum} needs a link to the source of the news (https://...)."
-TOO_MANY_LINKS = "New members can include at most {limit} links in a post."
-TOO_SOON = "New members can post once every {seconds} seconds. Please wait {wait} more seconds."
+TITLE_REQUIRED = gettext_noop("Give your thread a title.")
+TITLE_TOO_LONG = gettext_noop("Keep the title to 150 characters (it has {length}).")
+SUBJECT_TOO_LONG = gettext_noop("Keep the subject to 150 characters (it has {length}).")
+BODY_REQUIRED = gettext_noop("Write something before posting.")
+BODY_TOO_LONG = gettext_noop("Keep posts to 50,000 characters (this one has {length}).")
+SOURCE_LINK_REQUIRED = gettext_noop("{forum} needs a link to the source of the news (https://...).")
+TOO_MANY_LINKS = gettext_noop("New members can include at most {limit} links in a post.")
+TOO_SOON = gettext_noop(
+    "New members can post once every {seconds} seconds. Please wait {wait} more seconds."
+)
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{3,150})")
 
@@ -123,9 +125,7 @@ def _check_new_member_limits(author, body_html: str, now: datetime) -> None:
         "last_posted_at", flat=True
     ).get()
     pause = timedelta(seconds=settings.FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS)
-    if last and now - last < pause:
-        wait = int((pause - (now - last)).total_seconds()) + 1
-        raise PostingPaused(_(TOO_SOON).format(seconds=int(pause.total_seconds()), wait=wait))
+    check_pause(last, now=now, pause=pause, message=TOO_SOON)
 
 
 def _count_post(*, forum_id: int, post: Post) -> None:
@@ -178,6 +178,65 @@ def forum_create(
     forum.full_clean()
     forum.save()
     return forum
+
+
+def _forum_last_post_refresh(forum_id: int) -> None:
+    """Point the forum at its newest post (or at none). Inside the caller's transaction."""
+    last = Post.objects.filter(thread__forum=forum_id).order_by("-created_at", "-id").first()
+    Forum.objects.filter(pk=forum_id).update(
+        last_post=last, last_post_at=last.created_at if last else None
+    )
+
+
+@transaction.atomic
+def thread_forum_change(*, thread: Thread, forum: Forum) -> Thread:
+    """Put a thread in another forum: its thread and posts leave one forum's counters
+    and join the other's, and both forums' last post follow.
+
+    The write half of a move. The caller has already checked who may move the thread
+    and records the move: moderation.services.thread_move (hosts and staff). Locks the
+    thread row, so no reply lands between counting its posts and moving it.
+    """
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if thread.forum_id == forum.pk:
+        return thread
+    from_forum_id = thread.forum_id
+    # reply_count is exact (replies are never removed), so with the opening post this
+    # is the thread's number of Post rows.
+    posts = thread.reply_count + 1
+    Forum.objects.filter(pk=from_forum_id).update(
+        thread_count=F("thread_count") - 1, post_count=F("post_count") - posts
+    )
+    Forum.objects.filter(pk=forum.pk).update(
+        thread_count=F("thread_count") + 1, post_count=F("post_count") + posts
+    )
+    Thread.objects.filter(pk=thread.pk).update(forum=forum)
+    for forum_id in (from_forum_id, forum.pk):
+        _forum_last_post_refresh(forum_id)
+    thread.refresh_from_db()
+    return thread
+
+
+@transaction.atomic
+def forum_counters_refresh(*, forum_ids) -> None:
+    """Recount the forums' thread_count and post_count from their rows and point each at
+    its newest post, for writes that remove threads wholesale.
+
+    Called by accounts.services.member_delete ("remove" mode) in its transaction, after
+    the threads are gone; threads that stay keep their own counters, since their posts
+    stay as placeholders. The forum rows are locked first, in id order, so a post that
+    commits meanwhile is either counted here or added by its own F() update afterwards.
+    """
+    forum_ids = sorted(set(forum_ids))
+    if not forum_ids:
+        return
+    list(Forum.objects.select_for_update().filter(pk__in=forum_ids).order_by("pk").values_list("pk"))
+    for forum_id in forum_ids:
+        Forum.objects.filter(pk=forum_id).update(
+            thread_count=Thread.objects.filter(forum=forum_id).count(),
+            post_count=Post.objects.filter(thread__forum=forum_id).count(),
+        )
+        _forum_last_post_refresh(forum_id)
 
 
 @transaction.atomic
@@ -320,16 +379,46 @@ def _notify_new_post(post: Post, parent: Post | None = None) -> None:
     recipients.pop(post.author_id, None)
     if not recipients:
         return
-    Notification.objects.bulk_create(
-        Notification(recipient_id=member_id, kind=kind, post=post, actor_id=post.author_id,
-                     created_at=post.created_at)
+    notifications_create(
+        recipients=recipients, post=post, actor_id=post.author_id, created_at=post.created_at,
+        email=True,
+    )
+
+
+@transaction.atomic
+def notifications_create(
+    *,
+    recipients: dict[int, str],
+    post: Post,
+    actor_id: int | None = None,
+    jury=None,
+    created_at: datetime | None = None,
+    email: bool = False,
+) -> list[Notification]:
+    """Create the notifications about `post`, one per recipient (member id -> kind), and
+    add one to each recipient's unread count. With `email`, members who asked for it are
+    emailed once the transaction commits.
+
+    The one place Notification rows are made: forums (new posts, with the author as
+    actor and emails) and moderation.services (juries and verdicts, with the jury, no
+    actor, no email) call it inside their own transactions. The caller has decided who
+    is told; nothing is checked here. `jury` is a moderation.models.Jury or None.
+    """
+    if not recipients:
+        return []
+    created_at = created_at or timezone.now()
+    notifications = Notification.objects.bulk_create(
+        Notification(recipient_id=member_id, kind=kind, post=post, actor_id=actor_id, jury=jury,
+                     created_at=created_at)
         for member_id, kind in recipients.items()
     )
     get_user_model().objects.filter(pk__in=recipients).update(
         unread_notification_count=F("unread_notification_count") + 1
     )
-    post_id, member_ids = post.pk, list(recipients)
-    transaction.on_commit(lambda: email_notifications.enqueue(post_id, member_ids))
+    if email:
+        post_id, member_ids = post.pk, list(recipients)
+        transaction.on_commit(lambda: email_notifications.enqueue(post_id, member_ids))
+    return notifications
 
 
 @transaction.atomic
@@ -340,7 +429,7 @@ def notifications_mark_read(*, member) -> int:
     return count
 
 
-RECOMMEND_OWN = "You cannot recommend your own post."
+RECOMMEND_OWN = gettext_noop("You cannot recommend your own post.")
 
 
 @transaction.atomic
@@ -420,7 +509,7 @@ def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
     return _toggle(TrashedForum, member=member, follow=trash, forum=forum)
 
 
-IGNORE_SELF = "You cannot ignore yourself."
+IGNORE_SELF = gettext_noop("You cannot ignore yourself.")
 
 
 @transaction.atomic

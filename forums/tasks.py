@@ -5,7 +5,6 @@ commits; a durable backend can take them over in production without code changes
 """
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.tasks import task
 from django.template.loader import render_to_string

@@ -7,17 +7,18 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from accounts.standing import check_active_member, is_restricted
 from conversations.services import jury_result_deliver
 from forums.models import Forum, ForumBlock, Notification, Post, Recommendation, Thread
-from forums.permissions import check_active_member
+from forums.services import notifications_create, thread_forum_change
 
 from .models import Alert, AlertRule, Appeal, Jury, JurySeat, ModerationAction
 from .permissions import (
@@ -25,18 +26,17 @@ from .permissions import (
     OWN_POST,
     check_moderate_permission,
     check_staff_permission,
-    hidden_post_restriction_ends,
 )
 
-ALERT_DUPLICATE = "This post has already been alerted for breaking that rule."
-ALERT_GONE = "This post is no longer there."
-NOT_A_JUROR = "You are not on this jury."
-JURY_CLOSED = "This jury has already reached its verdict."
-ALREADY_VOTED = "You have already answered."
-APPEAL_ONLY_POSTER = "Only the poster can appeal a verdict on their post."
-APPEAL_ONLY_HIDE = "Only a verdict that hid a post can be appealed."
-APPEAL_TWICE = "This verdict has already been appealed."
-MOVE_NOT_HOSTED = "You can only move threads to forums you host."
+ALERT_DUPLICATE = gettext_noop("This post has already been alerted for breaking that rule.")
+ALERT_GONE = gettext_noop("This post is no longer there.")
+NOT_A_JUROR = gettext_noop("You are not on this jury.")
+JURY_CLOSED = gettext_noop("This jury has already reached its verdict.")
+ALREADY_VOTED = gettext_noop("You have already answered.")
+APPEAL_ONLY_POSTER = gettext_noop("Only the poster can appeal a verdict on their post.")
+APPEAL_ONLY_HIDE = gettext_noop("Only a verdict that hid a post can be appealed.")
+APPEAL_TWICE = gettext_noop("This verdict has already been appealed.")
+MOVE_NOT_HOSTED = gettext_noop("You can only move threads to forums you host.")
 
 CHANCE_MAX = 100
 
@@ -53,16 +53,9 @@ def _log(kind, role, *, actor=None, post=None, thread=None, forum=None, member=N
 
 
 def _notify(recipients, *, kind, post, jury):
-    recipients = {member_id for member_id in recipients if member_id}
-    if not recipients:
-        return
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        Notification(recipient_id=member_id, kind=kind, post=post, jury=jury, created_at=now)
-        for member_id in recipients
-    )
-    get_user_model().objects.filter(pk__in=recipients).update(
-        unread_notification_count=F("unread_notification_count") + 1
+    notifications_create(
+        recipients=dict.fromkeys((member_id for member_id in recipients if member_id), kind),
+        post=post, jury=jury,
     )
 
 
@@ -200,8 +193,24 @@ def alert_create(*, alerter, post: Post, rule: AlertRule, comment: str = "",
     return alert
 
 
-def _hide(post: Post, now) -> None:
-    Post.objects.filter(pk=post.pk).update(is_hidden=True, hidden_at=now)
+def member_restriction_refresh(*, member_id: int) -> None:
+    """Store on the member when their restriction ends (accounts.standing reads it):
+    with FORUMS_HIDDEN_POSTS_LIMIT posts hidden within the window, the moment the oldest
+    of them leaves it. Called in the transaction that hides or shows one of their posts."""
+    window = timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS)
+    limit = settings.FORUMS_HIDDEN_POSTS_LIMIT
+    hidden = list(
+        Post.objects.filter(author_id=member_id, is_hidden=True, hidden_at__gte=timezone.now() - window)
+        .order_by("-hidden_at")
+        .values_list("hidden_at", flat=True)[:limit]
+    )
+    until = hidden[-1] + window if len(hidden) >= limit else None
+    User.objects.filter(pk=member_id).update(restricted_until=until)
+
+
+def _set_hidden(post: Post, *, hide: bool, now) -> None:
+    Post.objects.filter(pk=post.pk).update(is_hidden=hide, hidden_at=now if hide else None)
+    member_restriction_refresh(member_id=post.author_id)
 
 
 def _close(jury: Jury, verdict: str, rng: random.Random) -> None:
@@ -216,7 +225,7 @@ def _close(jury: Jury, verdict: str, rng: random.Random) -> None:
         "seats": jury.breaks_votes + jury.keeps_votes,
     }
     if verdict == Jury.Verdict.HIDE:
-        _hide(post, now)
+        _set_hidden(post, hide=True, now=now)
         _log(ModerationAction.Kind.VERDICT_HIDE, ModerationAction.Role.JURY, post=post,
              member=post.author, reason=reason)
         # A hidden post is gone for the purpose of further alerts.
@@ -343,7 +352,7 @@ def appeal_decide(*, staff, appeal: Appeal, overturn: bool) -> Appeal:
     appeal.save(update_fields=["decision", "decided_by", "decided_at"])
     post = appeal.jury.post
     if overturn:
-        Post.objects.filter(pk=post.pk).update(is_hidden=False, hidden_at=None)
+        _set_hidden(post, hide=False, now=timezone.now())
     _log(
         ModerationAction.Kind.APPEAL_OVERTURNED if overturn else ModerationAction.Kind.APPEAL_UPHELD,
         ModerationAction.Role.STAFF, actor=staff, post=post, member=post.author,
@@ -358,9 +367,7 @@ def appeal_decide(*, staff, appeal: Appeal, overturn: bool) -> Appeal:
 def post_hide(*, staff, post: Post, hide: bool, reason: str = "") -> Post:
     """Staff hide or show again any post."""
     check_staff_permission(staff)
-    Post.objects.filter(pk=post.pk).update(
-        is_hidden=hide, hidden_at=timezone.now() if hide else None
-    )
+    _set_hidden(post, hide=hide, now=timezone.now())
     post.refresh_from_db()
     _log(ModerationAction.Kind.HIDE if hide else ModerationAction.Kind.UNHIDE,
          ModerationAction.Role.STAFF, actor=staff, post=post, member=post.author, reason=reason)
@@ -400,7 +407,7 @@ def thread_pin(*, moderator, thread: Thread, pin: bool) -> Thread:
 @transaction.atomic
 def thread_move(*, moderator, thread: Thread, to_forum: Forum, reason: str = "") -> Thread:
     """Move a thread to another forum: hosts between forums they host, staff anywhere.
-    Both forums' counters move with it."""
+    Both forums' counters move with it (forums.services.thread_forum_change)."""
     thread = Thread.objects.select_for_update().select_related("forum").get(pk=thread.pk)
     role = check_moderate_permission(moderator, thread.forum)
     if role == "host":
@@ -408,27 +415,10 @@ def thread_move(*, moderator, thread: Thread, to_forum: Forum, reason: str = "")
     if to_forum.pk == thread.forum_id:
         return thread
     from_forum = thread.forum
-    posts = thread.reply_count + 1
-    Forum.objects.filter(pk=from_forum.pk).update(
-        thread_count=F("thread_count") - 1, post_count=F("post_count") - posts
-    )
-    Forum.objects.filter(pk=to_forum.pk).update(
-        thread_count=F("thread_count") + 1, post_count=F("post_count") + posts
-    )
-    Thread.objects.filter(pk=thread.pk).update(forum=to_forum)
-    for forum in (from_forum, to_forum):
-        _refresh_last_post(forum)
+    thread = thread_forum_change(thread=thread, forum=to_forum)
     _log(ModerationAction.Kind.MOVE, role, actor=moderator, thread=thread, forum=to_forum,
          reason=reason or _("from %(forum)s") % {"forum": from_forum.name})
-    thread.refresh_from_db()
     return thread
-
-
-def _refresh_last_post(forum: Forum) -> None:
-    last = Post.objects.filter(thread__forum=forum).order_by("-created_at", "-id").first()
-    Forum.objects.filter(pk=forum.pk).update(
-        last_post=last, last_post_at=last.created_at if last else None
-    )
 
 
 @transaction.atomic
@@ -444,14 +434,14 @@ def member_block(*, moderator, forum: Forum, member, block: bool, reason: str = 
     return block
 
 
-HOST_RESTRICTED = "{name} cannot host now: too many posts hidden recently."
+HOST_RESTRICTED = gettext_noop("{name} cannot host now: too many posts hidden recently.")
 
 
 @transaction.atomic
 def host_add(*, moderator, forum: Forum, member) -> None:
     """Hosts add hosts to their forum; staff appoint hosts anywhere."""
     role = check_moderate_permission(moderator, forum)
-    if hidden_post_restriction_ends(member):
+    if is_restricted(member):
         raise ValidationError(_(HOST_RESTRICTED).format(name=member.public_name))
     forum.hosts.add(member)
     _log(ModerationAction.Kind.ADD_HOST, role, actor=moderator, forum=forum, member=member)
