@@ -14,13 +14,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.standing import PostingPaused, can_moderate, is_staff
 from config import ratelimit
 
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
-    PostingPaused,
     can_read_text,
     check_delete_permission,
     check_edit_permission,
@@ -45,8 +45,6 @@ from .services import (
     thread_subscription_set,
     thread_visit_record,
 )
-from moderation.permissions import is_staff
-
 from .reading import mark_new_replies, member_thread_state
 from .tree import nest
 
@@ -182,14 +180,17 @@ def _reading_options(request, thread) -> dict:
 
 
 def _thread_page(request, thread, posts) -> dict:
-    """What every thread page shows beside the posts: recommenders of the opening post
-    and, for members, their own state. A constant number of queries; the visit is
-    recorded after the "new" marks are worked out."""
+    """What every thread page shows beside the posts: recommenders of the opening post,
+    the forum's hosts (for their badge) and, for members, their own state. A constant
+    number of queries; the visit is recorded after the "new" marks are worked out."""
     opening_post = _opening_post(thread)
     context = {
         "thread": thread,
         "opening_post": opening_post,
         "recommenders": opening_post.recommendations.order_by("created_at", "id").select_related("member"),
+        "host_ids": set(
+            Forum.hosts.through.objects.filter(forum_id=thread.forum_id).values_list("user_id", flat=True)
+        ),
         "following": False,
         "new_after": None,
         "ignored_ids": set(),
@@ -201,7 +202,7 @@ def _thread_page(request, thread, posts) -> dict:
     if member.is_authenticated:
         post_ids = [opening_post.pk, *(post.pk for post in posts)]
         state = member_thread_state(member, thread, post_ids)
-        context.update(state, moderator=is_staff(member) or state["hosts_forum"])
+        context.update(state, moderator=can_moderate(member, hosts_forum=state["hosts_forum"]))
         thread_visit_record(member=member, thread=thread)
     return context
 
@@ -566,7 +567,7 @@ def search(request):
                     form.add_error("author", _("No member is called %(name)s.") % {"name": data["author"]})
             posts = search_posts(
                 terms,
-                include_hidden=request.user.is_staff,
+                include_hidden=is_staff(request.user),
                 order=data["order"] or "relevance",
                 forum=data["forum"],
                 author=author,

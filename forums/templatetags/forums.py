@@ -21,3 +21,8 @@ def editable_by(post, user):
 @register.filter
 def deletable_by(post, user):
     return permissions.can_delete(user, post)
+
+
+@register.filter
+def repliable_by(thread, user):
+    return permissions.can_reply(user, thread)

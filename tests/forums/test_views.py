@@ -292,16 +292,18 @@ def test_forum_query_count(client, busy_forum, django_assert_num_queries):
 
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    # header 3, sponsor, thread, opening post, its recommenders, index
-    with django_assert_num_queries(8):
+    # header 3, sponsor, thread, opening post, its recommenders, index, and the
+    # forum's host ids (for the Host badge)
+    with django_assert_num_queries(9):
         response = client.get(thread.get_absolute_url())
     assert _text(response).count('id="index-') == 40
 
 
 def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
-    # header 3, sponsor, thread, opening post, its recommenders, replies
-    with django_assert_num_queries(8):
+    # header 3, sponsor, thread, opening post, its recommenders, replies, and the
+    # forum's host ids (for the Host badge)
+    with django_assert_num_queries(9):
         response = client.get(thread.get_view_all_url())
     assert _text(response).count('class="post-body"') == 41
 
