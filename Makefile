@@ -8,7 +8,7 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test check bench soak chromium wrk clean
+.PHONY: run serve test check bench soak chromium gettext wrk clean
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -32,7 +32,7 @@ serve: $(VENV)/.installed
 # Persistent connections would outlive the live-server threads of browser tests and
 # keep PostgreSQL from dropping the test database.
 WORKERS ?= auto
-test: $(VENV)/.installed-test chromium node_modules/.installed
+test: $(VENV)/.installed-test chromium gettext node_modules/.installed
 	DB_CONN_MAX_AGE=0 $(PY) -m pytest -n $(WORKERS) --dist worksteal $(ARGS)
 
 check: $(VENV)/.installed
@@ -82,6 +82,17 @@ chromium:
 		else \
 			echo "Note: /usr/bin/chromium is missing and this is not root, so browser tests will be skipped" \
 				"(sudo apt-get install chromium)."; \
+		fi; \
+	fi
+
+# tests/test_translations.py runs makemessages, which needs GNU gettext's xgettext.
+gettext:
+	@if ! command -v xgettext >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
+		else \
+			echo "Note: xgettext is missing and this is not root, so the makemessages test will be skipped" \
+				"(sudo apt-get install gettext)."; \
 		fi; \
 	fi
 

@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .models import User
 
-BLACKLIST_UNKNOWN = "No member is called {names}."
+BLACKLIST_UNKNOWN = gettext_noop("No member is called {names}.")
 
 
 class SettingsForm(forms.ModelForm):

@@ -18,10 +18,11 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger(__name__)
 
-TOO_OFTEN = "You're doing that too often; try again in {seconds} seconds."
+TOO_OFTEN = gettext_noop("You're doing that too often; try again in {seconds} seconds.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

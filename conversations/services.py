@@ -16,8 +16,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from forums.permissions import is_new_member
+from accounts.standing import is_new_member
 from forums.rendering import render_post
 from forums.services import normalised_body
 
@@ -26,12 +27,12 @@ from .permissions import check_can_message, check_can_reply, check_new_member_li
 
 SUBJECT_MAX = 150
 
-SUBJECT_REQUIRED = "Give your message a subject."
-SUBJECT_TOO_LONG = "Keep the subject to 150 characters (it has {length})."
-BODY_REQUIRED = "Write something before sending."
-BODY_TOO_LONG = "Keep messages to 50,000 characters (this one has {length})."
-TOO_MANY_LINKS = "New members can include at most {limit} links in a message."
-NOT_A_PARTICIPANT = "You do not take part in this conversation."
+SUBJECT_REQUIRED = gettext_noop("Give your message a subject.")
+SUBJECT_TOO_LONG = gettext_noop("Keep the subject to 150 characters (it has {length}).")
+BODY_REQUIRED = gettext_noop("Write something before sending.")
+BODY_TOO_LONG = gettext_noop("Keep messages to 50,000 characters (this one has {length}).")
+TOO_MANY_LINKS = gettext_noop("New members can include at most {limit} links in a message.")
+NOT_A_PARTICIPANT = gettext_noop("You do not take part in this conversation.")
 
 
 def validate_subject(subject: str) -> str:
@@ -186,8 +187,8 @@ def conversation_mark_read(*, member, conversation: Conversation) -> int:
     return unread
 
 
-JURY_RESULT_SUBJECT = "Jury result: {subject}"
-JURY_RESULT_BODY = (
+JURY_RESULT_SUBJECT = gettext_noop("Jury result: {subject}")
+JURY_RESULT_BODY = gettext_noop(
     "A jury of members has decided on a post alerted for breaking the rule "
     "“{rule}”.\n\n"
     "**{verdict}.** {breaks} of {seats} jurors said it breaks the rule, "

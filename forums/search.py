@@ -16,6 +16,7 @@ from django.db.models import BooleanField, FloatField, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_noop
 
 from .models import Post
 
@@ -31,8 +32,8 @@ class SearchQueryError(ValueError):
     pass
 
 
-QUERY_TOO_LONG = "Search for at most 200 characters."
-QUERY_NO_WORDS = "Type at least one word (letters or numbers) to search for."
+QUERY_TOO_LONG = gettext_noop("Search for at most 200 characters.")
+QUERY_NO_WORDS = gettext_noop("Type at least one word (letters or numbers) to search for.")
 
 
 @dataclass(frozen=True)

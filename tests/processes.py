@@ -19,9 +19,10 @@ def environment(**env: str) -> dict[str, str]:
     return {**clean, "DB_CONN_MAX_AGE": "0", **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
 
 
-def run_python(*args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess:
-    """`python *args` in the project folder, e.g. run_python("manage.py", "migrate")."""
+def run_python(*args: str, timeout: int = 120, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
+    """`python *args` in the project folder (or `cwd`, e.g. a copy of it), e.g.
+    run_python("manage.py", "migrate")."""
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=environment(**env),
+        [sys.executable, *args], cwd=cwd, env=environment(**env),
         capture_output=True, text=True, timeout=timeout,
     )
