@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "forums",
     "moderation",
     "conversations",
+    # Seeding, exporting and importing a whole community: flows across the apps above.
+    "community",
 ]
 
 MIDDLEWARE = [

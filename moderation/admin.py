@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 
+from forums import admin as forums_admin
+from forums.models import Forum, ForumBlock, Post, Thread
+
 from .models import Alert, AlertRule, Appeal, Jury, JurySeat, ModerationAction
-from .services import appeal_decide
+from .services import appeal_decide, log_host_changes, member_block, post_hide, thread_lock, thread_pin
 
 
 @admin.register(AlertRule)
@@ -88,3 +91,83 @@ class ModerationActionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The log is the community's record: nobody edits or deletes it.
         return False
+
+
+# The forums' own admin (forums/admin.py) shows forums, threads and posts; moderation
+# adds what it owns: host changes logged, locking, pinning, hiding and blocks, all
+# through moderation.services so that each lands in the public log. The forums app
+# stays below moderation (it imports nothing from it), so the admin classes are
+# replaced here, which Django's admin allows for another app's models.
+
+
+class ModeratedForumAdmin(forums_admin.ForumAdmin):
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.hosts.all()) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.hosts.all())
+        log_host_changes(staff=request.user, forum=form.instance, added=after - before, removed=before - after)
+
+
+class ModeratedThreadAdmin(forums_admin.ThreadAdmin):
+    actions = ["lock", "unlock", "pin", "unpin"]
+
+    def _act(self, request, queryset, service, **kwargs):
+        for thread in queryset.select_related("forum"):
+            service(moderator=request.user, thread=thread, **kwargs)
+        self.message_user(request, "Done; the moderation log records it.", messages.SUCCESS)
+
+    @admin.action(description="Lock selected threads")
+    def lock(self, request, queryset):
+        self._act(request, queryset, thread_lock, lock=True, reason="Locked by staff")
+
+    @admin.action(description="Unlock selected threads")
+    def unlock(self, request, queryset):
+        self._act(request, queryset, thread_lock, lock=False)
+
+    @admin.action(description="Pin selected threads")
+    def pin(self, request, queryset):
+        self._act(request, queryset, thread_pin, pin=True)
+
+    @admin.action(description="Unpin selected threads")
+    def unpin(self, request, queryset):
+        self._act(request, queryset, thread_pin, pin=False)
+
+
+class ModeratedPostAdmin(forums_admin.PostAdmin):
+    actions = ["hide", "unhide"]
+
+    @admin.action(description="Hide selected posts")
+    def hide(self, request, queryset):
+        for post in queryset.select_related("thread__forum"):
+            post_hide(staff=request.user, post=post, hide=True, reason="Hidden by staff")
+        self.message_user(request, "Hidden; the moderation log records it.", messages.SUCCESS)
+
+    @admin.action(description="Show selected posts again")
+    def unhide(self, request, queryset):
+        for post in queryset.select_related("thread__forum"):
+            post_hide(staff=request.user, post=post, hide=False)
+        self.message_user(request, "Shown again; the moderation log records it.", messages.SUCCESS)
+
+
+for model, model_admin in ((Forum, ModeratedForumAdmin), (Thread, ModeratedThreadAdmin), (Post, ModeratedPostAdmin)):
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)
+
+
+@admin.register(ForumBlock)
+class ForumBlockAdmin(admin.ModelAdmin):
+    list_display = ["member", "forum", "reason", "created_at"]
+    list_select_related = ["member", "forum"]
+    search_fields = ["member__username", "forum__name"]
+    raw_id_fields = ["member"]
+
+    # Through the service, so that every block and unblock lands in the public log.
+    def save_model(self, request, obj, form, change):
+        member_block(moderator=request.user, forum=obj.forum, member=obj.member, block=True, reason=obj.reason)
+
+    def delete_model(self, request, obj):
+        member_block(moderator=request.user, forum=obj.forum, member=obj.member, block=False)
+
+    def delete_queryset(self, request, queryset):
+        for block in queryset.select_related("forum", "member"):
+            self.delete_model(request, block)

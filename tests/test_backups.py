@@ -32,8 +32,8 @@ from accounts.services import (
     member_update,
 )
 from conversations.services import conversation_create, message_create
-from forums.management.commands import export_site
-from forums.management.commands.import_site import NOT_EMPTY
+from community.management.commands import export_site
+from community.management.commands.import_site import NOT_EMPTY
 from forums.models import Post
 from forums.services import (
     community_update,
@@ -246,9 +246,10 @@ def test_every_app_of_the_project_is_exported():
         config.label
         for config in apps.get_app_configs()
         if Path(config.path).is_relative_to(ROOT) and not Path(config.path).is_relative_to(ROOT / ".venv")
+        and any(config.get_models())  # `community` holds commands only
     }
     assert ours == set(export_site.SITE_APPS), (
-        "list the project's apps in SITE_APPS (forums/management/commands/export_site.py)"
+        "list the project's apps in SITE_APPS (community/management/commands/export_site.py)"
     )
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.processes import ROOT, run_python
 
-APPS = ("accounts", "forums", "conversations", "moderation", "config")
+APPS = ("accounts", "forums", "conversations", "moderation", "community", "config")
 TRANSLATING = {
     "_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy",
     "pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy",
