@@ -19,16 +19,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+# A rate limit, so it lives in config; apps keep asking standing for it, beside check_pause.
+from config.ratelimit import PostingPaused
+
 ACCOUNT_INACTIVE = gettext_noop("Your account is not active.")
 SUSPENDED = gettext_noop("Your account is suspended until {end}: {reason}")
 BANNED = gettext_noop("Your account is suspended: {reason}")
 RESTRICTED = gettext_noop(
     "You have {limit} hidden posts in the last {days} days, so you cannot {what} until {until}."
 )
-
-
-class PostingPaused(PermissionDenied):
-    """Flood control: the member may write again shortly (shown with HTTP 429)."""
 
 
 def is_staff(user) -> bool:

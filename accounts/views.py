@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config import ratelimit
+from config.submission import Submission
 from forums.models import Post
 
 from moderation.services import member_chance
@@ -93,33 +93,17 @@ def member_data_download(request):
 def member_delete_confirm(request):
     """Delete the logged-in member's own account, after a warning and their password."""
     form = AccountDeleteForm(request.POST if request.method == "POST" else None)
-    limited = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            ratelimit.consume(request, "account_delete")
-            member_delete(member=request.user, password=form.cleaned_data["password"])
-        except ratelimit.RateLimited as refusal:
-            limited = refusal
-            form.add_error(None, str(refusal))
-            status = 429
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied as refusal:
-            form.add_error(None, str(refusal))
-        else:
+    sub = Submission(request, form, limit="account_delete")
+    if sub.sending:
+        with sub.refusals(denied_on=NON_FIELD_ERRORS):
+            member_delete(member=request.user, password=sub.form.cleaned_data["password"])
             logout(request)
             messages.success(request, _("Your account has been deleted. Goodbye, and thank you."))
             return redirect("forums:home")
-    if form.errors and status == 200:
-        status = 400
-    response = render(
-        request,
+    return sub.render(
         "accounts/member_delete.html",
-        {"form": form, "posts_removed": settings.FORUMS_DELETED_MEMBER_POSTS == "remove"},
-        status=status,
+        {"posts_removed": settings.FORUMS_DELETED_MEMBER_POSTS == "remove"},
     )
-    return ratelimit.with_retry_after(response, limited)
 
 
 @require_http_methods(["GET", "POST"])

@@ -35,6 +35,11 @@ class RateLimited(Exception):
         super().__init__(_(TOO_OFTEN).format(seconds=self.retry_after))
 
 
+class PostingPaused(PermissionDenied):
+    """Flood control: the member may write again shortly (shown with HTTP 429).
+    accounts.standing decides when a member is paused and raises it."""
+
+
 def parse_rates(text: str | None) -> list[tuple[int, int]]:
     """"6/m,60/h" -> [(6, 60), (60, 3600)]: at most N requests per period. The syntax
     is allauth's ("5/300s", "20/m/ip"); a third part (who is counted) is ignored here."""

@@ -1,50 +1,23 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config import ratelimit
+from config.submission import Submission
 from forums.pagination import CountedPaginator, page_or_404
-from accounts.standing import PostingPaused
 from forums.rendering import render_post
 
+from . import services
 from .forms import ConversationForm, MessageForm
 from .models import Message, Participant
 from .permissions import check_can_send, reply_refusal
-from .services import conversation_create, conversation_mark_read, message_create
 
 
-def _compose(request, form, *, save, refusal_field=None):
-    """Shared shape of the writing views: "Preview" renders the text through the one
-    pipeline without saving; "Send" counts against the message rate limit, calls
-    `save(cleaned_data)` and redirects to what it returns. Refusals are shown on the form
-    with their status, and nothing typed is lost.
-    Returns (response or None, preview, status, rate-limit refusal or None)."""
-    preview, status, limited = None, 200, None
-    if request.method == "POST" and form.is_valid():
-        if "preview" in request.POST:
-            preview = render_post(form.cleaned_data["body"])
-        else:
-            try:
-                ratelimit.consume(request, "message")
-                return redirect(save(form.cleaned_data)), None, 302, None
-            except ratelimit.RateLimited as refusal:
-                limited = refusal
-                form.add_error(None, str(refusal))
-                status = 429
-            except ValidationError as refusal:
-                form.add_error(None, refusal)
-            except PostingPaused as pause:
-                form.add_error(None, str(pause))
-                status = 429
-            except PermissionDenied as refusal:
-                form.add_error(refusal_field, str(refusal))
-                status = 403
-    if form.errors and status == 200:
-        status = 400
-    return None, preview, status, limited
+def _preview(sub):
+    """"Preview" renders the text through the one pipeline without sending it."""
+    return render_post(sub.form.cleaned_data["body"]) if sub.previewing else None
 
 
 def _pages(request, template, rows):
@@ -69,26 +42,21 @@ def sent(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def conversation_create_view(request):
+def conversation_create(request):
     """"New message" to a member (`?to=<username>` fills in the recipient). Members who
     may write; the service refuses recipients who ignore them."""
     check_can_send(request.user)
     form = ConversationForm(request.POST or None, initial={"recipient": request.GET.get("to", "")})
-
-    def save(data):
-        return conversation_create(
-            sender=request.user, recipient=data["recipient"], subject=data["subject"],
-            body=data["body"],
-        )
-
-    response, preview, status, limited = _compose(request, form, save=save, refusal_field="recipient")
-    if response:
-        return response
-    response = render(
-        request, "conversations/conversation_form.html", {"form": form, "preview": preview},
-        status=status,
-    )
-    return ratelimit.with_retry_after(response, limited)
+    sub = Submission(request, form, limit="message")
+    if sub.sending:
+        data = sub.form.cleaned_data
+        with sub.refusals(denied_on="recipient"):
+            conversation = services.conversation_create(
+                sender=request.user, recipient=data["recipient"], subject=data["subject"],
+                body=data["body"],
+            )
+            return redirect(conversation)
+    return sub.render("conversations/conversation_form.html", {"preview": _preview(sub)})
 
 
 @login_required
@@ -98,15 +66,13 @@ def conversation_detail(request, pk):
     to anyone else it does not exist. Opening it marks it read."""
     seat = get_object_or_404(Participant.objects.for_conversation_page(request.user), conversation_id=pk)
     conversation = seat.conversation
-    form = MessageForm(request.POST or None)
-
-    def save(data):
-        message = message_create(author=request.user, conversation=conversation, body=data["body"])
-        return _message_url(message)
-
-    response, preview, status, limited = _compose(request, form, save=save)
-    if response:
-        return response
+    sub = Submission(request, MessageForm(request.POST or None), limit="message")
+    if sub.sending:
+        with sub.refusals(denied_on=NON_FIELD_ERRORS):
+            message = services.message_create(
+                author=request.user, conversation=conversation, body=sub.form.cleaned_data["body"]
+            )
+            return redirect(_message_url(message))
     # Messages are numbered 1..N, so a page is a range of numbers; without a page asked
     # for, the member lands where their unread messages start (or on the newest).
     per_page = settings.FORUMS_MESSAGES_PER_PAGE
@@ -125,9 +91,8 @@ def conversation_detail(request, pk):
         .select_related("member").order_by("joined_at", "id")
     ]
     if seat.unread_count and request.method == "GET":
-        conversation_mark_read(member=request.user, conversation=conversation)
-    response = render(
-        request,
+        services.conversation_mark_read(member=request.user, conversation=conversation)
+    return sub.render(
         "conversations/conversation_detail.html",
         {
             "conversation": conversation,
@@ -136,12 +101,9 @@ def conversation_detail(request, pk):
             "conversation_messages": messages,
             "new_from": first_unread if seat.unread_count else None,
             "refusal": reply_refusal(request.user, conversation, others),
-            "form": form,
-            "preview": preview,
+            "preview": _preview(sub),
         },
-        status=status,
     )
-    return ratelimit.with_retry_after(response, limited)
 
 
 def _message_url(message) -> str:

@@ -127,6 +127,13 @@ class PostQuerySet(models.QuerySet):
         alone finds a page of them, however deep."""
         return self.filter(thread=thread, tree_path__gt="").in_tree_order()
 
+    def replies_before(self, post, *, flat: bool) -> int:
+        """How many replies come before `post` in "View all": by number when flat
+        (numbers are given at write time, so no query), else in tree order."""
+        if flat:
+            return post.number - 1
+        return self.filter(thread_id=post.thread_id, parent__isnull=False, tree_path__lt=post.tree_path).count()
+
     def for_reply_index(self, thread):
         """The thread's replies, tree-ordered, with only what an index line shows."""
         return (

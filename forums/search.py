@@ -10,15 +10,21 @@ word matches as a prefix ("elect" finds "election").
 import re
 from dataclasses import dataclass
 
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, FloatField, Q, TextField
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_noop
 
 from .models import Post
+from .pagination import page_or_404
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -28,12 +34,20 @@ _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+RESULTS_PER_PAGE = 20
+
+
 class SearchQueryError(ValueError):
     pass
 
 
+class UnknownAuthor(ValueError):
+    """The author filter names no member; the message is UNKNOWN_AUTHOR."""
+
+
 QUERY_TOO_LONG = gettext_noop("Search for at most 200 characters.")
 QUERY_NO_WORDS = gettext_noop("Type at least one word (letters or numbers) to search for.")
+UNKNOWN_AUTHOR = gettext_noop("No member is called %(name)s.")
 
 
 @dataclass(frozen=True)
@@ -258,3 +272,32 @@ def marks_to_html(text: str) -> str:
     return mark_safe(escape(text).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+def results_page(terms: Terms, filters: dict, *, include_hidden: bool, page_number):
+    """The search page's results: one page of matching posts with their titles and
+    snippets marked. `filters` is SearchForm's cleaned data (forum, author's username,
+    a date range in the reader's time zone, order). Raises UnknownAuthor when no member
+    has that username, Http404 for a page out of range."""
+    author = None
+    if filters["author"]:
+        author = get_user_model().objects.filter(username__iexact=filters["author"]).first()
+        if author is None:
+            raise UnknownAuthor(filters["author"])
+    tz = timezone.get_current_timezone()
+    since, until = filters["since"], filters["until"]
+    posts = search_posts(
+        terms,
+        include_hidden=include_hidden,
+        order=filters["order"] or "relevance",
+        forum=filters["forum"],
+        author=author,
+        since=datetime.combine(since, time.min, tz) if since else None,
+        # The whole last day: up to the start of the next.
+        until=datetime.combine(until + timedelta(days=1), time.min, tz) if until else None,
+    )
+    page = page_or_404(Paginator(posts, RESULTS_PER_PAGE), page_number)
+    for post in page.object_list:
+        post.title_html = highlight(post.thread.title, terms)
+        post.snippet_html = (
+            marks_to_html(post.snippet) if post.snippet else highlight(post.body_text[:240], terms)
+        )
+    return page

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,8 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.standing import PostingPaused, can_moderate, is_staff
+from accounts.standing import can_moderate, is_staff
 from config import ratelimit
+from config.submission import Submission
 
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
@@ -27,24 +28,9 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
+from . import services
 from .rendering import quoted_paragraph_count, render_post
-from .search import SearchQueryError, highlight, marks_to_html, parse, search_posts
-from .services import (
-    all_forums_mark_read,
-    forum_mark_read,
-    forum_subscription_set,
-    forum_trash_set,
-    member_ignore_set,
-    recommendation_set,
-    thread_trash_set,
-    notifications_mark_read,
-    post_delete,
-    post_edit,
-    reply_create,
-    thread_create,
-    thread_subscription_set,
-    thread_visit_record,
-)
+from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, member_thread_state
 from .tree import nest
 
@@ -203,7 +189,7 @@ def _thread_page(request, thread, posts) -> dict:
         post_ids = [opening_post.pk, *(post.pk for post in posts)]
         state = member_thread_state(member, thread, post_ids)
         context.update(state, moderator=can_moderate(member, hosts_forum=state["hosts_forum"]))
-        thread_visit_record(member=member, thread=thread)
+        services.thread_visit_record(member=member, thread=thread)
     return context
 
 
@@ -264,57 +250,32 @@ def _post_or_404(thread_pk, number):
     )
 
 
-def _compose(request, form, *, save, template, context, limit=None):
-    """Shared shape of the posting views: "Preview" renders the text through the one
-    pipeline without saving; "Post" counts against the `limit` rate (if any) and calls
-    `save(cleaned_data)`, whose refusals are shown next to the form."""
-    preview = excerpt_warning = limited = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        if "preview" in request.POST:
-            preview = render_post(form.cleaned_data["body"])
-        else:
-            try:
-                if limit:
-                    ratelimit.consume(request, limit)
-                return redirect(save(form.cleaned_data))
-            except ratelimit.RateLimited as refusal:
-                limited = refusal
-                form.add_error(None, str(refusal))
-                status = 429
-            except ValidationError as refusal:
-                form.add_error(None, refusal)
-            except PostingPaused as pause:
-                form.add_error(None, str(pause))
-                status = 429
-    if preview is not None:
-        excerpt_warning = quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS
-    if form.errors and status == 200:
-        status = 400
-    response = render(
-        request, template,
-        {"form": form, "preview": preview, "excerpt_warning": excerpt_warning, **context},
-        status=status,
-    )
-    return ratelimit.with_retry_after(response, limited)
+def _preview(sub) -> dict:
+    """"Preview" renders the text through the one pipeline without saving, and warns when
+    it quotes more than an excerpt."""
+    if not sub.previewing:
+        return {"preview": None, "excerpt_warning": None}
+    preview = render_post(sub.form.cleaned_data["body"])
+    return {"preview": preview, "excerpt_warning": quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def thread_create_view(request, slug):
+def thread_create(request, slug):
     """"Post new thread" in a forum. Members who may post there."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     check_forum_post_permission(request.user, forum)
-    return _compose(
-        request, ThreadForm(request.POST or None),
-        save=lambda data: thread_create(forum=forum, author=request.user, **data),
-        template="forums/thread_form.html", context={"forum": forum}, limit="post",
-    )
+    sub = Submission(request, ThreadForm(request.POST or None), limit="post")
+    if sub.sending:
+        with sub.refusals():
+            thread = services.thread_create(forum=forum, author=request.user, **sub.form.cleaned_data)
+            return redirect(thread)
+    return sub.render("forums/thread_form.html", {"forum": forum, **_preview(sub)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reply_create_view(request, pk, number):
+def reply_create(request, pk, number):
     """"Reply" to the opening post or any reply; "Quote" starts with the quoted text."""
     parent = _post_or_404(pk, number)
     thread = parent.thread
@@ -323,26 +284,29 @@ def reply_create_view(request, pk, number):
     if request.GET.get("quote") and can_read_text(request.user, parent):
         quoted = "\n".join(f"> {line}" if line else ">" for line in parent.body.splitlines())
         initial["body"] = f"> **{parent.author.public_name} wrote:**\n>\n{quoted}\n\n"
-    return _compose(
-        request, ReplyForm(request.POST or None, initial=initial),
-        save=lambda data: reply_create(author=request.user, parent=parent, **data),
-        template="forums/reply_form.html", context={"thread": thread, "parent": parent},
-        limit="post",
+    sub = Submission(request, ReplyForm(request.POST or None, initial=initial), limit="post")
+    if sub.sending:
+        with sub.refusals():
+            reply = services.reply_create(author=request.user, parent=parent, **sub.form.cleaned_data)
+            return redirect(reply)
+    return sub.render(
+        "forums/reply_form.html", {"thread": thread, "parent": parent, **_preview(sub)}
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def post_edit_view(request, pk, number):
+def post_edit(request, pk, number):
     """Edit a post: its author within the edit window, staff at any time."""
     post = _post_or_404(pk, number)
     check_edit_permission(request.user, post)
     form = EditForm(request.POST or None, initial={"subject": post.subject, "body": post.body})
-    return _compose(
-        request, form,
-        save=lambda data: post_edit(editor=request.user, post=post, **data),
-        template="forums/post_edit.html", context={"thread": post.thread, "post": post},
-    )
+    sub = Submission(request, form)
+    if sub.sending:
+        with sub.refusals():
+            edited = services.post_edit(editor=request.user, post=post, **sub.form.cleaned_data)
+            return redirect(edited)
+    return sub.render("forums/post_edit.html", {"thread": post.thread, "post": post, **_preview(sub)})
 
 
 @login_required
@@ -352,7 +316,7 @@ def post_delete_view(request, pk, number):
     post = _post_or_404(pk, number)
     check_delete_permission(request.user, post)
     if request.method == "POST":
-        post_delete(member=request.user, post=post)
+        services.post_delete(member=request.user, post=post)
         messages.success(request, _("The post was deleted."))
         return redirect(post.thread.get_absolute_url() if post.is_opening_post else post)
     return render(request, "forums/post_delete.html", {"thread": post.thread, "post": post})
@@ -380,14 +344,9 @@ def post_jump(request, pk, number):
         thread_id=pk, number=number,
     )
     per_page = _reading_options(request, post.thread)["per_page"]
-    if request.user.is_authenticated and request.user.layout == "flat":
-        position = post.number - 1
-    else:
-        position = Post.objects.filter(
-            thread_id=pk, parent__isnull=False, tree_path__lt=post.tree_path
-        ).count()
+    flat = request.user.is_authenticated and request.user.layout == "flat"
+    page = Post.objects.replies_before(post, flat=flat) // per_page + 1
     url = post.thread.get_view_all_url()
-    page = position // per_page + 1
     return redirect(f"{url}{'?page=%d' % page if page > 1 else ''}#post-{post.number}")
 
 
@@ -396,7 +355,7 @@ def post_jump(request, pk, number):
 def thread_follow(request, pk):
     """Follow or stop following a thread (any member)."""
     thread = get_object_or_404(Thread, pk=pk)
-    follow = thread_subscription_set(
+    follow = services.thread_subscription_set(
         member=request.user, thread=thread, follow=request.POST.get("follow") == "1"
     )
     messages.success(
@@ -410,7 +369,7 @@ def thread_follow(request, pk):
 def forum_follow(request, slug):
     """Follow or stop following a forum's new threads (any member)."""
     forum = get_object_or_404(Forum, slug=slug)
-    follow = forum_subscription_set(
+    follow = services.forum_subscription_set(
         member=request.user, forum=forum, follow=request.POST.get("follow") == "1"
     )
     messages.success(
@@ -424,7 +383,7 @@ def forum_follow(request, slug):
 def notification_list(request):
     """The member's own notifications, newest first; POST marks them all read."""
     if request.method == "POST":
-        notifications_mark_read(member=request.user)
+        services.notifications_mark_read(member=request.user)
         return redirect("forums:notification-list")
     paginator = Paginator(
         Notification.objects.for_inbox(request.user), settings.FORUMS_NOTIFICATIONS_PER_PAGE
@@ -451,7 +410,7 @@ def post_recommend(request, pk, number):
     """Recommend a post, or take the recommendation back (members, not their own posts)."""
     post = _post_or_404(pk, number)
     try:
-        recommendation_set(member=request.user, post=post, recommend=_yes(request, "recommend"))
+        services.recommendation_set(member=request.user, post=post, recommend=_yes(request, "recommend"))
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
     return _back(request, post.get_absolute_url())
@@ -462,7 +421,7 @@ def post_recommend(request, pk, number):
 def thread_trash(request, pk):
     """"Trash thread": hide it from this member's lists (or restore it)."""
     thread = get_object_or_404(Thread.objects.select_related("forum"), pk=pk)
-    trashed = thread_trash_set(member=request.user, thread=thread, trash=_yes(request, "trash"))
+    trashed = services.thread_trash_set(member=request.user, thread=thread, trash=_yes(request, "trash"))
     messages.success(
         request, _("Thread trashed: it no longer shows in your lists.") if trashed else _("Thread restored.")
     )
@@ -474,7 +433,7 @@ def thread_trash(request, pk):
 def forum_trash(request, slug):
     """Trash a forum: hide it and its threads from this member's lists (or restore it)."""
     forum = get_object_or_404(Forum, slug=slug)
-    trashed = forum_trash_set(member=request.user, forum=forum, trash=_yes(request, "trash"))
+    trashed = services.forum_trash_set(member=request.user, forum=forum, trash=_yes(request, "trash"))
     messages.success(
         request, _("Forum trashed: it no longer shows in your lists.") if trashed else _("Forum restored.")
     )
@@ -487,7 +446,7 @@ def member_ignore(request, username):
     """"Ignore" a member: collapse their posts for me (or stop ignoring)."""
     other = get_object_or_404(get_user_model(), username=username)
     try:
-        ignoring = member_ignore_set(member=request.user, other=other, ignore=_yes(request, "ignore"))
+        ignoring = services.member_ignore_set(member=request.user, other=other, ignore=_yes(request, "ignore"))
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
     else:
@@ -504,7 +463,7 @@ def member_ignore(request, username):
 def forum_mark_read_view(request, slug):
     """"Mark forum read": everything there until now counts as read for me."""
     forum = get_object_or_404(Forum, slug=slug)
-    forum_mark_read(member=request.user, forum=forum)
+    services.forum_mark_read(member=request.user, forum=forum)
     messages.success(request, _("%(forum)s is marked read.") % {"forum": forum.name})
     return redirect(forum)
 
@@ -513,7 +472,7 @@ def forum_mark_read_view(request, slug):
 @require_POST
 def all_forums_mark_read_view(request):
     """"Mark all forums read"."""
-    all_forums_mark_read(member=request.user)
+    services.all_forums_mark_read(member=request.user)
     messages.success(request, _("All forums are marked read."))
     return redirect("forums:forum-index")
 
@@ -540,50 +499,26 @@ def my_subscriptions(request):
     return render(request, "forums/my_subscriptions.html", {"threads": threads, "forums": forums})
 
 
-SEARCH_RESULTS_PER_PAGE = 20
-
-
 def search(request):
     """Full-text search of thread titles and post bodies, with filters. Hidden and
     deleted posts are found only by staff."""
     form = SearchForm(request.GET or None)
     page = terms = limited = None
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
-        data = form.cleaned_data
         try:
             ratelimit.consume(request, "search")
-            terms = parse(data["q"])
+            terms = parse(form.cleaned_data["q"])
+            page = results_page(
+                terms, form.cleaned_data, include_hidden=is_staff(request.user),
+                page_number=request.GET.get("page"),
+            )
         except ratelimit.RateLimited as refusal:
             limited = refusal
             form.add_error(None, str(refusal))
         except SearchQueryError as refusal:
             form.add_error("q", _(str(refusal)))
-        else:
-            tz = timezone.get_current_timezone()
-            author = None
-            if data["author"]:
-                author = get_user_model().objects.filter(username__iexact=data["author"]).first()
-                if author is None:
-                    form.add_error("author", _("No member is called %(name)s.") % {"name": data["author"]})
-            posts = search_posts(
-                terms,
-                include_hidden=is_staff(request.user),
-                order=data["order"] or "relevance",
-                forum=data["forum"],
-                author=author,
-                since=datetime.combine(data["since"], time.min, tz) if data["since"] else None,
-                until=(
-                    datetime.combine(data["until"] + timedelta(days=1), time.min, tz)
-                    if data["until"] else None
-                ),
-            )
-        if terms and not form.errors:
-            page = page_or_404(Paginator(posts, SEARCH_RESULTS_PER_PAGE), request.GET.get("page"))
-            for post in page.object_list:
-                post.title_html = highlight(post.thread.title, terms)
-                post.snippet_html = (
-                    marks_to_html(post.snippet) if post.snippet else highlight(post.body_text[:240], terms)
-                )
+        except UnknownAuthor as unknown:
+            form.add_error("author", _(UNKNOWN_AUTHOR) % {"name": str(unknown)})
     response = render(
         request, "forums/search.html", {"form": form, "page": page, "terms": terms},
         status=429 if limited else 400 if form.errors else 200,

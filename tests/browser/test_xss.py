@@ -227,7 +227,7 @@ def big_pages(settings, monkeypatch):
     settings.FORUMS_CONVERSATIONS_PER_PAGE = 1000
     settings.FORUMS_MESSAGES_PER_PAGE = 1000
     settings.FORUMS_MODERATION_LOG_PER_PAGE = 2000
-    monkeypatch.setattr("forums.views.SEARCH_RESULTS_PER_PAGE", 1000)
+    monkeypatch.setattr("forums.search.RESULTS_PER_PAGE", 1000)
 
 
 def test_threads_replies_names_and_search_run_no_script(live_server, browser, big_pages):
