@@ -6,13 +6,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.submission import Submission
-from forums.pagination import CountedPaginator, page_or_404
+from forums.pagination import page_or_404
 from forums.rendering import render_post
 
 from . import services
 from .forms import ConversationForm, MessageForm
-from .models import Message, Participant
+from .models import Participant
 from .permissions import check_can_send, reply_refusal
+from .reading import conversation_page, message_url
 
 
 def _preview(sub):
@@ -72,40 +73,11 @@ def conversation_detail(request, pk):
             message = services.message_create(
                 author=request.user, conversation=conversation, body=sub.form.cleaned_data["body"]
             )
-            return redirect(_message_url(message))
-    # Messages are numbered 1..N, so a page is a range of numbers; without a page asked
-    # for, the member lands where their unread messages start (or on the newest).
-    per_page = settings.FORUMS_MESSAGES_PER_PAGE
-    paginator = CountedPaginator([], per_page, count=conversation.message_count)
-    first_unread = conversation.message_count - seat.unread_count + 1
-    landing = (first_unread - 1) // per_page + 1 if seat.unread_count else paginator.num_pages
-    page = page_or_404(paginator, request.GET.get("page") or landing)
-    messages = list(
-        Message.objects.for_conversation_page(
-            conversation, first=page.start_index(), last=page.end_index()
-        )
-    )
-    others = [
-        participant.member
-        for participant in conversation.participants.exclude(member=request.user)
-        .select_related("member").order_by("joined_at", "id")
-    ]
+            return redirect(message_url(message))
+    context = conversation_page(seat, page_number=request.GET.get("page"))
     if seat.unread_count and request.method == "GET":
         services.conversation_mark_read(member=request.user, conversation=conversation)
+    refusal = reply_refusal(request.user, conversation, context["others"])
     return sub.render(
-        "conversations/conversation_detail.html",
-        {
-            "conversation": conversation,
-            "others": others,
-            "page": page,
-            "conversation_messages": messages,
-            "new_from": first_unread if seat.unread_count else None,
-            "refusal": reply_refusal(request.user, conversation, others),
-            "preview": _preview(sub),
-        },
+        "conversations/conversation_detail.html", {**context, "refusal": refusal, "preview": _preview(sub)}
     )
-
-
-def _message_url(message) -> str:
-    page = (message.number - 1) // settings.FORUMS_MESSAGES_PER_PAGE + 1
-    return f"{message.conversation.get_absolute_url()}?page={page}#message-{message.number}"

@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
+from accounts.standing import can_moderate
+
 from .models import (
     Forum,
     ForumRead,
@@ -134,3 +136,29 @@ def member_thread_state(member, thread, post_ids) -> dict:
 
 
 IGNORED, RECOMMENDED = "ignored", "recommended"
+
+
+def thread_page(member, thread, posts) -> dict:
+    """What every thread page shows beside the posts: the opening post, its
+    recommenders, the forum's hosts (for their badge) and, for a member, their own
+    state and whether they may use the host tools. A constant number of queries."""
+    opening_post = Post.objects.select_related("author").get(thread=thread, number=0)
+    context = {
+        "thread": thread,
+        "opening_post": opening_post,
+        "recommenders": opening_post.recommendations.order_by("created_at", "id").select_related("member"),
+        "host_ids": set(
+            Forum.hosts.through.objects.filter(forum_id=thread.forum_id).values_list("user_id", flat=True)
+        ),
+        "following": False,
+        "new_after": None,
+        "ignored_ids": set(),
+        "my_recommendations": set(),
+        "trashed": False,
+        "moderator": False,
+    }
+    if member.is_authenticated:
+        post_ids = [opening_post.pk, *(post.pk for post in posts)]
+        state = member_thread_state(member, thread, post_ids)
+        context.update(state, moderator=can_moderate(member, hosts_forum=state["hosts_forum"]))
+    return context

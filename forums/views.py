@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.standing import can_moderate, is_staff
+from accounts.standing import is_staff
 from config import ratelimit
 from config.submission import Submission
 
@@ -31,7 +31,7 @@ from .permissions import (
 from . import services
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
-from .reading import mark_new_replies, member_thread_state
+from .reading import mark_new_replies, thread_page
 from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
@@ -140,10 +140,6 @@ def _thread_or_redirect(pk, slug, url_name):
     return thread, None
 
 
-def _opening_post(thread):
-    return Post.objects.select_related("author").get(thread=thread, number=0)
-
-
 HIGHLIGHT_NEWEST = 5
 
 
@@ -166,30 +162,11 @@ def _reading_options(request, thread) -> dict:
 
 
 def _thread_page(request, thread, posts) -> dict:
-    """What every thread page shows beside the posts: recommenders of the opening post,
-    the forum's hosts (for their badge) and, for members, their own state. A constant
-    number of queries; the visit is recorded after the "new" marks are worked out."""
-    opening_post = _opening_post(thread)
-    context = {
-        "thread": thread,
-        "opening_post": opening_post,
-        "recommenders": opening_post.recommendations.order_by("created_at", "id").select_related("member"),
-        "host_ids": set(
-            Forum.hosts.through.objects.filter(forum_id=thread.forum_id).values_list("user_id", flat=True)
-        ),
-        "following": False,
-        "new_after": None,
-        "ignored_ids": set(),
-        "my_recommendations": set(),
-        "trashed": False,
-        "moderator": False,
-    }
-    member = request.user
-    if member.is_authenticated:
-        post_ids = [opening_post.pk, *(post.pk for post in posts)]
-        state = member_thread_state(member, thread, post_ids)
-        context.update(state, moderator=can_moderate(member, hosts_forum=state["hosts_forum"]))
-        services.thread_visit_record(member=member, thread=thread)
+    """What every thread page shows beside the posts (forums.reading.thread_page); a
+    member's visit is recorded after their "new" marks are worked out."""
+    context = thread_page(request.user, thread, posts)
+    if request.user.is_authenticated:
+        services.thread_visit_record(member=request.user, thread=thread)
     return context
 
 
