@@ -202,3 +202,13 @@ def test_host_badge_on_the_opening_post_of_a_host(client, forum, staff):
     page = _text(client.get(thread.get_absolute_url()))
 
     assert "badge-host" in _post_html(page, 0)
+
+
+def test_suspended_member_is_not_offered_a_new_message(client, member):
+    client.force_login(member)
+    assert "New message" in client.get(reverse("conversations:inbox")).content.decode()
+    member_suspend(member=member, reason="Spam")
+    page = client.get(reverse("conversations:inbox")).content.decode()
+    assert "New message" not in page
+    # ...which the page would refuse anyway.
+    assert client.get(reverse("conversations:conversation-create")).status_code == 403
