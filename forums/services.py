@@ -385,7 +385,6 @@ def _notify_new_post(post: Post, parent: Post | None = None) -> None:
     )
 
 
-@transaction.atomic
 def notifications_create(
     *,
     recipients: dict[int, str],
@@ -402,7 +401,8 @@ def notifications_create(
     The one place Notification rows are made: forums (new posts, with the author as
     actor and emails) and moderation.services (juries and verdicts, with the jury, no
     actor, no email) call it inside their own transactions. The caller has decided who
-    is told; nothing is checked here. `jury` is a moderation.models.Jury or None.
+    is told; nothing is checked here. `jury` is a moderation.models.Jury or None. Call
+    inside the caller's transaction (no savepoint of its own: it runs on every reply).
     """
     if not recipients:
         return []

@@ -36,7 +36,6 @@ ALREADY_VOTED = gettext_noop("You have already answered.")
 APPEAL_ONLY_POSTER = gettext_noop("Only the poster can appeal a verdict on their post.")
 APPEAL_ONLY_HIDE = gettext_noop("Only a verdict that hid a post can be appealed.")
 APPEAL_TWICE = gettext_noop("This verdict has already been appealed.")
-MOVE_NOT_HOSTED = gettext_noop("You can only move threads to forums you host.")
 
 CHANCE_MAX = 100
 
@@ -117,6 +116,8 @@ def eligible_jurors(post: Post, *, excluding=()):
     candidates = (
         User.objects.filter(is_active=True, jury_available=True)
         .exclude(Q(is_suspended=True) & (Q(suspended_until__isnull=True) | Q(suspended_until__gt=now)))
+        # Restricted by recently hidden posts (accounts.standing.is_restricted).
+        .exclude(restricted_until__gt=now)
         .exclude(pk__in=thread_posters)
         .exclude(pk__in=recommenders)
         .exclude(pk__in=alerters)
@@ -127,15 +128,9 @@ def eligible_jurors(post: Post, *, excluding=()):
 
 
 def _draw(candidates, count: int, rng: random.Random) -> list:
-    """Draw `count` members at random without replacement, weighted by chance to serve.
-    Members with too many recently hidden posts cannot serve."""
-    pool = [
-        (member, _chance_of(member))
-        for member in candidates
-        if member.recent_hidden < settings.FORUMS_HIDDEN_POSTS_LIMIT
-    ]
+    """Draw `count` members at random without replacement, weighted by chance to serve."""
     # Everyone eligible keeps a small chance, so a young community can still seat juries.
-    pool = [(member, max(weight, 1)) for member, weight in pool]
+    pool = [(member, max(_chance_of(member), 1)) for member in candidates]
     chosen = []
     while pool and len(chosen) < count:
         total = sum(weight for _member, weight in pool)
