@@ -1,13 +1,11 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.utils import timezone
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import CodeBatch, RedeemCode, Sponsor, User
-from moderation.services import log_suspension
-
 from .services import code_batch_create, star_grant
 
 
@@ -52,10 +50,6 @@ class UserAdmin(DjangoUserAdmin):
     # The restriction follows hidden posts (moderation keeps it); staff see it here.
     readonly_fields = ["post_count", "restricted_until"]
     actions = [_grant_action(1), _grant_action(12)]
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and {"is_suspended", "suspended_until", "suspension_reason"} & set(form.changed_data):
-            log_suspension(staff=request.user, member=obj, suspended=obj.is_suspended)
 
     fieldsets = DjangoUserAdmin.fieldsets + (
         (_("Profile"), {"fields": ["display_name", "hometown", "country", "slogan", "avatar", "post_count"]}),

@@ -62,7 +62,7 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("Email me my notifications"), default=True
     )
-    # Set when the member deletes their account (accounts.services.member_delete): the
+    # Set when the member deletes their account (community.services.member_delete): the
     # row stays, scrubbed, so their posts keep an author and every counter stays exact.
     deleted_at = models.DateTimeField(_("account deleted at"), null=True, blank=True)
 
@@ -119,7 +119,7 @@ class User(AbstractUser):
         return self.deleted_at is not None
 
     def get_absolute_url(self):
-        return reverse("accounts:member-detail", args=[self.username])
+        return reverse("members:member-detail", args=[self.username])
 
     @property
     def avatar_url(self) -> str:

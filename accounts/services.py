@@ -4,40 +4,15 @@ import calendar
 import io
 import secrets
 from datetime import datetime
-from importlib import import_module
 
-from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
-
-from config.page_cache import bump_site_version
-from conversations.models import Participant
-from forums.models import (
-    ForumBlock,
-    ForumRead,
-    ForumSubscription,
-    IgnoredMember,
-    Notification,
-    Post,
-    PostRevision,
-    Thread,
-    ThreadSubscription,
-    ThreadVisit,
-    TrashedForum,
-    TrashedThread,
-)
-from forums.services import forum_counters_refresh
 
 from .models import CodeBatch, RedeemCode, User
 from .standing import check_can_write
@@ -222,118 +197,4 @@ def member_reinstate(*, member: User) -> User:
         is_suspended=False, suspended_until=None, suspension_reason=""
     )
     member.refresh_from_db()
-    return member
-
-
-PASSWORD_WRONG = gettext_noop("That is not your current password.")
-ALREADY_DELETED = gettext_noop("This account has already been deleted.")
-
-
-def _end_sessions(member: User) -> None:
-    """Drop the member's stored sessions. The database keeps no index by member, so
-    this reads the live sessions once; whatever a cache-only session engine keeps is
-    refused anyway, because the account can no longer log in (is_active is off and
-    the password hash, which every session's auth hash is made from, has changed)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    if not issubclass(store, DatabaseSessionStore):
-        return
-    model = store.get_model_class()
-    pk = str(member.pk)
-    keys = [
-        session.session_key
-        for session in model.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == pk
-    ]
-    for key in keys:
-        # Through the store, so that cached_db drops its cached copy as well.
-        store(session_key=key).delete()
-
-
-def _remove_posts(member: User) -> None:
-    """The "remove" mode of member_delete: threads the member started that nobody else
-    answered go entirely; every other post of theirs becomes a blank placeholder, so
-    replies to it keep their place in the tree. Counters stay equal to the rows."""
-    others_posted = Post.objects.filter(thread=OuterRef("pk")).exclude(author=member)
-    solo = Thread.objects.filter(author=member).exclude(Exists(others_posted))
-    solo_rows = list(solo.values_list("pk", "forum_id"))
-    if solo_rows:
-        solo_ids = [pk for pk, _forum_id in solo_rows]
-        # Post.parent protects a post that has replies; these threads go whole, so
-        # cut the links first rather than ordering the delete by depth.
-        Post.objects.filter(thread__in=solo_ids).update(parent=None)
-        Thread.objects.filter(pk__in=solo_ids).delete()
-        forum_counters_refresh(forum_ids={forum_id for _pk, forum_id in solo_rows})
-    mine = Post.objects.filter(author=member)
-    PostRevision.objects.filter(post__in=mine).delete()
-    mine.update(
-        is_deleted=True, body="", body_html="", body_text="", edited_at=None, edit_count=0
-    )
-    # An opening post's subject is its thread's title, which the thread keeps.
-    mine.filter(parent__isnull=False).update(subject="")
-    # As when a member deletes an opening post themselves (forums.services.post_delete).
-    Thread.objects.filter(author=member).update(is_locked=True)
-    User.objects.filter(pk=member.pk).update(post_count=mine.count())
-
-
-@transaction.atomic
-def member_delete(*, member: User, password: str) -> User:
-    """Delete the member's own account, confirmed by their current password.
-
-    The row is kept but scrubbed, rather than deleted or merged into one shared
-    "deleted member" account: posts, threads, messages and moderation records point at
-    it (PROTECT), so keeping it leaves every thread, forum and member counter exactly
-    as it was, and nothing has to be reassigned row by row. Their name, email, profile,
-    avatar, password, email addresses, second factors, sessions, subscriptions,
-    notifications, read markers, trash and ignores go. FORUMS_DELETED_MEMBER_POSTS
-    decides whether their posts stay ("keep", shown as "deleted member") or are
-    removed ("remove"). Suspended members may leave too: leaving is always allowed.
-    """
-    member = User.objects.select_for_update().get(pk=member.pk)
-    if member.deleted_at or not member.is_active:
-        raise PermissionDenied(_(ALREADY_DELETED))
-    if not password or not member.check_password(password):
-        raise ValidationError({"password": _(PASSWORD_WRONG)}, code="password")
-
-    if settings.FORUMS_DELETED_MEMBER_POSTS == "remove":
-        _remove_posts(member)
-        member.refresh_from_db(fields=["post_count"])
-
-    EmailAddress.objects.filter(user=member).delete()
-    Authenticator.objects.filter(user=member).delete()
-    for model in (ThreadSubscription, ForumSubscription, ForumRead, ThreadVisit,
-                  TrashedThread, TrashedForum, ForumBlock):
-        model.objects.filter(member=member).delete()
-    Notification.objects.filter(recipient=member).delete()
-    IgnoredMember.objects.filter(Q(member=member) | Q(ignored=member)).delete()
-    User.jury_blacklist.through.objects.filter(
-        Q(from_user=member) | Q(to_user=member)
-    ).delete()
-    # The conversations stay with the other participants; only the counters go.
-    Participant.objects.filter(member=member).update(unread_count=0)
-    member.hosted_forums.clear()
-    member.groups.clear()
-    member.user_permissions.clear()
-    _end_sessions(member)
-
-    old_avatar = member.avatar.name if member.avatar else ""
-    # Random, so the old name is free for a newcomer and the new one guesses nothing.
-    member.username = f"deleted-{member.pk}-{secrets.token_hex(4)}"
-    member.email = member.first_name = member.last_name = ""
-    for name in PROFILE_FIELDS:
-        setattr(member, name, "")
-    member.avatar = None
-    member.set_unusable_password()
-    member.is_active = member.is_staff = member.is_superuser = False
-    member.last_login = member.star_until = member.all_read_at = None
-    member.jury_available = member.email_notifications = False
-    member.unread_notification_count = member.unread_message_count = 0
-    member.is_suspended, member.suspended_until, member.suspension_reason = False, None, ""
-    member.deleted_at = timezone.now()
-    member.save()
-
-    if old_avatar:
-        storage = member.avatar.storage
-        transaction.on_commit(lambda: storage.delete(old_avatar))
-    # The visitor page cache: pages that named the member must change now.
-    transaction.on_commit(bump_site_version)
     return member

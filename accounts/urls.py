@@ -5,9 +5,5 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("members/<username:username>/", views.member_detail, name="member-detail"),
-    path("settings/", views.settings_edit, name="settings"),
-    path("settings/data/", views.member_data_download, name="member-data"),
-    path("settings/delete/", views.member_delete_confirm, name="member-delete"),
     path("star/", views.star, name="star"),
 ]

@@ -10,7 +10,7 @@ def limit_request_body(get_response):
     Posts are at most 50,000 characters, so 1 MB is generous; only the settings page,
     which may carry an avatar, gets more.
     """
-    upload_path = reverse("accounts:settings")
+    upload_path = reverse("members:settings")
 
     def middleware(request):
         try:

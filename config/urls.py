@@ -21,6 +21,7 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("messages/", include("conversations.urls")),
     path("", include("accounts.urls")),
+    path("", include("community.urls")),
     path("", include("forums.urls")),
 ]
 # Uploaded avatars in development; production serves MEDIA_ROOT from the web server.

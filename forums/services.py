@@ -222,7 +222,7 @@ def forum_counters_refresh(*, forum_ids) -> None:
     """Recount the forums' thread_count and post_count from their rows and point each at
     its newest post, for writes that remove threads wholesale.
 
-    Called by accounts.services.member_delete ("remove" mode) in its transaction, after
+    Called by community.services.member_delete ("remove" mode) in its transaction, after
     the threads are gone; threads that stay keep their own counters, since their posts
     stay as placeholders. The forum rows are locked first, in id order, so a post that
     commits meanwhile is either counted here or added by its own F() update afterwards.

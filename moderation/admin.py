@@ -1,10 +1,14 @@
 from django.contrib import admin, messages
 
+from accounts import admin as accounts_admin
+from accounts.models import User
 from forums import admin as forums_admin
 from forums.models import Forum, ForumBlock, Post, Thread
 
 from .models import Alert, AlertRule, Appeal, Jury, JurySeat, ModerationAction
-from .services import appeal_decide, log_host_changes, member_block, post_hide, thread_lock, thread_pin
+from .services import (
+    appeal_decide, log_host_changes, log_suspension, member_block, post_hide, thread_lock, thread_pin,
+)
 
 
 @admin.register(AlertRule)
@@ -93,11 +97,19 @@ class ModerationActionAdmin(admin.ModelAdmin):
         return False
 
 
-# The forums' own admin (forums/admin.py) shows forums, threads and posts; moderation
-# adds what it owns: host changes logged, locking, pinning, hiding and blocks, all
-# through moderation.services so that each lands in the public log. The forums app
-# stays below moderation (it imports nothing from it), so the admin classes are
-# replaced here, which Django's admin allows for another app's models.
+# The forums' own admin (forums/admin.py) shows forums, threads and posts, and the
+# accounts' admin shows members; moderation adds what it owns: host changes and
+# suspensions logged, locking, pinning, hiding and blocks, all through
+# moderation.services so that each lands in the public log. Forums and accounts stay
+# below moderation (they import nothing from it), so the admin classes are replaced
+# here, which Django's admin allows for another app's models.
+
+
+class ModeratedUserAdmin(accounts_admin.UserAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"is_suspended", "suspended_until", "suspension_reason"} & set(form.changed_data):
+            log_suspension(staff=request.user, member=obj, suspended=obj.is_suspended)
 
 
 class ModeratedForumAdmin(forums_admin.ForumAdmin):
@@ -149,7 +161,9 @@ class ModeratedPostAdmin(forums_admin.PostAdmin):
         self.message_user(request, "Shown again; the moderation log records it.", messages.SUCCESS)
 
 
-for model, model_admin in ((Forum, ModeratedForumAdmin), (Thread, ModeratedThreadAdmin), (Post, ModeratedPostAdmin)):
+for model, model_admin in (
+    (User, ModeratedUserAdmin), (Forum, ModeratedForumAdmin), (Thread, ModeratedThreadAdmin), (Post, ModeratedPostAdmin),
+):
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
 

@@ -1,5 +1,5 @@
 """The apps' layering contract (pyproject.toml, [tool.importlinter]): config at the
-bottom, then the member model and standing, forums, conversations, moderation, and the
+bottom, then the members (accounts), forums, conversations, moderation, and the
 community flows on top. A lower app that imports a higher one fails here, naming the
 import chain."""
 

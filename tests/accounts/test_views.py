@@ -12,7 +12,7 @@ from accounts.models import Sponsor, User
 from accounts.services import code_batch_create, member_suspend, member_update, star_grant
 from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
-SETTINGS_URL = reverse("accounts:settings")
+SETTINGS_URL = reverse("members:settings")
 STAR_URL = reverse("accounts:star")
 
 

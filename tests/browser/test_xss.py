@@ -423,7 +423,7 @@ def test_forms_take_payloads_and_pages_run_no_script(live_server, browser, setti
             assert thread.posts.filter(number=1, subject=" ".join(payload.split())).exists()
 
             # Profile settings, then the profile page.
-            page.goto(f"{url}{reverse('accounts:settings')}")
+            page.goto(f"{url}{reverse('members:settings')}")
             for name, length in [("display_name", 60), ("hometown", 80), ("country", 80), ("slogan", 200)]:
                 page.locator(f"[name={name}]").fill(clip(payload, length))
             page.get_by_role("button", name="Save settings").click()

@@ -166,7 +166,7 @@ def build_tour() -> Tour:
         Page("delete-confirm", reverse("forums:post-delete", args=[thread.pk, mine.number])),
         Page("alert-form", reverse("moderation:alert-create", args=[thread.pk, replies[0].number])),
         Page("own-profile", viewer.get_absolute_url()),
-        Page("settings", reverse("accounts:settings")),
+        Page("settings", reverse("members:settings")),
         Page("notifications", reverse("forums:notification-list")),
         Page("my-posts", reverse("forums:my-posts")),
         Page("my-subscriptions", reverse("forums:my-subscriptions")),

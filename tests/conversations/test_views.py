@@ -259,11 +259,11 @@ def test_new_member_conversations_an_hour_429(client, newcomer, start_conversati
 
 
 def test_profile_offers_to_send_a_message(client, member, other_member):
-    url = reverse("accounts:member-detail", args=[other_member.username])
+    url = reverse("members:member-detail", args=[other_member.username])
     assert "Send a message" not in _text(client.get(url))
     client.force_login(member)
     assert f"{NEW}?to={other_member.username}" in _text(client.get(url))
-    assert "Send a message" not in _text(client.get(reverse("accounts:member-detail", args=[member.username])))
+    assert "Send a message" not in _text(client.get(reverse("members:member-detail", args=[member.username])))
 
 
 # Jury results arrive as messages from the community.

@@ -221,7 +221,7 @@ def test_trashed_thread_leaves_the_members_lists(member_client, member, forum):
     for url in [forum.get_absolute_url(), reverse("forums:latest"), reverse("forums:home")]:
         page = _text(member_client.get(url))
         assert "Kept one" in page and "Trashed one" not in page
-    assert "Restore" in _text(member_client.get(reverse("accounts:settings")))
+    assert "Restore" in _text(member_client.get(reverse("members:settings")))
 
     member_client.post(reverse("forums:thread-trash", args=[trashed.pk]), {"trash": "0", "next": "/settings/"})
     assert "Trashed one" in _text(member_client.get(forum.get_absolute_url()))

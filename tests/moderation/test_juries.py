@@ -94,7 +94,7 @@ def test_member_chance_counts_recent_posts_and_star(member, forum):
 
 
 def test_settings_page_shows_the_chance(member_client, member):
-    assert "Your chance to serve on a jury" in member_client.get(reverse("accounts:settings")).content.decode()
+    assert "Your chance to serve on a jury" in member_client.get(reverse("members:settings")).content.decode()
 
 
 # Who can serve.

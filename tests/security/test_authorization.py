@@ -170,24 +170,24 @@ TABLE = [
     Row("notifications-mark-read", "forums:notification-list", lambda w: {}, ANY_MEMBER,
         changed=lambda w, u: _unread(u) == 0 and _fresh(u).unread_notification_count == 0),
     # Settings and Star: only ever the logged-in member's own.
-    Row("settings-preferences", "accounts:settings", lambda w: {}, ANY_MEMBER,
+    Row("settings-preferences", "members:settings", lambda w: {}, ANY_MEMBER,
         data=lambda w, u: _settings_data(u, theme="dark") if u else {"theme": "dark"},
         changed=lambda w, u: _fresh(u).theme == "dark"),
-    Row("settings-profile", "accounts:settings", lambda w: {}, WRITER,
+    Row("settings-profile", "members:settings", lambda w: {}, WRITER,
         data=lambda w, u: _settings_data(u, slogan="Changed my slogan") if u else {"slogan": "x"},
         changed=lambda w, u: _fresh(u).slogan == "Changed my slogan"),
     Row("star-redeem", "accounts:star", lambda w: {}, cells(302, visitor=LOGIN, suspended=400),
         data=lambda w, u: {"code": w.star_code},
         changed=lambda w, u: RedeemCode.objects.filter(code=w.star_code, redeemed_by=u).exists()),
-    Row("account-delete-page", "accounts:member-delete", lambda w: {}, cells(200, visitor=LOGIN),
+    Row("account-delete-page", "members:member-delete", lambda w: {}, cells(200, visitor=LOGIN),
         method="get"),
-    Row("account-delete-wrong-password", "accounts:member-delete", lambda w: {},
+    Row("account-delete-wrong-password", "members:member-delete", lambda w: {},
         cells(400, visitor=LOGIN), data=lambda w, u: {"password": "not my password"}),
     # Leaving is always allowed, suspended or not; the account is only ever one's own.
-    Row("account-delete", "accounts:member-delete", lambda w: {}, ANY_MEMBER,
+    Row("account-delete", "members:member-delete", lambda w: {}, ANY_MEMBER,
         data=lambda w, u: {"password": PASSWORD},
         changed=lambda w, u: not _fresh(u).is_active),
-    Row("my-data", "accounts:member-data", lambda w: {}, cells(200, visitor=LOGIN), method="get"),
+    Row("my-data", "members:member-data", lambda w: {}, cells(200, visitor=LOGIN), method="get"),
     # Alerts and juries.
     Row("alert", "moderation:alert-create", _post(lambda w: w.other_reply), WRITER,
         data=lambda w, u: {"rule": w.rule.pk, "comment": "Rude"},
@@ -291,7 +291,7 @@ READ_ONLY_PAGES = {
     "forums:my-subscriptions", "forums:section-detail", "forums:forum-detail",
     "forums:forum-about", "forums:forum-feed", "forums:forum-feed-atom", "forums:thread-short",
     "forums:post-jump", "forums:thread-detail", "forums:thread-all",
-    "accounts:member-detail", "moderation:log", "conversations:inbox", "conversations:sent",
+    "members:member-detail", "moderation:log", "conversations:inbox", "conversations:sent",
 }
 # allauth's own views check their own permissions (and are tested upstream); the admin's
 # views are covered by the admin rows above; static files are not ours.
@@ -432,9 +432,9 @@ def test_a_conversation_shows_its_text_only_to_participants(client, db, world):
 
 def test_my_data_holds_only_my_own_private_messages(client, db, world):
     client.force_login(world.user("star"))
-    assert PRIVATE_TEXT not in client.get(reverse("accounts:member-data")).content.decode()
+    assert PRIVATE_TEXT not in client.get(reverse("members:member-data")).content.decode()
     client.force_login(world.user("member"))
-    assert PRIVATE_TEXT in client.get(reverse("accounts:member-data")).content.decode()
+    assert PRIVATE_TEXT in client.get(reverse("members:member-data")).content.decode()
 
 
 def test_the_edit_form_of_another_members_post_is_refused(client, db, world):

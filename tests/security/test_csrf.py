@@ -48,7 +48,7 @@ def _token(client) -> str:
     """Load a page with a form, which sets the CSRF cookie, and return its value."""
     response = client.get(reverse("account_login"))
     if response.status_code == 302:  # logged in already
-        client.get(reverse("accounts:settings"))
+        client.get(reverse("members:settings"))
     return client.cookies[settings.CSRF_COOKIE_NAME].value
 
 
@@ -160,7 +160,7 @@ def test_logout_without_the_token_keeps_the_member_logged_in(mia):
     _token(client)
     response = client.post(reverse("account_logout"))
     assert _is_csrf_refusal(response)
-    assert client.get(reverse("accounts:settings")).status_code == 200
+    assert client.get(reverse("members:settings")).status_code == 200
 
 
 def test_password_reset_without_the_token_sends_nothing(mia, mailoutbox):
@@ -324,7 +324,7 @@ def _pages(w):
         (None, reverse("admin:login")),
         (None, reverse("healthz")),
         (None, "/no/such/page/"),
-        ("member", reverse("accounts:settings")),
+        ("member", reverse("members:settings")),
         ("member", reverse("conversations:conversation-detail", args=[w.conversation.pk])),
         ("member", reverse("forums:reply-create", args=[thread.pk, 0])),
         ("star", reverse("moderation:thread-lock", args=[thread.pk])),
@@ -384,7 +384,7 @@ def test_login_replaces_a_planted_session(mia, client):
     # Whoever planted the old key holds nothing.
     attacker = Client()
     attacker.cookies[settings.SESSION_COOKIE_NAME] = old_key
-    response = attacker.get(reverse("accounts:settings"))
+    response = attacker.get(reverse("members:settings"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
 
 
@@ -395,4 +395,4 @@ def test_logout_ends_the_session(mia, client):
     assert not _session_store().exists(key)
     stolen = Client()
     stolen.cookies[settings.SESSION_COOKIE_NAME] = key
-    assert stolen.get(reverse("accounts:settings")).status_code == 302
+    assert stolen.get(reverse("members:settings")).status_code == 302

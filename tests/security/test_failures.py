@@ -316,7 +316,7 @@ def _member_pages(site) -> dict[str, str]:
         "my posts": reverse("forums:my-posts"),
         "my subscriptions": reverse("forums:my-subscriptions"),
         "notifications": reverse("forums:notification-list"),
-        "settings": reverse("accounts:settings"),
+        "settings": reverse("members:settings"),
         "inbox": reverse("conversations:inbox"),
         "new thread": reverse("forums:thread-create", args=[site["forum"].slug]),
         "reply form": reverse("forums:reply-create", args=[thread.pk, 0]),

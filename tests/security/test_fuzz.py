@@ -185,7 +185,7 @@ def test_fuzz_edit(fuzz_world):
 def test_fuzz_settings(fuzz_world):
     member = fuzz_world.user("member")
     client = logged_in(member)
-    url = reverse("accounts:settings")
+    url = reverse("members:settings")
     choices = {
         "thread_view": st.sampled_from(["original", "all"]),
         "layout": st.sampled_from(["threaded", "flat"]),
@@ -211,7 +211,7 @@ def test_fuzz_settings(fuzz_world):
         if response.status_code == 302:
             # Whatever was saved, the pages that show it still render.
             for page in (url, fuzz_world.thread.get_view_all_url(),
-                         reverse("accounts:member-detail", args=[member.username])):
+                         reverse("members:member-detail", args=[member.username])):
                 assert client.get(page).status_code < 500, page
 
     run()
@@ -350,7 +350,7 @@ def _list_pages(world) -> list[str]:
         reverse("conversations:conversation-detail", args=[world.conversation.pk]),
         reverse("moderation:log"), reverse("moderation:jury-detail", args=[world.jury.pk]),
         reverse("moderation:jury-result", args=[world.closed_jury.pk]),
-        reverse("accounts:member-detail", args=["mia"]), reverse("accounts:settings"),
+        reverse("members:member-detail", args=["mia"]), reverse("members:settings"),
     ]
 
 
@@ -401,7 +401,7 @@ def _url_templates() -> list[str]:
         reverse("forums:post-history", args=pk_number),
         reverse("forums:post-recommend", args=pk_number),
         reverse("forums:member-ignore", args=[SLUG_MARK]),
-        reverse("accounts:member-detail", args=[SLUG_MARK]),
+        reverse("members:member-detail", args=[SLUG_MARK]),
         reverse("conversations:conversation-detail", args=int_pk),
         reverse("moderation:alert-create", args=pk_number),
         reverse("moderation:jury-detail", args=int_pk),

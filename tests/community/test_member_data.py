@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import PASSWORD_WRONG, member_delete, member_suspend, member_update
+from accounts.services import member_suspend, member_update
+from community.services import PASSWORD_WRONG, member_delete
 from config.page_cache import site_version
 from conversations.models import Message, Participant
 from conversations.services import conversation_create, message_create
@@ -47,8 +48,8 @@ from tests.invariants import assert_counters_equal_rows
 from tests.world import built_once, fresh
 
 PASSWORD = "correct horse battery staple"
-DATA_URL = reverse("accounts:member-data")
-DELETE_URL = reverse("accounts:member-delete")
+DATA_URL = reverse("members:member-data")
+DELETE_URL = reverse("members:member-delete")
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
@@ -263,7 +264,7 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
 
 def test_settings_page_links_download_and_delete(client, world):
     client.force_login(world["member"])
-    text = client.get(reverse("accounts:settings")).content.decode()
+    text = client.get(reverse("members:settings")).content.decode()
     assert DATA_URL in text and DELETE_URL in text
 
 
@@ -293,7 +294,7 @@ def test_delete_with_wrong_password_changes_nothing(client, world):
     member.refresh_from_db()
     assert member.is_active and member.deleted_at is None and member.username == "leaver"
     assert EmailAddress.objects.filter(user=member).exists()
-    assert client.get(reverse("accounts:settings")).status_code == 200  # still logged in
+    assert client.get(reverse("members:settings")).status_code == 200  # still logged in
 
 
 def test_delete_password_guesses_are_rate_limited(client, world, settings):
@@ -377,8 +378,8 @@ def test_delete_scrubs_the_account_and_logs_out_everywhere(client, world):
     assert member.avatar_url == old_avatar_url  # the default picture
     # Logged out here and on the other device.
     assert Session.objects.count() == 0
-    assert client.get(reverse("accounts:settings")).status_code == 302
-    assert elsewhere.get(reverse("accounts:settings")).status_code == 302
+    assert client.get(reverse("members:settings")).status_code == 302
+    assert elsewhere.get(reverse("members:settings")).status_code == 302
     # Cannot log in again.
     assert not Client().login(username="leaver", password=PASSWORD)
     # The profile is gone, and the old name is free.

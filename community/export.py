@@ -28,8 +28,8 @@ from forums.models import (
 )
 from moderation.models import Alert, Appeal, JurySeat
 
-from .models import User
-from .services import PREFERENCE_FIELDS, PROFILE_FIELDS
+from accounts.models import User
+from accounts.services import PREFERENCE_FIELDS, PROFILE_FIELDS
 
 FORMAT = "grassroots-member-data"
 VERSION = 1

@@ -1,0 +1,108 @@
+"""The member's pages that show rows of several apps: their public profile (posts,
+hidden posts), their settings (trash, ignores, chance to serve on a jury), "Download
+my data" and deleting their account."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.forms import AccountDeleteForm, SettingsForm
+from accounts.services import member_update
+from config.submission import Submission
+from forums.models import Post
+from moderation.services import member_chance
+
+from . import services
+from .export import member_data_export
+
+
+def member_detail(request, username):
+    """A member's public profile: member since, post count, Star badge and recent posts."""
+    member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    recent_posts = Post.objects.for_profile(member).filter(is_hidden=False)[
+        : settings.FORUMS_PROFILE_RECENT_POSTS
+    ]
+    return render(
+        request,
+        "accounts/member_detail.html",
+        {
+            "member": member,
+            "recent_posts": recent_posts,
+            # Transparency: what juries and staff hid of this member's lately.
+            "hidden_posts": Post.objects.for_profile(member).recently_hidden(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request):
+    """The member's own profile and preferences. Only ever edits the logged-in member."""
+    form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            member_update(
+                member=request.user,
+                avatar=data.pop("avatar"),
+                remove_avatar=data.pop("remove_avatar"),
+                jury_blacklist=data.pop("jury_blacklist"),
+                **data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your settings are saved."))
+            return redirect("members:settings")
+    status = 400 if form.errors else 200
+    member = request.user
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "form": form,
+            "trashed_threads": member.trashed_threads.select_related("thread").order_by("-created_at"),
+            "trashed_forums": member.trashed_forums.select_related("forum").order_by("forum__name"),
+            "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
+            "chance_to_serve": member_chance(member),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def member_data_download(request):
+    """"Download my data": the logged-in member's own data as a JSON attachment."""
+    data = member_data_export(member=request.user)
+    day = timezone.now().strftime("%Y-%m-%d")
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="grassroots-my-data-{day}.json"'
+    # A member's private messages: no shared cache may keep a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_delete_confirm(request):
+    """Delete the logged-in member's own account, after a warning and their password."""
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    sub = Submission(request, form, limit="account_delete")
+    if sub.sending:
+        with sub.refusals(denied_on=NON_FIELD_ERRORS):
+            services.member_delete(member=request.user, password=sub.form.cleaned_data["password"])
+            logout(request)
+            messages.success(request, _("Your account has been deleted. Goodbye, and thank you."))
+            return redirect("forums:home")
+    return sub.render(
+        "accounts/member_delete.html",
+        {"posts_removed": settings.FORUMS_DELETED_MEMBER_POSTS == "remove"},
+    )
