@@ -74,27 +74,26 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# A Debian package the tests need: installed when running as root; otherwise a note
+# says which tests will skip without it. $(1) tells whether it is there, $(2) names
+# the package, $(3) the tests.
+define debian_package
+	@if ! $(1) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 		else \
-			echo "Note: /usr/bin/chromium is missing and this is not root, so browser tests will be skipped" \
-				"(sudo apt-get install chromium)."; \
+			echo "Note: $(2) is missing and this is not root, so $(3) will be skipped (sudo apt-get install $(2))."; \
 		fi; \
 	fi
+endef
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+chromium:
+	$(call debian_package,test -x /usr/bin/chromium,chromium,browser tests)
 
 # tests/test_translations.py runs makemessages, which needs GNU gettext's xgettext.
 gettext:
-	@if ! command -v xgettext >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
-		else \
-			echo "Note: xgettext is missing and this is not root, so the makemessages test will be skipped" \
-				"(sudo apt-get install gettext)."; \
-		fi; \
-	fi
+	$(call debian_package,command -v xgettext,gettext,the makemessages test)
 
 clean:
 	rm -rf $(VENV) staticfiles *.egg-info

@@ -142,6 +142,21 @@ def _conversations(member: User) -> list[dict]:
     ]
 
 
+def _thread_marks(model, member: User) -> list[dict]:
+    """The threads a member follows or trashed, oldest first."""
+    rows = model.objects.filter(member=member).order_by("created_at", "id")
+    return [
+        {"thread_id": row["thread_id"], "title": row["thread__title"], "since": _when(row["created_at"])}
+        for row in rows.values("thread_id", "thread__title", "created_at")
+    ]
+
+
+def _forum_marks(model, member: User) -> list[dict]:
+    """The forums a member follows or trashed, oldest first."""
+    rows = model.objects.filter(member=member).order_by("created_at", "id")
+    return [{"forum": row["forum__name"], "since": _when(row["created_at"])} for row in rows.values("forum__name", "created_at")]
+
+
 def member_data_export(*, member: User) -> dict:
     """Everything the site keeps about `member` that is theirs to take away. The caller
     passes the logged-in member; nobody exports someone else's data."""
@@ -203,38 +218,16 @@ def member_data_export(*, member: User) -> dict:
             .order_by("created_at", "id")
             .values("jury_id", "text", "decision", "created_at", "decided_at")
         ],
-        "thread_subscriptions": [
-            {"thread_id": row["thread_id"], "title": row["thread__title"],
-             "since": _when(row["created_at"])}
-            for row in ThreadSubscription.objects.filter(member=member)
-            .order_by("created_at", "id")
-            .values("thread_id", "thread__title", "created_at")
-        ],
-        "forum_subscriptions": [
-            {"forum": row["forum__name"], "since": _when(row["created_at"])}
-            for row in ForumSubscription.objects.filter(member=member)
-            .order_by("created_at", "id")
-            .values("forum__name", "created_at")
-        ],
+        "thread_subscriptions": _thread_marks(ThreadSubscription, member),
+        "forum_subscriptions": _forum_marks(ForumSubscription, member),
         "ignored_members": [
             {"username": row["ignored__username"], "since": _when(row["created_at"])}
             for row in IgnoredMember.objects.filter(member=member)
             .order_by("created_at", "id")
             .values("ignored__username", "created_at")
         ],
-        "trashed_threads": [
-            {"thread_id": row["thread_id"], "title": row["thread__title"],
-             "since": _when(row["created_at"])}
-            for row in TrashedThread.objects.filter(member=member)
-            .order_by("created_at", "id")
-            .values("thread_id", "thread__title", "created_at")
-        ],
-        "trashed_forums": [
-            {"forum": row["forum__name"], "since": _when(row["created_at"])}
-            for row in TrashedForum.objects.filter(member=member)
-            .order_by("created_at", "id")
-            .values("forum__name", "created_at")
-        ],
+        "trashed_threads": _thread_marks(TrashedThread, member),
+        "trashed_forums": _forum_marks(TrashedForum, member),
         "notifications": [
             {"kind": row["kind"], "post_id": row["post_id"],
              "created_at": _when(row["created_at"]), "read_at": _when(row["read_at"])}

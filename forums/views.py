@@ -332,12 +332,8 @@ def post_jump(request, pk, number):
 def thread_follow(request, pk):
     """Follow or stop following a thread (any member)."""
     thread = get_object_or_404(Thread, pk=pk)
-    follow = services.thread_subscription_set(
-        member=request.user, thread=thread, follow=request.POST.get("follow") == "1"
-    )
-    messages.success(
-        request, _("You follow this thread.") if follow else _("You no longer follow this thread.")
-    )
+    follow = services.thread_subscription_set(member=request.user, thread=thread, follow=_yes(request, "follow"))
+    _say_switched(request, follow, _("You follow this thread."), _("You no longer follow this thread."))
     return redirect(thread)
 
 
@@ -346,12 +342,8 @@ def thread_follow(request, pk):
 def forum_follow(request, slug):
     """Follow or stop following a forum's new threads (any member)."""
     forum = get_object_or_404(Forum, slug=slug)
-    follow = services.forum_subscription_set(
-        member=request.user, forum=forum, follow=request.POST.get("follow") == "1"
-    )
-    messages.success(
-        request, _("You follow this forum.") if follow else _("You no longer follow this forum.")
-    )
+    follow = services.forum_subscription_set(member=request.user, forum=forum, follow=_yes(request, "follow"))
+    _say_switched(request, follow, _("You follow this forum."), _("You no longer follow this forum."))
     return redirect(forum)
 
 
@@ -381,6 +373,11 @@ def _yes(request, name) -> bool:
     return request.POST.get(name) == "1"
 
 
+def _say_switched(request, on: bool, said_on: str, said_off: str) -> None:
+    """Confirm a member's own switch (follow, trash): what it is now, not what was clicked."""
+    messages.success(request, said_on if on else said_off)
+
+
 @login_required
 @require_POST
 def post_recommend(request, pk, number):
@@ -399,9 +396,7 @@ def thread_trash(request, pk):
     """"Trash thread": hide it from this member's lists (or restore it)."""
     thread = get_object_or_404(Thread.objects.select_related("forum"), pk=pk)
     trashed = services.thread_trash_set(member=request.user, thread=thread, trash=_yes(request, "trash"))
-    messages.success(
-        request, _("Thread trashed: it no longer shows in your lists.") if trashed else _("Thread restored.")
-    )
+    _say_switched(request, trashed, _("Thread trashed: it no longer shows in your lists."), _("Thread restored."))
     return _back(request, thread.forum.get_absolute_url())
 
 
@@ -411,9 +406,7 @@ def forum_trash(request, slug):
     """Trash a forum: hide it and its threads from this member's lists (or restore it)."""
     forum = get_object_or_404(Forum, slug=slug)
     trashed = services.forum_trash_set(member=request.user, forum=forum, trash=_yes(request, "trash"))
-    messages.success(
-        request, _("Forum trashed: it no longer shows in your lists.") if trashed else _("Forum restored.")
-    )
+    _say_switched(request, trashed, _("Forum trashed: it no longer shows in your lists."), _("Forum restored."))
     return _back(request, reverse("forums:forum-index"))
 
 
