@@ -288,7 +288,7 @@ def post_edit(request, pk, number):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def post_delete_view(request, pk, number):
+def post_delete(request, pk, number):
     """Delete a post (its author or staff), after a confirmation page."""
     post = _post_or_404(pk, number)
     check_delete_permission(request.user, post)
@@ -430,7 +430,7 @@ def member_ignore(request, username):
 
 @login_required
 @require_POST
-def forum_mark_read_view(request, slug):
+def forum_mark_read(request, slug):
     """"Mark forum read": everything there until now counts as read for me."""
     forum = get_object_or_404(Forum, slug=slug)
     services.forum_mark_read(member=request.user, forum=forum)
@@ -440,7 +440,7 @@ def forum_mark_read_view(request, slug):
 
 @login_required
 @require_POST
-def all_forums_mark_read_view(request):
+def all_forums_mark_read(request):
     """"Mark all forums read"."""
     services.all_forums_mark_read(member=request.user)
     messages.success(request, _("All forums are marked read."))

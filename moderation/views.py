@@ -17,18 +17,7 @@ from accounts.standing import check_active_member, is_staff
 from .forms import AlertForm, AppealForm, MemberActionForm, MoveForm, ReasonForm, VoteForm
 from .models import Appeal, Jury, JurySeat, ModerationAction
 from .permissions import check_moderate_permission, check_staff_permission
-from .services import (
-    alert_create,
-    appeal_create,
-    host_add,
-    jury_enforce_deadlines,
-    jury_vote,
-    member_block,
-    post_hide,
-    thread_lock,
-    thread_move,
-    thread_pin,
-)
+from . import services
 
 
 def moderation_log(request):
@@ -42,7 +31,7 @@ def moderation_log(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def alert_create_view(request, pk, number):
+def alert_create(request, pk, number):
     """"Alert": tell the community a post breaks a rule. Members, not on their own posts."""
     post = get_object_or_404(
         Post.objects.select_related("thread__forum", "author"), thread_id=pk, number=number
@@ -53,7 +42,7 @@ def alert_create_view(request, pk, number):
     if request.method == "POST" and form.is_valid():
         try:
             ratelimit.consume(request, "alert")
-            alert_create(alerter=request.user, post=post, **form.cleaned_data)
+            services.alert_create(alerter=request.user, post=post, **form.cleaned_data)
         except ratelimit.RateLimited as refusal:
             limited = refusal
             form.add_error(None, str(refusal))
@@ -75,7 +64,7 @@ def jury_detail(request, pk):
     """A juror's page: the post, its context, the rule, the alerter's comment, the vote.
     Only members seated on this jury see it."""
     # Deadlines first, so what the page shows is already up to date.
-    jury_enforce_deadlines(jury=get_object_or_404(Jury, pk=pk))
+    services.jury_enforce_deadlines(jury=get_object_or_404(Jury, pk=pk))
     jury = Jury.objects.select_related(
         "alert__rule", "post__thread__forum", "post__author", "post__parent__author"
     ).get(pk=pk)
@@ -85,7 +74,7 @@ def jury_detail(request, pk):
     form = VoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            jury_vote(juror=request.user, jury=jury, **form.cleaned_data)
+            services.jury_vote(juror=request.user, jury=jury, **form.cleaned_data)
         except ValidationError as refusal:
             form.add_error(None, refusal)
         else:
@@ -112,12 +101,12 @@ def jury_result(request, pk):
     member = request.user
     if member.pk not in {jury.post.author_id, jury.alert.alerter_id} and not is_staff(member):
         raise Http404
-    jury_enforce_deadlines(jury=jury)
+    services.jury_enforce_deadlines(jury=jury)
     jury = Jury.objects.select_related("alert__rule", "post__thread").get(pk=pk)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            appeal_create(member=member, jury=jury, text=form.cleaned_data["text"])
+            services.appeal_create(member=member, jury=jury, text=form.cleaned_data["text"])
         except ValidationError as refusal:
             form.add_error(None, refusal)
         else:
@@ -146,33 +135,33 @@ def _thread_for_moderation(request, pk):
 
 @login_required
 @require_POST
-def thread_lock_view(request, pk):
+def thread_lock(request, pk):
     """Hosts of the forum and staff lock or unlock a thread."""
     thread = _thread_for_moderation(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    thread_lock(moderator=request.user, thread=thread, lock=request.POST.get("lock") == "1", reason=reason)
+    services.thread_lock(moderator=request.user, thread=thread, lock=request.POST.get("lock") == "1", reason=reason)
     return redirect(thread)
 
 
 @login_required
 @require_POST
-def thread_pin_view(request, pk):
+def thread_pin(request, pk):
     """Hosts of the forum and staff pin or unpin a thread."""
     thread = _thread_for_moderation(request, pk)
-    thread_pin(moderator=request.user, thread=thread, pin=request.POST.get("pin") == "1")
+    services.thread_pin(moderator=request.user, thread=thread, pin=request.POST.get("pin") == "1")
     return redirect(thread)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def thread_move_view(request, pk):
+def thread_move(request, pk):
     """Move a thread: hosts between the forums they host, staff anywhere."""
     thread = _thread_for_moderation(request, pk)
     forums = Forum.objects.all() if is_staff(request.user) else request.user.hosted_forums.all()
     form = MoveForm(request.POST or None, forums=forums.order_by("name"))
     if request.method == "POST" and form.is_valid():
-        thread_move(moderator=request.user, thread=thread, to_forum=form.cleaned_data["forum"],
+        services.thread_move(moderator=request.user, thread=thread, to_forum=form.cleaned_data["forum"],
                     reason=form.cleaned_data["reason"])
         messages.success(request, _("The thread was moved."))
         return redirect(thread)
@@ -182,12 +171,12 @@ def thread_move_view(request, pk):
 
 @login_required
 @require_POST
-def post_hide_view(request, pk, number):
+def post_hide(request, pk, number):
     """Staff hide a post, or show it again."""
     check_staff_permission(request.user)
     post = get_object_or_404(Post.objects.select_related("thread__forum"), thread_id=pk, number=number)
     form = ReasonForm(request.POST)
-    post_hide(staff=request.user, post=post, hide=request.POST.get("hide") == "1",
+    services.post_hide(staff=request.user, post=post, hide=request.POST.get("hide") == "1",
               reason=form.cleaned_data["reason"] if form.is_valid() else "")
     return redirect(post.get_absolute_url())
 
@@ -210,9 +199,9 @@ def forum_hosting(request, slug):
         else:
             try:
                 if action == "add_host":
-                    host_add(moderator=request.user, forum=forum, member=member)
+                    services.host_add(moderator=request.user, forum=forum, member=member)
                 else:
-                    member_block(moderator=request.user, forum=forum, member=member,
+                    services.member_block(moderator=request.user, forum=forum, member=member,
                                  block=action == "block", reason=form.cleaned_data["reason"])
             except ValidationError as refusal:
                 form.add_error(None, refusal)

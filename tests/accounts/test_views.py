@@ -288,3 +288,30 @@ def test_star_page_query_count(member_client, member, django_assert_num_queries)
     with django_assert_num_queries(5):  # session, member, header 3
         response = member_client.get(STAR_URL)
     assert response.status_code == 200
+
+
+def test_settings_undo_buttons_restore_and_stop_ignoring(member_client, member, forum, other_member):
+    """Each trashed thread, trashed forum and ignored member on the settings page has its
+    own button that undoes exactly that, and returns to the settings page."""
+    from forums import services as forum_services
+
+    thread = ThreadFactory(forum=forum)
+    forum_services.thread_trash_set(member=member, thread=thread, trash=True)
+    forum_services.forum_trash_set(member=member, forum=forum, trash=True)
+    forum_services.member_ignore_set(member=member, other=other_member, ignore=True)
+    page = _text(member_client.get(SETTINGS_URL))
+    forms = [
+        (match.group(1), match.group(2))
+        for form in page.split("<form ")[1:]
+        if (match := re.match(r'method="post" action="([^"]+)" class="inline-form">.*?name="(\w+)" value="0"', form, re.S))
+    ]
+    assert forms == [
+        (reverse("forums:thread-trash", args=[thread.pk]), "trash"),
+        (reverse("forums:forum-trash", args=[forum.slug]), "trash"),
+        (reverse("forums:member-ignore", args=[other_member.username]), "ignore"),
+    ]
+    for action, field in forms:
+        response = member_client.post(action, {field: "0", "next": SETTINGS_URL})
+        assert response.status_code == 302 and response.url == SETTINGS_URL
+    assert not member.trashed_threads.exists() and not member.trashed_forums.exists()
+    assert not member.ignoring.exists()
