@@ -14,7 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -23,21 +23,7 @@ from accounts.models import User
 from accounts.services import PROFILE_FIELDS
 from config.page_cache import bump_site_version
 from conversations.models import Participant
-from forums.models import (
-    ForumBlock,
-    ForumRead,
-    ForumSubscription,
-    IgnoredMember,
-    Notification,
-    Post,
-    PostRevision,
-    Thread,
-    ThreadSubscription,
-    ThreadVisit,
-    TrashedForum,
-    TrashedThread,
-)
-from forums.services import forum_counters_refresh
+from forums import services as forum_services
 
 
 PASSWORD_WRONG = gettext_noop("That is not your current password.")
@@ -64,32 +50,6 @@ def _end_sessions(member: User) -> None:
         store(session_key=key).delete()
 
 
-def _remove_posts(member: User) -> None:
-    """The "remove" mode of member_delete: threads the member started that nobody else
-    answered go entirely; every other post of theirs becomes a blank placeholder, so
-    replies to it keep their place in the tree. Counters stay equal to the rows."""
-    others_posted = Post.objects.filter(thread=OuterRef("pk")).exclude(author=member)
-    solo = Thread.objects.filter(author=member).exclude(Exists(others_posted))
-    solo_rows = list(solo.values_list("pk", "forum_id"))
-    if solo_rows:
-        solo_ids = [pk for pk, _forum_id in solo_rows]
-        # Post.parent protects a post that has replies; these threads go whole, so
-        # cut the links first rather than ordering the delete by depth.
-        Post.objects.filter(thread__in=solo_ids).update(parent=None)
-        Thread.objects.filter(pk__in=solo_ids).delete()
-        forum_counters_refresh(forum_ids={forum_id for _pk, forum_id in solo_rows})
-    mine = Post.objects.filter(author=member)
-    PostRevision.objects.filter(post__in=mine).delete()
-    mine.update(
-        is_deleted=True, body="", body_html="", body_text="", edited_at=None, edit_count=0
-    )
-    # An opening post's subject is its thread's title, which the thread keeps.
-    mine.filter(parent__isnull=False).update(subject="")
-    # As when a member deletes an opening post themselves (forums.services.post_delete).
-    Thread.objects.filter(author=member).update(is_locked=True)
-    User.objects.filter(pk=member.pk).update(post_count=mine.count())
-
-
 @transaction.atomic
 def member_delete(*, member: User, password: str) -> User:
     """Delete the member's own account, confirmed by their current password.
@@ -110,16 +70,12 @@ def member_delete(*, member: User, password: str) -> User:
         raise ValidationError({"password": _(PASSWORD_WRONG)}, code="password")
 
     if settings.FORUMS_DELETED_MEMBER_POSTS == "remove":
-        _remove_posts(member)
+        forum_services.member_posts_remove(member=member)
         member.refresh_from_db(fields=["post_count"])
 
     EmailAddress.objects.filter(user=member).delete()
     Authenticator.objects.filter(user=member).delete()
-    for model in (ThreadSubscription, ForumSubscription, ForumRead, ThreadVisit,
-                  TrashedThread, TrashedForum, ForumBlock):
-        model.objects.filter(member=member).delete()
-    Notification.objects.filter(recipient=member).delete()
-    IgnoredMember.objects.filter(Q(member=member) | Q(ignored=member)).delete()
+    forum_services.member_marks_delete(member=member)
     User.jury_blacklist.through.objects.filter(
         Q(from_user=member) | Q(to_user=member)
     ).delete()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from accounts.standing import check_active_member, check_pause, is_new_member
 from .models import (
     Community,
     Forum,
+    ForumBlock,
     ForumRead,
     ForumSubscription,
     IgnoredMember,
@@ -507,6 +508,45 @@ def thread_trash_set(*, member, thread: Thread, trash: bool) -> bool:
 def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
     """Hide a forum and its threads from the member's lists (or bring them back)."""
     return _toggle(TrashedForum, member=member, follow=trash, forum=forum)
+
+
+@transaction.atomic
+def member_posts_remove(*, member) -> None:
+    """For community.services.member_delete when FORUMS_DELETED_MEMBER_POSTS is "remove": threads the member started that nobody else
+    answered go entirely; every other post of theirs becomes a blank placeholder, so
+    replies to it keep their place in the tree. Counters stay equal to the rows."""
+    others_posted = Post.objects.filter(thread=OuterRef("pk")).exclude(author=member)
+    solo = Thread.objects.filter(author=member).exclude(Exists(others_posted))
+    solo_rows = list(solo.values_list("pk", "forum_id"))
+    if solo_rows:
+        solo_ids = [pk for pk, _forum_id in solo_rows]
+        # Post.parent protects a post that has replies; these threads go whole, so
+        # cut the links first rather than ordering the delete by depth.
+        Post.objects.filter(thread__in=solo_ids).update(parent=None)
+        Thread.objects.filter(pk__in=solo_ids).delete()
+        forum_counters_refresh(forum_ids={forum_id for _pk, forum_id in solo_rows})
+    mine = Post.objects.filter(author=member)
+    PostRevision.objects.filter(post__in=mine).delete()
+    mine.update(
+        is_deleted=True, body="", body_html="", body_text="", edited_at=None, edit_count=0
+    )
+    # An opening post's subject is its thread's title, which the thread keeps.
+    mine.filter(parent__isnull=False).update(subject="")
+    # As when a member deletes an opening post themselves (forums.services.post_delete).
+    Thread.objects.filter(author=member).update(is_locked=True)
+    type(member).objects.filter(pk=member.pk).update(post_count=mine.count())
+
+
+@transaction.atomic
+def member_marks_delete(*, member) -> None:
+    """For community.services.member_delete: the member's own marks on the forums go
+    (follows, read markers, visits, trash, blocks, notifications) and their ignores both
+    ways; their posts are the caller's to keep or remove."""
+    for model in (ThreadSubscription, ForumSubscription, ForumRead, ThreadVisit,
+                  TrashedThread, TrashedForum, ForumBlock):
+        model.objects.filter(member=member).delete()
+    Notification.objects.filter(recipient=member).delete()
+    IgnoredMember.objects.filter(Q(member=member) | Q(ignored=member)).delete()
 
 
 IGNORE_SELF = gettext_noop("You cannot ignore yourself.")
