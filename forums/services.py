@@ -512,9 +512,10 @@ def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
 
 @transaction.atomic
 def member_posts_remove(*, member) -> None:
-    """For community.services.member_delete when FORUMS_DELETED_MEMBER_POSTS is "remove": threads the member started that nobody else
-    answered go entirely; every other post of theirs becomes a blank placeholder, so
-    replies to it keep their place in the tree. Counters stay equal to the rows."""
+    """For community.services.member_delete when FORUMS_DELETED_MEMBER_POSTS is
+    "remove": threads the member started that nobody else answered go entirely; every
+    other post of theirs becomes a blank placeholder, so replies to it keep their place
+    in the tree. Counters stay equal to the rows."""
     others_posted = Post.objects.filter(thread=OuterRef("pk")).exclude(author=member)
     solo = Thread.objects.filter(author=member).exclude(Exists(others_posted))
     solo_rows = list(solo.values_list("pk", "forum_id"))
