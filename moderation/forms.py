@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from forums.models import Forum
@@ -48,5 +49,23 @@ class MoveForm(forms.Form):
 
 
 class MemberActionForm(forms.Form):
+    """A forum's hosting page: which member, and what to do (the button pressed)."""
+
+    ACTIONS = ("block", "unblock", "add_host")
+
     username = forms.CharField(label=_("Username"), max_length=150)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def clean_username(self):
+        name = self.cleaned_data["username"]
+        self.cleaned_data["member"] = get_user_model().objects.filter(username=name).first()
+        if self.cleaned_data["member"] is None:
+            raise forms.ValidationError(_("No member is called %(name)s.") % {"name": name})
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["action"] = self.data.get("action")
+        if cleaned["action"] not in self.ACTIONS:
+            raise forms.ValidationError(_("Choose what to do."))
+        return cleaned

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config import ratelimit
+from config.submission import Submission
 from forums.models import Forum, Post, Thread
 from forums.pagination import page_or_404
 from accounts.standing import check_active_member, is_staff
@@ -71,25 +71,17 @@ def jury_detail(request, pk):
     seat = JurySeat.objects.filter(jury=jury, juror=request.user, is_replaced=False).first()
     if seat is None:
         raise Http404(_("You are not on this jury."))
-    form = VoteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.jury_vote(juror=request.user, jury=jury, **form.cleaned_data)
-        except ValidationError as refusal:
-            form.add_error(None, refusal)
-        else:
+    sub = Submission(request, VoteForm(request.POST or None))
+    if sub.sending:
+        with sub.refusals():
+            services.jury_vote(juror=request.user, jury=jury, **sub.form.cleaned_data)
             messages.success(request, _("Thank you for serving. Your answer is recorded."))
             return redirect("moderation:jury-detail", pk=jury.pk)
     post = jury.post
-    return render(
-        request,
-        "moderation/jury_detail.html",
-        {
-            "jury": jury, "seat": seat, "form": form, "post": post, "thread": post.thread,
-            "parent": post.parent if post.parent_id else None,
-        },
-        status=400 if form.errors else 200,
-    )
+    return sub.render("moderation/jury_detail.html", {
+        "jury": jury, "seat": seat, "post": post, "thread": post.thread,
+        "parent": post.parent if post.parent_id else None,
+    })
 
 
 @login_required
@@ -103,28 +95,18 @@ def jury_result(request, pk):
         raise Http404
     services.jury_enforce_deadlines(jury=jury)
     jury = Jury.objects.select_related("alert__rule", "post__thread").get(pk=pk)
-    form = AppealForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.appeal_create(member=member, jury=jury, text=form.cleaned_data["text"])
-        except ValidationError as refusal:
-            form.add_error(None, refusal)
-        else:
+    sub = Submission(request, AppealForm(request.POST or None))
+    if sub.sending:
+        with sub.refusals():
+            services.appeal_create(member=member, jury=jury, text=sub.form.cleaned_data["text"])
             messages.success(request, _("Your appeal is with the staff."))
             return redirect("moderation:jury-result", pk=jury.pk)
-    comments = [
-        seat for seat in jury.seats.filter(is_replaced=False).exclude(answer="").order_by("answered_at")
-    ]
-    return render(
-        request,
-        "moderation/jury_result.html",
-        {
-            "jury": jury, "comments": comments, "form": form,
-            "appeal": Appeal.objects.filter(jury=jury).first(),
-            "can_appeal": member.pk == jury.post.author_id and jury.verdict == Jury.Verdict.HIDE,
-        },
-        status=400 if form.errors else 200,
-    )
+    return sub.render("moderation/jury_result.html", {
+        "jury": jury,
+        "comments": jury.seats.filter(is_replaced=False).exclude(answer="").order_by("answered_at"),
+        "appeal": Appeal.objects.filter(jury=jury).first(),
+        "can_appeal": member.pk == jury.post.author_id and jury.verdict == Jury.Verdict.HIDE,
+    })
 
 
 def _thread_for_moderation(request, pk):
@@ -188,36 +170,22 @@ def forum_hosting(request, slug):
     unblock members. Hosts of this forum and staff."""
     forum = get_object_or_404(Forum, slug=slug)
     check_moderate_permission(request.user, forum)
-    form = MemberActionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        member = get_user_model().objects.filter(username=form.cleaned_data["username"]).first()
-        action = request.POST.get("action")
-        if member is None:
-            form.add_error("username", _("No member is called %(name)s.") % {"name": form.cleaned_data["username"]})
-        elif action not in {"block", "unblock", "add_host"}:
-            form.add_error(None, _("Choose what to do."))
-        else:
-            try:
-                if action == "add_host":
-                    services.host_add(moderator=request.user, forum=forum, member=member)
-                else:
-                    services.member_block(moderator=request.user, forum=forum, member=member,
-                                 block=action == "block", reason=form.cleaned_data["reason"])
-            except ValidationError as refusal:
-                form.add_error(None, refusal)
+    sub = Submission(request, MemberActionForm(request.POST or None))
+    if sub.sending:
+        with sub.refusals():
+            member, action, reason = (sub.form.cleaned_data[name] for name in ("member", "action", "reason"))
+            if action == "add_host":
+                services.host_add(moderator=request.user, forum=forum, member=member)
             else:
-                messages.success(request, _("Done."))
-                return redirect("moderation:forum-hosting", slug=forum.slug)
-    return render(
-        request,
-        "moderation/forum_hosting.html",
-        {
-            "forum": forum, "form": form,
-            "hosts": forum.hosts.order_by("username"),
-            "blocked": forum.blocks.select_related("member").order_by("member__username"),
-        },
-        status=400 if form.errors else 200,
-    )
+                services.member_block(moderator=request.user, forum=forum, member=member,
+                                      block=action == "block", reason=reason)
+            messages.success(request, _("Done."))
+            return redirect("moderation:forum-hosting", slug=forum.slug)
+    return sub.render("moderation/forum_hosting.html", {
+        "forum": forum,
+        "hosts": forum.hosts.order_by("username"),
+        "blocked": forum.blocks.select_related("member").order_by("member__username"),
+    })
 
 
 @login_required
