@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -45,36 +45,19 @@ def member_detail(request, username):
 @require_http_methods(["GET", "POST"])
 def settings_edit(request):
     """The member's own profile and preferences. Only ever edits the logged-in member."""
-    form = SettingsForm(request.POST or None, request.FILES or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            member_update(
-                member=request.user,
-                avatar=data.pop("avatar"),
-                remove_avatar=data.pop("remove_avatar"),
-                jury_blacklist=data.pop("jury_blacklist"),
-                **data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+    member = request.user
+    sub = Submission(request, SettingsForm(request.POST or None, request.FILES or None, instance=member))
+    if sub.sending:
+        with sub.refusals():
+            member_update(member=member, **sub.form.cleaned_data)
             messages.success(request, _("Your settings are saved."))
             return redirect("members:settings")
-    status = 400 if form.errors else 200
-    member = request.user
-    return render(
-        request,
-        "accounts/settings.html",
-        {
-            "form": form,
-            "trashed_threads": member.trashed_threads.select_related("thread").order_by("-created_at"),
-            "trashed_forums": member.trashed_forums.select_related("forum").order_by("forum__name"),
-            "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
-            "chance_to_serve": member_chance(member),
-        },
-        status=status,
-    )
+    return sub.render("accounts/settings.html", {
+        "trashed_threads": member.trashed_threads.select_related("thread").order_by("-created_at"),
+        "trashed_forums": member.trashed_forums.select_related("forum").order_by("forum__name"),
+        "ignored": member.ignoring.select_related("ignored").order_by("ignored__username"),
+        "chance_to_serve": member_chance(member),
+    })
 
 
 @login_required
