@@ -20,12 +20,13 @@ from django.utils.translation import gettext_noop
 
 from accounts.standing import is_new_member
 from forums.rendering import render_post
-from forums.services import normalised_body
+from forums.services import TITLE_MAX, normalised_body, normalised_line
 
 from .models import Conversation, Message, Participant
 from .permissions import check_can_message, check_can_reply, check_new_member_limits
 
-SUBJECT_MAX = 150
+# Titles, reply subjects and message subjects share one length.
+SUBJECT_MAX = TITLE_MAX
 
 SUBJECT_REQUIRED = gettext_noop("Give your message a subject.")
 SUBJECT_TOO_LONG = gettext_noop("Keep the subject to 150 characters (it has {length}).")
@@ -36,12 +37,7 @@ NOT_A_PARTICIPANT = gettext_noop("You do not take part in this conversation.")
 
 
 def validate_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    if not subject:
-        raise ValidationError({"subject": _(SUBJECT_REQUIRED)})
-    if len(subject) > SUBJECT_MAX:
-        raise ValidationError({"subject": _(SUBJECT_TOO_LONG).format(length=len(subject))})
-    return subject
+    return normalised_line(subject, field="subject", required=SUBJECT_REQUIRED, too_long=SUBJECT_TOO_LONG)
 
 
 def validate_body(body: str) -> str:

@@ -83,20 +83,23 @@ def _link_count(body_html: str) -> int:
     return body_html.count("<a ")
 
 
+def normalised_line(value: str, *, field: str, too_long: str, required: str | None = None) -> str:
+    """A title or subject on one line with single spaces, within the length every title
+    and subject shares; `required` (when given) and `too_long` are the messages."""
+    value = " ".join(value.split())
+    if required and not value:
+        raise ValidationError({field: _(required)})
+    if len(value) > TITLE_MAX:
+        raise ValidationError({field: _(too_long).format(length=len(value))})
+    return value
+
+
 def validate_title(title: str) -> str:
-    title = " ".join(title.split())
-    if not title:
-        raise ValidationError({"title": _(TITLE_REQUIRED)})
-    if len(title) > TITLE_MAX:
-        raise ValidationError({"title": _(TITLE_TOO_LONG).format(length=len(title))})
-    return title
+    return normalised_line(title, field="title", required=TITLE_REQUIRED, too_long=TITLE_TOO_LONG)
 
 
 def validate_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    if len(subject) > TITLE_MAX:
-        raise ValidationError({"subject": _(SUBJECT_TOO_LONG).format(length=len(subject))})
-    return subject
+    return normalised_line(subject, field="subject", too_long=SUBJECT_TOO_LONG)
 
 
 def normalised_body(body: str, *, required: str, too_long: str) -> str:
