@@ -157,15 +157,15 @@ def _tsquery_all_words(terms: Terms) -> str:
 
 
 def walk_budget(*, wanted: int, read: int, found: int, all_words: int, posts: int,
-                walked_posts: int | None) -> int | None:
+                gathered_posts: int | None) -> int | None:
     """How many posts to walk for `wanted` matches, or None to ask the index instead,
     from the first look: `found` matches and `all_words` posts holding all the words
-    among `read` posts; `posts` in all, `walked_posts` the gathered author's or
+    among `read` posts; `posts` in all, `gathered_posts` the gathered author's or
     forum's (None when the walk reads all posts). The road that costs less reading
     is taken."""
     walk_reads = wanted * read / max(found, 1)
-    if walked_posts is not None:
-        walk_reads = min(walk_reads, walked_posts)
+    if gathered_posts is not None:
+        walk_reads = min(walk_reads, gathered_posts)
     index_cost = posts * all_words / read * INDEX_READ_COST
     if walk_reads > index_cost:
         return None
@@ -201,29 +201,38 @@ class _PostgresResults:
         # The posts a walk reads, newest first: all of them, or all of a small author's
         # or forum's, listed from their index (OFFSET 0 keeps the planner from turning
         # the list into a walk through all posts), then sorted by id.
-        columns = "id, thread_id, author_id, created_at, is_deleted, is_hidden"
-        self.walked_posts, self.walked_params, self.walked_count = (
-            f"SELECT {columns} FROM forums_post ORDER BY id DESC LIMIT %s", None, None,
-        )
+        self.gather, self.gather_params, self.gathered = None, [], None
         if author is not None and author.post_count <= GATHER_MAX_POSTS:
-            self.walked_posts = f"SELECT {columns} FROM forums_post WHERE author_id = %s OFFSET 0"
-            self.walked_params, self.walked_count = [author.pk], author.post_count
+            self.gather, self.gather_params, self.gathered = "author_id = %s", [author.pk], author.post_count
         elif forum is not None and forum.post_count <= GATHER_MAX_POSTS:
-            self.walked_posts = (
-                f"SELECT {columns} FROM forums_post "
-                "WHERE thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s) OFFSET 0"
-            )
-            self.walked_params, self.walked_count = [forum.pk], forum.post_count
+            self.gather = "thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)"
+            self.gather_params, self.gathered = [forum.pk], forum.post_count
 
     def _read(self, budget: int) -> tuple[str, list]:
-        """SQL for the newest `budget` posts a walk reads, numbered from 1 (`n`), each
-        with whether it passes the filters."""
-        params = [budget] if self.walked_params is None else self.walked_params
+        """SQL for the newest `budget` posts a walk reads: each with its index vector,
+        whether it passes the filters, and its number from 1 (`n`). Nothing outside
+        can reach into the LIMIT to make the planner use the full-text index."""
+        columns = "id, thread_id, author_id, created_at, is_deleted, is_hidden"
+        if self.gather is None:
+            # The vector comes with the row the primary key walk reads anyway.
+            return f"""
+                SELECT p.id, p.search_vector, ({self.conditions}) AS passes,
+                       row_number() OVER (ORDER BY p.id DESC) AS n
+                FROM (SELECT {columns}, search_vector FROM forums_post ORDER BY id DESC LIMIT %s) p""", [
+                *self.params, budget,
+            ]
+        # Only the narrow columns are sorted; each post's vector is then looked up by
+        # id as the walk reaches it.
         return f"""
-            SELECT p.id, ({self.conditions}) AS passes, row_number() OVER (ORDER BY p.id DESC) AS n
-            FROM (SELECT * FROM ({self.walked_posts}) posts ORDER BY id DESC LIMIT %s) p""", [
-            *self.params, *params, budget,
-        ]
+            SELECT p.id, vector.search_vector, ({self.conditions}) AS passes,
+                   row_number() OVER (ORDER BY p.id DESC) AS n
+            FROM (
+                SELECT * FROM (SELECT {columns} FROM forums_post WHERE {self.gather} OFFSET 0) gathered
+                ORDER BY id DESC LIMIT %s
+            ) p
+            JOIN LATERAL (
+                SELECT search_vector FROM forums_post m WHERE m.id = p.id OFFSET 0
+            ) vector ON true""", [*self.params, *self.gather_params, budget]
 
     @cached_property
     def ids(self) -> list[int]:
@@ -235,7 +244,7 @@ class _PostgresResults:
             return found[:wanted]
         budget = walk_budget(
             wanted=wanted, read=read, found=len(found), all_words=all_words, posts=newest,
-            walked_posts=self.walked_count,
+            gathered_posts=self.gathered,
         )
         if budget is not None:
             ids, complete = self._walk(budget, wanted)
@@ -250,20 +259,13 @@ class _PostgresResults:
         read, params = self._read(PROBE_ROWS)
         sql = f"""
             SELECT count(*),
-                   (array_agg(probe.id ORDER BY probe.id DESC) FILTER (WHERE probe.passes AND probe.matches))[:%s],
-                   count(*) FILTER (WHERE probe.all_words),
+                   (array_agg(walked.id ORDER BY walked.id DESC)
+                    FILTER (WHERE walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)))[:%s],
+                   count(*) FILTER (WHERE walked.search_vector @@ to_tsquery('simple', %s)),
                    (SELECT max(id) FROM forums_post)
-            FROM (
-                SELECT walked.id, walked.passes,
-                       post.search_vector @@ to_tsquery('simple', %s) AS matches,
-                       post.search_vector @@ to_tsquery('simple', %s) AS all_words
-                FROM ({read}) walked
-                JOIN LATERAL (
-                    SELECT search_vector FROM forums_post m WHERE m.id = walked.id OFFSET 0
-                ) post ON true
-            ) probe"""
+            FROM ({read}) walked"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [wanted, self.tsquery, self.all_words, *params])
+            cursor.execute(sql, [self.tsquery, wanted, self.all_words, *params])
             read_count, found, all_words, newest = cursor.fetchone()
         return read_count, found or [], all_words, newest or 0
 
@@ -272,24 +274,16 @@ class _PostgresResults:
         that settles the answer: `wanted` matches found, or no posts left to read."""
         read, params = self._read(budget)
         # The last post read (number `budget`) comes back even when it does not match,
-        # so it tells that the walk stopped at the budget, not at the last post. The
-        # words are tested in a LATERAL subquery fenced with OFFSET 0: a lookup by id
-        # for each post that passes the filters, never a join the planner could turn
-        # into a full-text index scan.
+        # so it tells that the walk stopped at the budget, not at the last post.
+        matches = "walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)"
         sql = f"""
-            SELECT walked.id, walked.n, hit.found IS NOT NULL
+            SELECT walked.id, walked.n, {matches}
             FROM ({read}) walked
-            LEFT JOIN LATERAL (
-                SELECT 1 AS found FROM forums_post m
-                WHERE walked.passes AND m.id = walked.id
-                  AND m.search_vector @@ to_tsquery('simple', %s)
-                OFFSET 0
-            ) hit ON true
-            WHERE hit.found IS NOT NULL OR walked.n = %s
+            WHERE {matches} OR walked.n = %s
             ORDER BY walked.id DESC
             LIMIT %s"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, self.tsquery, budget, wanted + 1])
+            cursor.execute(sql, [self.tsquery, *params, self.tsquery, budget, wanted + 1])
             rows = cursor.fetchall()
         ids = [post_id for post_id, _n, found in rows if found][:wanted]
         stopped_at_budget = any(n == budget for _id, n, _found in rows)
@@ -321,23 +315,28 @@ class _PostgresResults:
         candidates = self.ids[: settings.FORUMS_SEARCH_MAX_RESULTS]
         if self.order == "newest":
             # Already in order: rank and headline just the page's posts.
-            candidates, order, page = candidates[page], "p.id DESC", slice(None)
+            candidates, page, order = candidates[page], slice(None), ""
         else:
-            order = "rank DESC, p.id DESC"
+            order = "rank DESC,"
         if not candidates:
             return []
-        # The headline is costly; PostgreSQL computes it after the sort and LIMIT, so
-        # only for the rows of the page.
+        # Headlines are costly: made in the outer query, for the page's rows only (in
+        # one query PostgreSQL makes them for the rows OFFSET skips, too).
         sql = f"""
-            SELECT p.id, ts_rank(p.search_vector, to_tsquery('simple', %s)) AS rank,
-                   ts_headline('simple', p.body_text, to_tsquery('simple', %s), %s)
-            FROM forums_post p WHERE p.id = ANY(%s)
-            ORDER BY {order} LIMIT %s OFFSET %s"""
+            SELECT page.id, page.rank,
+                   ts_headline('simple', post.body_text, to_tsquery('simple', %s), %s)
+            FROM (
+                SELECT id, ts_rank(search_vector, to_tsquery('simple', %s)) AS rank
+                FROM forums_post WHERE id = ANY(%s)
+                ORDER BY {order} id DESC LIMIT %s OFFSET %s
+            ) page
+            JOIN forums_post post ON post.id = page.id
+            ORDER BY {order} page.id DESC"""
         start = page.start or 0
         stop = len(candidates) if page.stop is None else page.stop
         with connection.cursor() as cursor:
             cursor.execute(sql, [
-                self.tsquery, self.tsquery, HEADLINE_OPTIONS, candidates, stop - start, start,
+                self.tsquery, HEADLINE_OPTIONS, self.tsquery, candidates, stop - start, start,
             ])
             return _load_page(cursor.fetchall())
 

@@ -176,7 +176,7 @@ def test_walk_budget_reads_posts_newest_first_only_when_that_reads_less():
     """PostgreSQL's choice of road, with figures from a million generated posts where
     each of 90 words is in half the posts (a first look at 2,000 posts, 1,001 wanted;
     a post read through the index counts twice)."""
-    million = {"wanted": 1001, "read": 2000, "posts": 1_000_000, "walked_posts": None}
+    million = {"wanted": 1001, "read": 2000, "posts": 1_000_000, "gathered_posts": None}
     # Three common words: 432 of 2,000 posts match; the walk reads about 4,600 posts,
     # the index would read the 216,000 holding all three.
     assert walk_budget(found=432, all_words=432, **million) == 432_000
@@ -189,7 +189,7 @@ def test_walk_budget_reads_posts_newest_first_only_when_that_reads_less():
     # posts; the index would read 216,000 and skip the other forums' posts.
     assert walk_budget(found=13, all_words=432, **million) == 432_000
     # ... and in a small forum, gathered: reading all its 575 posts is cheaper.
-    assert walk_budget(found=0, all_words=432, **{**million, "walked_posts": 575}) == 432_000
+    assert walk_budget(found=0, all_words=432, **{**million, "gathered_posts": 575}) == 432_000
     # Common words within two days: nothing found; a walk would read the whole site.
     assert walk_budget(found=0, all_words=432, **million) is None
     # Common words on a small site: the index reads no more than the site has.
