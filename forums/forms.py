@@ -52,7 +52,8 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         from .models import Forum
 
-        self.fields["forum"].queryset = Forum.objects.only("name", "slug").order_by("name")
+        # The post count decides how search walks a forum's posts (forums.search).
+        self.fields["forum"].queryset = Forum.objects.only("name", "slug", "post_count").order_by("name")
 
     def clean(self):
         cleaned = super().clean()

@@ -16,9 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import BooleanField, FloatField, Q, TextField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_noop
@@ -101,56 +100,16 @@ def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "re
                  forum=None, author=None, since=None, until=None):
     """Posts matching all terms, newest or most relevant first, each with `rank` and a
     `snippet` whose matches are wrapped in MARK_START/MARK_END. Returns something a
-    Paginator can page: a QuerySet on PostgreSQL, an FTS5 result set on SQLite."""
-    filters = Q()
-    if not include_hidden:
-        filters &= Q(is_deleted=False, is_hidden=False)
-    if forum is not None:
-        filters &= Q(thread__forum=forum)
-    if author is not None:
-        filters &= Q(author=author)
-    if since is not None:
-        filters &= Q(created_at__gte=since)
-    if until is not None:
-        filters &= Q(created_at__lt=until)
+    Paginator can page (counted, then sliced), with the engine's work done per page."""
     if connection.vendor == "postgresql":
-        return _postgres_search(terms, filters, order)
+        return _PostgresResults(
+            terms, order=order, include_hidden=include_hidden, forum=forum,
+            author=author, since=since, until=until,
+        )
     return _Fts5Results(
         _fts5_query(terms), order=order, include_hidden=include_hidden, forum=forum,
         author=author, since=since, until=until,
     )
-
-
-def _postgres_search(terms: Terms, filters: Q, order: str):
-    query = _tsquery(terms)
-    matches = Post.objects.filter(filters).filter(
-        # Unqualified: inside the subquery below the table has another alias, and a
-        # qualified name would point at the outer query's row (a correlated subquery).
-        RawSQL("search_vector @@ to_tsquery('simple', %s)", [query], output_field=BooleanField())
-    )
-    # The newest matches only (see FORUMS_SEARCH_MAX_RESULTS), then ranked. Whether
-    # there are more than that is asked first, with no order: the planner then uses
-    # the full-text index for a rare word and stops early for a common one. Walking
-    # the ids newest first suits only a common word; for a rare one it would read
-    # the whole table looking for matches that are not there.
-    limit = settings.FORUMS_SEARCH_MAX_RESULTS
-    found = matches.order_by().values("id")[: limit + 1].count()
-    if found > limit:
-        matches = Post.objects.filter(pk__in=matches.order_by("-id").values("id")[:limit])
-    ranked = matches.annotate(
-        rank=RawSQL("ts_rank(forums_post.search_vector, to_tsquery('simple', %s))", [query], output_field=FloatField()),
-        # PostgreSQL computes this costly column only for the rows of the page.
-        snippet=RawSQL(
-            "ts_headline('simple', forums_post.body_text, to_tsquery('simple', %s), %s)",
-            [query, f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"],
-            output_field=TextField(),
-        ),
-    )
-    if order == "newest":
-        ranked = ranked.order_by("-id")
-    else:
-        ranked = ranked.order_by("-rank", "-id")
-    return _PostgresResults(min(found, limit), ranked)
 
 
 def _load_page(rows) -> list:
@@ -166,21 +125,220 @@ def _load_page(rows) -> list:
     return results
 
 
-class _PostgresResults:
-    """Counted without the rank and snippet columns (Django would otherwise count over
-    a subquery that makes a headline for every match), ranked without joins."""
+# PostgreSQL's full-text index (GIN) finds the posts holding the words, but not the
+# newest of them: it makes a bitmap of every post holding each word (too big to stay
+# exact for common words) and reads and rechecks every one of those posts, all to keep
+# the newest 1,000. For three words in half the posts each that is 800,000 posts and
+# 4 s at a million posts. Its row estimates for prefix searches can be far off (8 rows
+# for those 216,000), so left to itself the planner takes that road for common words
+# too. So search chooses:
+# it reads posts newest first and tests each (a walk), or asks the index. A first look
+# at the newest PROBE_ROWS posts tells how many posts each road would read: the walk
+# until it has found enough matches, the index every post holding all the words,
+# whatever the filters and phrases.
+PROBE_ROWS = 2000
+# A post the index reads costs about twice a walked one (at a million posts, 19 us
+# against 4 to 10): its bitmap no longer fits in work_mem, and whole pages of posts
+# are rechecked.
+INDEX_READ_COST = 2
+# A forum or author with at most this many posts is walked by listing all its posts
+# (from the thread or author index) and testing those newest first, rather than
+# reading all posts and skipping other forums' and members'.
+GATHER_MAX_POSTS = 50_000
+HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2"
 
-    def __init__(self, found: int, ranked):
-        self.found, self.ranked = found, ranked
+
+def _tsquery_all_words(terms: Terms) -> str:
+    """What the index can look up: every word, phrases or not (it keeps no positions)."""
+    return " & ".join(
+        f"'{group[0]}':*" if len(group) == 1 else " & ".join(f"'{word}'" for word in group)
+        for group in terms.groups
+    )
+
+
+def walk_budget(*, wanted: int, read: int, found: int, all_words: int, posts: int,
+                gathered_posts: int | None) -> int | None:
+    """How many posts to walk for `wanted` matches, or None to ask the index instead,
+    from the first look: `found` matches and `all_words` posts holding all the words
+    among `read` posts; `posts` in all, `gathered_posts` the gathered author's or
+    forum's (None when the walk reads all posts). The road that costs less reading
+    is taken."""
+    walk_reads = wanted * read / max(found, 1)
+    if gathered_posts is not None:
+        walk_reads = min(walk_reads, gathered_posts)
+    index_cost = posts * all_words / read * INDEX_READ_COST
+    if walk_reads > index_cost:
+        return None
+    # Never more than the index would cost: should the matches thin out further back,
+    # the index answers after all, at most twice the cheaper road's cost.
+    return max(int(index_cost), read)
+
+
+class _PostgresResults:
+    """The newest FORUMS_SEARCH_MAX_RESULTS matches that pass the filters, found by the
+    cheaper of a walk and the full-text index (see PROBE_ROWS), then ranked, with
+    headlines made for the rows of the page only."""
+
+    def __init__(self, terms: Terms, *, order, include_hidden, forum, author, since, until):
+        self.tsquery, self.all_words, self.order = _tsquery(terms), _tsquery_all_words(terms), order
+        adapt = connection.ops.adapt_datetimefield_value
+        conditions, self.params = [], []
+        if not include_hidden:
+            conditions.append("NOT p.is_deleted AND NOT p.is_hidden")
+        if forum is not None:
+            conditions.append("p.thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)")
+            self.params.append(forum.pk)
+        if author is not None:
+            conditions.append("p.author_id = %s")
+            self.params.append(author.pk)
+        if since is not None:
+            conditions.append("p.created_at >= %s")
+            self.params.append(adapt(since))
+        if until is not None:
+            conditions.append("p.created_at < %s")
+            self.params.append(adapt(until))
+        self.conditions = " AND ".join(conditions) or "TRUE"
+        # The posts a walk reads, newest first: all of them, or all of a small author's
+        # or forum's, listed from their index (OFFSET 0 keeps the planner from turning
+        # the list into a walk through all posts), then sorted by id.
+        self.gather, self.gather_params, self.gathered = None, [], None
+        if author is not None and author.post_count <= GATHER_MAX_POSTS:
+            self.gather, self.gather_params, self.gathered = "author_id = %s", [author.pk], author.post_count
+        elif forum is not None and forum.post_count <= GATHER_MAX_POSTS:
+            self.gather = "thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)"
+            self.gather_params, self.gathered = [forum.pk], forum.post_count
+
+    def _read(self, budget: int) -> tuple[str, list]:
+        """SQL for the newest `budget` posts a walk reads: each with its index vector,
+        whether it passes the filters, and its number from 1 (`n`). Nothing outside
+        can reach into the LIMIT to make the planner use the full-text index."""
+        columns = "id, thread_id, author_id, created_at, is_deleted, is_hidden"
+        if self.gather is None:
+            # The vector comes with the row the primary key walk reads anyway.
+            return f"""
+                SELECT p.id, p.search_vector, ({self.conditions}) AS passes,
+                       row_number() OVER (ORDER BY p.id DESC) AS n
+                FROM (SELECT {columns}, search_vector FROM forums_post ORDER BY id DESC LIMIT %s) p""", [
+                *self.params, budget,
+            ]
+        # Only the narrow columns are sorted; each post's vector is then looked up by
+        # id as the walk reaches it.
+        return f"""
+            SELECT p.id, vector.search_vector, ({self.conditions}) AS passes,
+                   row_number() OVER (ORDER BY p.id DESC) AS n
+            FROM (
+                SELECT * FROM (SELECT {columns} FROM forums_post WHERE {self.gather} OFFSET 0) gathered
+                ORDER BY id DESC LIMIT %s
+            ) p
+            JOIN LATERAL (
+                SELECT search_vector FROM forums_post m WHERE m.id = p.id OFFSET 0
+            ) vector ON true""", [*self.params, *self.gather_params, budget]
+
+    @cached_property
+    def ids(self) -> list[int]:
+        """Ids of up to FORUMS_SEARCH_MAX_RESULTS + 1 newest matches, newest first (one
+        more than are shown tells that there are more)."""
+        wanted = settings.FORUMS_SEARCH_MAX_RESULTS + 1
+        read, found, all_words, newest = self._probe(wanted)
+        if len(found) >= wanted or read < PROBE_ROWS:
+            return found[:wanted]
+        budget = walk_budget(
+            wanted=wanted, read=read, found=len(found), all_words=all_words, posts=newest,
+            gathered_posts=self.gathered,
+        )
+        if budget is not None:
+            ids, complete = self._walk(budget, wanted)
+            if complete:
+                return ids
+        return self._from_index(wanted)
+
+    def _probe(self, wanted: int) -> tuple[int, list[int], int, int]:
+        """The first look: of the newest PROBE_ROWS posts a walk reads, how many there
+        are, the matches that pass the filters, and how many hold all the words; and
+        the newest post's id, roughly how many posts there are."""
+        read, params = self._read(PROBE_ROWS)
+        sql = f"""
+            SELECT count(*),
+                   (array_agg(walked.id ORDER BY walked.id DESC)
+                    FILTER (WHERE walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)))[:%s],
+                   count(*) FILTER (WHERE walked.search_vector @@ to_tsquery('simple', %s)),
+                   (SELECT max(id) FROM forums_post)
+            FROM ({read}) walked"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.tsquery, wanted, self.all_words, *params])
+            read_count, found, all_words, newest = cursor.fetchone()
+        return read_count, found or [], all_words, newest or 0
+
+    def _walk(self, budget: int, wanted: int) -> tuple[list[int], bool]:
+        """The matches among the newest `budget` posts that the walk reads, and whether
+        that settles the answer: `wanted` matches found, or no posts left to read."""
+        read, params = self._read(budget)
+        # The last post read (number `budget`) comes back even when it does not match,
+        # so it tells that the walk stopped at the budget, not at the last post.
+        matches = "walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)"
+        sql = f"""
+            SELECT walked.id, walked.n, {matches}
+            FROM ({read}) walked
+            WHERE {matches} OR walked.n = %s
+            ORDER BY walked.id DESC
+            LIMIT %s"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.tsquery, *params, self.tsquery, budget, wanted + 1])
+            rows = cursor.fetchall()
+        ids = [post_id for post_id, _n, found in rows if found][:wanted]
+        stopped_at_budget = any(n == budget for _id, n, _found in rows)
+        return ids, len(ids) == wanted or not stopped_at_budget
+
+    def _from_index(self, wanted: int) -> list[int]:
+        """The newest matches through the full-text index: the cheaper road when few
+        posts hold all the words. OFFSET 0 keeps the planner from walking the primary
+        key instead (it cannot tell rare words from common ones)."""
+        sql = f"""
+            SELECT id FROM (
+                SELECT p.id FROM forums_post p
+                WHERE p.search_vector @@ to_tsquery('simple', %s) AND {self.conditions}
+                OFFSET 0
+            ) matches
+            ORDER BY id DESC
+            LIMIT %s"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.tsquery, *self.params, wanted])
+            return [row[0] for row in cursor.fetchall()]
 
     def count(self) -> int:
-        return self.found
+        return min(len(self.ids), settings.FORUMS_SEARCH_MAX_RESULTS)
 
     def __len__(self):
         return self.count()
 
-    def __getitem__(self, page):
-        return _load_page(list(self.ranked.values_list("id", "rank", "snippet")[page]))
+    def __getitem__(self, page: slice):
+        candidates = self.ids[: settings.FORUMS_SEARCH_MAX_RESULTS]
+        if self.order == "newest":
+            # Already in order: rank and headline just the page's posts.
+            candidates, page, order = candidates[page], slice(None), ""
+        else:
+            order = "rank DESC,"
+        if not candidates:
+            return []
+        # Headlines are costly: made in the outer query, for the page's rows only (in
+        # one query PostgreSQL makes them for the rows OFFSET skips, too).
+        sql = f"""
+            SELECT page.id, page.rank,
+                   ts_headline('simple', post.body_text, to_tsquery('simple', %s), %s)
+            FROM (
+                SELECT id, ts_rank(search_vector, to_tsquery('simple', %s)) AS rank
+                FROM forums_post WHERE id = ANY(%s)
+                ORDER BY {order} id DESC LIMIT %s OFFSET %s
+            ) page
+            JOIN forums_post post ON post.id = page.id
+            ORDER BY {order} page.id DESC"""
+        start = page.start or 0
+        stop = len(candidates) if page.stop is None else page.stop
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [
+                self.tsquery, HEADLINE_OPTIONS, self.tsquery, candidates, stop - start, start,
+            ])
+            return _load_page(cursor.fetchall())
 
 
 class _Fts5Results:
