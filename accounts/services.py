@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from config.page_cache import bump_site_version
+from config import page_cache
 from conversations.models import Participant
 from forums.models import (
     ForumBlock,
@@ -96,6 +96,7 @@ def star_grant(*, member: User, months: int) -> User:
     start = member.star_until if member.star_until and member.star_until > now else now
     member.star_until = add_months(start, months)
     member.save(update_fields=["star_until"])
+    page_cache.changed(page_cache.member(member.pk))  # the Star badge by their name
     return member
 
 
@@ -200,6 +201,8 @@ def member_update(
     if old_avatar and (avatar or remove_avatar):
         storage = member.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
+    if public_change:
+        page_cache.changed(page_cache.member(member.pk))
     return member
 
 
@@ -294,9 +297,17 @@ def member_delete(*, member: User, password: str) -> User:
     if not password or not member.check_password(password):
         raise ValidationError({"password": _(PASSWORD_WRONG)}, code="password")
 
+    # Pages that load the member drop by their scope; "About this forum" also counts
+    # followers and trashers, and search finds removed posts no longer.
+    scopes = [page_cache.member(member.pk)] + [
+        page_cache.forum(slug)
+        for slug in ForumSubscription.objects.filter(member=member).values_list("forum__slug", flat=True)
+        .union(TrashedForum.objects.filter(member=member).values_list("forum__slug", flat=True))
+    ]
     if settings.FORUMS_DELETED_MEMBER_POSTS == "remove":
         _remove_posts(member)
         member.refresh_from_db(fields=["post_count"])
+        scopes.append(page_cache.POSTS)
 
     EmailAddress.objects.filter(user=member).delete()
     Authenticator.objects.filter(user=member).delete()
@@ -334,6 +345,5 @@ def member_delete(*, member: User, password: str) -> User:
     if old_avatar:
         storage = member.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
-    # The visitor page cache: pages that named the member must change now.
-    transaction.on_commit(bump_site_version)
+    page_cache.changed(*scopes)
     return member

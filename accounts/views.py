@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config import page_cache
 from config.submission import Submission
 from forums.models import Post
 
@@ -21,6 +22,8 @@ from .forms import AccountDeleteForm, RedeemForm, SettingsForm
 from .services import code_redeem, member_delete, member_update
 
 
+# Also under the member's own scope, as every page that loads them (accounts/apps.py).
+@page_cache.visitor_page(page_cache.PROFILE)
 def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
