@@ -203,6 +203,9 @@ def member_update(
         transaction.on_commit(lambda: storage.delete(old_avatar))
     if public_change:
         page_cache.changed(page_cache.member(member.pk))
+    if "display_name" in fields and stored["display_name"] != fields["display_name"]:
+        # A name shows wherever the member does: thread rows, indexes, logs (config/page_cache.py).
+        page_cache.changed(page_cache.SITE)
     return member
 
 
@@ -297,17 +300,9 @@ def member_delete(*, member: User, password: str) -> User:
     if not password or not member.check_password(password):
         raise ValidationError({"password": _(PASSWORD_WRONG)}, code="password")
 
-    # Pages that load the member drop by their scope; "About this forum" also counts
-    # followers and trashers, and search finds removed posts no longer.
-    scopes = [page_cache.member(member.pk)] + [
-        page_cache.forum(slug)
-        for slug in ForumSubscription.objects.filter(member=member).values_list("forum__slug", flat=True)
-        .union(TrashedForum.objects.filter(member=member).values_list("forum__slug", flat=True))
-    ]
     if settings.FORUMS_DELETED_MEMBER_POSTS == "remove":
         _remove_posts(member)
         member.refresh_from_db(fields=["post_count"])
-        scopes.append(page_cache.POSTS)
 
     EmailAddress.objects.filter(user=member).delete()
     Authenticator.objects.filter(user=member).delete()
@@ -345,5 +340,6 @@ def member_delete(*, member: User, password: str) -> User:
     if old_avatar:
         storage = member.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
-    page_cache.changed(*scopes)
+    # Their name goes from every page that shows it (config/page_cache.py: "Site-wide").
+    page_cache.changed(page_cache.SITE)
     return member

@@ -22,11 +22,11 @@ from .forms import AccountDeleteForm, RedeemForm, SettingsForm
 from .services import code_redeem, member_delete, member_update
 
 
-# Also under the member's own scope, as every page that loads them (accounts/apps.py).
 @page_cache.visitor_page(page_cache.PROFILE)
 def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    page_cache.shows(page_cache.member(member.pk))  # their post count, avatar and badges
     recent_posts = Post.objects.for_profile(member).filter(is_hidden=False)[
         : settings.FORUMS_PROFILE_RECENT_POSTS
     ]

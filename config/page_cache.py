@@ -8,29 +8,34 @@ name, a CSRF token and per-member state.
 Scopes. A view opts in with `@visitor_page(...)`, naming the scopes its URL shows:
 `thread:{pk}` (a thread's pages), `forum:{slug}` (a forum's thread list and about
 page), `profile:{username}` (a member's recent and hidden posts), `lists` (the front
-page, All Forums, sections, Latest, Greatest), `posts`
-(pages that show posts from anywhere: search, the moderation log) and so on. Every
-page is also under `site`. Each scope has a version in the cache, a random token; a
-write calls `changed(scope, ...)` and, once its transaction commits, each of those
-scopes gets a new token. A page is served from the cache only while every scope it
-was rendered under still has the token read before it was rendered, so no visitor
-sees a page older than a write that changed what it shows, and a write in one thread
-leaves every other thread's pages cached.
+page, All Forums, sections, Latest, Greatest), `posts` (pages that show posts from
+anywhere: search, the moderation log). Every page is also under `site`. Each scope has
+a version in the cache, a random token; a write calls `changed(scope, ...)` and, once
+its transaction commits, each of those scopes gets a new token. A page is served from
+the cache only while every scope it was rendered under still has the token read
+before it was rendered, so no visitor sees a page older than a write that changed what
+it shows, and a write in one thread leaves every other thread's pages cached.
 
-Rows shown. Most pages also show members (a name, badges and a post count in every
-post header and thread row), who are not in the URL. An app names such models with
-`shown_rows(model, scope)`; every row of them loaded while a visitor's page renders
-puts the page under that row's scope too (`member:{pk}`), so editing a profile, a
-reply (the author's post count) or deleting an account drops exactly the pages that
-showed the member. Those versions can only be read after rendering, so every write
-first adds one to a counter, then sets its scopes' tokens: a render during which the
-counter moved may have read a row before a write and its scope's token after it, so
-that page is served but not stored.
+Members shown. A post's header shows its author's avatar, badges and post count, which
+change with writes elsewhere (a reply in another thread adds to the count). A page
+that renders posts says so with `shows(member(pk), ...)` while it renders, and is then
+under those `member:{pk}` scopes too. Those versions can only be read after rendering,
+so every write first adds one to a counter, then sets its scopes' tokens: a render
+during which the counter moved may have read a row before a write and that write's
+token after it, so that page is served but not stored.
 
-A hit costs two round trips to the cache: the page with its URL's versions, then the
-versions of the rows it showed. Apps call this module with their scopes; it imports
-no app.
+Site-wide. `site` changes with what every page shows: the admin (site texts, forum
+and section names in every page's navigation, members' names and roles), seeds,
+imports, re-rendering every post, and a member's name, which thread rows, reply
+indexes, "Recommended by" and the logs show as well as their posts: names change
+rarely, and tracking every name on a page would cost more at every hit than the
+re-renders it saves.
+
+A hit costs one round trip to the cache (the page with its URL's versions), two for a
+page that shows posts (then their authors' versions). Apps call this module with their
+scopes; it imports no app.
 """
+
 
 import contextvars
 import secrets
@@ -38,7 +43,6 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_init
 from django.urls import Resolver404, resolve
 
 SITE = "site"
@@ -121,21 +125,9 @@ def changed(*scopes: str) -> None:
     transaction.on_commit(lambda: _bump(keys), robust=True)
 
 
-def shown_rows(model, scope: str) -> None:
-    """Put every visitor's page that loads a row of `model` under `scope` (formatted
-    with the row's pk) as well. Called once per model from an app's ready()."""
-
-    def loaded(sender, instance, **kwargs):
-        shown = _shown.get()
-        if shown is not None and instance.pk is not None:
-            shown.add(scope.format(pk=instance.pk))
-
-    post_init.connect(loaded, sender=model, weak=False, dispatch_uid=f"page_cache:{model._meta.label}")
-
-
 def shows(*scopes: str) -> None:
-    """Put the visitor's page being rendered under these scopes too: for rows a page
-    shows without loading them from the database (from another cache, say)."""
+    """Put the visitor's page being rendered under these scopes too, beside its URL's:
+    `member(pk)` for each author whose posts it renders. Free on members' pages."""
     shown = _shown.get()
     if shown is not None:
         shown.update(scopes)

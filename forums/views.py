@@ -316,6 +316,7 @@ def post_history(request, pk, number):
     if not can_read_text(request.user, post):
         raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
     revisions = post.revisions.all()
+    page_cache.shows(page_cache.member(post.author_id))
     return render(
         request, "forums/post_history.html",
         {"thread": post.thread, "post": post, "revisions": revisions},

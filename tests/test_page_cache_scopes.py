@@ -230,20 +230,21 @@ def test_recommendations_show_in_the_thread_and_for_opening_posts_in_the_lists(
 
 
 def test_a_deleted_members_name_goes_from_every_page_that_showed_it(site, django_capture_on_commit_callbacks):
+    """Names show in thread rows, reply indexes and logs as well as posts: the site goes."""
     urls = site["urls"]
     ReplyFactory(parent=_opening(site["threads"]["A"]), author=site["writer"])
     ReplyFactory(parent=_opening(site["threads"]["C"]), author=site["writer"])
     warm(*urls.values())
+    version = page_cache.site_version()
 
     with django_capture_on_commit_callbacks(execute=True):
         member_delete(member=site["writer"], password=PASSWORD)
 
-    for name in ("thread A", "thread C", "forum A", "forum C", "Latest"):
+    assert page_cache.site_version() != version
+    for name in ("thread A", "thread C", "forum A", "forum C", "front page", "Latest"):
         source, page = visit(urls[name])
         assert source == "miss" and "Wanda Writer" not in page and "deleted member" in page, name
     assert Client().get(urls["writer's profile"]).status_code == 404
-    for name in ("thread B", "forum B"):
-        assert cached(urls[name]), name
 
 
 def test_a_new_display_name_shows_wherever_the_member_does(site, django_capture_on_commit_callbacks):
@@ -253,10 +254,26 @@ def test_a_new_display_name_shows_wherever_the_member_does(site, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         member_update(member=site["author"], display_name="Alice Renamed")
 
-    for name in ("thread A", "thread B", "forum A", "forum B", "front page", "author's profile"):
+    for name in ("thread A", "thread B", "forum A", "forum B", "front page", "Latest", "author's profile"):
         source, page = visit(urls[name])
         assert source == "miss" and "Alice Renamed" in page and "Alice Author" not in page, name
-    for name in ("thread C", "forum C"):
+
+
+def test_a_profile_change_drops_the_pages_with_the_members_posts_not_the_lists(
+    site, django_capture_on_commit_callbacks
+):
+    """Avatars and badges show in post headers and on the profile only."""
+    urls = site["urls"]
+    warm(*urls.values())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_update(member=site["author"], slogan="Always on topic")
+
+    source, page = visit(urls["author's profile"])
+    assert source == "miss" and "Always on topic" in page
+    for name in ("thread A", "thread B"):
+        assert visit(urls[name])[0] == "miss", name
+    for name in ("thread C", "forum A", "forum B", "front page", "All Forums", "Latest"):
         assert cached(urls[name]), name
 
 
@@ -324,32 +341,37 @@ def someone(transactional_db):
     return MemberFactory()
 
 
+def _member_shown(someone) -> str:
+    page_cache.shows(page_cache.member(someone.pk))
+    return User.objects.get(pk=someone.pk).slogan
+
+
 def test_a_write_during_a_render_keeps_that_page_out_of_the_cache(someone):
     def render_while_a_write_commits():
-        name = User.objects.get(pk=someone.pk).public_name  # the member's row before the write
-        member_update(member=someone, display_name="Renamed meanwhile")
-        return name
+        slogan = _member_shown(someone)  # the member's row before the write
+        member_update(member=someone, slogan="Changed meanwhile")
+        return slogan
 
     view = _stand_in_view(render_while_a_write_commits)
     assert _serve(view)[page_cache.HEADER] == "miss"
     assert _serve(view)[page_cache.HEADER] == "miss"
 
 
-def test_a_page_depends_on_the_members_it_loaded(someone):
+def test_a_page_depends_on_the_members_it_shows(someone):
     other = MemberFactory()
-    view = _stand_in_view(lambda: User.objects.get(pk=someone.pk).public_name)
+    view = _stand_in_view(lambda: _member_shown(someone))
     assert _serve(view)[page_cache.HEADER] == "miss"
     assert _serve(view)[page_cache.HEADER] == "hit"
 
-    member_update(member=other, display_name="Somebody else")
+    member_update(member=other, slogan="Somebody else's slogan")
     assert _serve(view)[page_cache.HEADER] == "hit"
-    member_update(member=someone, display_name="Renamed")
+    member_update(member=someone, slogan="A new slogan")
     response = _serve(view)
-    assert response[page_cache.HEADER] == "miss" and response.content == b"Renamed"
+    assert response[page_cache.HEADER] == "miss" and response.content == b"A new slogan"
 
 
 def test_a_lost_version_means_a_new_render_never_an_old_page(someone):
-    view = _stand_in_view(lambda: User.objects.get(pk=someone.pk).public_name)
+    view = _stand_in_view(lambda: _member_shown(someone))
     _serve(view)
     assert _serve(view)[page_cache.HEADER] == "hit"
 
@@ -362,6 +384,6 @@ def test_a_lost_version_means_a_new_render_never_an_old_page(someone):
     # The write counter only guards renders: losing it loses no page, and writes go on.
     cache.delete(page_cache.WRITES_KEY)
     assert _serve(view)[page_cache.HEADER] == "hit"
-    member_update(member=someone, display_name="Renamed")
+    member_update(member=someone, slogan="Renamed")
     assert _serve(view)[page_cache.HEADER] == "miss"
     assert _serve(view)[page_cache.HEADER] == "hit"
