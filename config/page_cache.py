@@ -38,12 +38,13 @@ scopes; it imports no app.
 
 
 import contextvars
+import functools
 import secrets
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_urlconf, resolve
 
 SITE = "site"
 LISTS = "lists"
@@ -144,15 +145,22 @@ def visitor_page(*scopes: str):
     return decorate
 
 
-def _page_scopes(request) -> list[str] | None:
+@functools.lru_cache(maxsize=4096)
+def _scopes_of_path(urlconf, path: str) -> tuple[str, ...] | None:
+    # Resolving costs about as much as the rest of a hit; visitors ask for the same
+    # paths over and over.
     try:
-        match = resolve(request.path_info)
+        match = resolve(path, urlconf)
     except Resolver404:
         return None
     scopes = getattr(match.func, "page_scopes", None)
     if scopes is None:
         return None
-    return [SITE, *(scope.format(**match.kwargs) for scope in scopes)]
+    return (SITE, *(scope.format(**match.kwargs) for scope in scopes))
+
+
+def _page_scopes(request) -> tuple[str, ...] | None:
+    return _scopes_of_path(get_urlconf(), request.path_info)
 
 
 def _visitor_request(request) -> bool:
