@@ -210,16 +210,15 @@ def _serve(request, get_response, scopes):
     if not _storable(response):
         return response
     response[HEADER] = "miss"
-    shown_keys = [_version_key(scope) for scope in sorted(shown)]
-    after = _read_versions([*shown_keys, WRITES_KEY])
     versions = {key: before.get(key) for key in url_keys}
-    shown_versions = {key: after.get(key) for key in shown_keys}
-    if (
-        before.get(WRITES_KEY) is not None
-        and after.get(WRITES_KEY) == before.get(WRITES_KEY)
-        and _complete(versions)
-        and _complete(shown_versions)
-    ):
+    shown_keys = [_version_key(scope) for scope in sorted(shown)]
+    shown_versions = {}
+    if shown_keys:
+        after = _read_versions([*shown_keys, WRITES_KEY])
+        if before.get(WRITES_KEY) is None or after.get(WRITES_KEY) != before.get(WRITES_KEY):
+            return response  # a write committed while this page rendered
+        shown_versions = {key: after.get(key) for key in shown_keys}
+    if _complete(versions) and _complete(shown_versions):
         cache.set(page_key, (versions, shown_versions, response), settings.FORUMS_PAGE_CACHE_SECONDS)
     return response
 

@@ -76,6 +76,7 @@ def site(db):
     urls = {
         **{f"forum {name}": forum.get_absolute_url() for name, forum in forums.items()},
         **{f"thread {name}": thread.get_view_all_url() for name, thread in threads.items()},
+        "thread A index": threads["A"].get_absolute_url(),
         "front page": reverse("forums:home"),
         "All Forums": reverse("forums:forum-index"),
         "Latest": reverse("forums:latest"),
@@ -101,6 +102,8 @@ def test_a_reply_drops_its_thread_forum_lists_and_profile_and_nothing_else(
 
     source, page = visit(urls["thread A"])
     assert source == "miss" and "Fresh reply text" in page
+    source, page = visit(urls["thread A index"])
+    assert source == "miss" and "1 replies" in page and "Fresh reply text" in page
     source, page = visit(urls["forum A"])
     assert source == "miss" and "1 replies" in page and "Wanda Writer" in page
     for name in ("front page", "All Forums", "Latest"):
