@@ -375,6 +375,11 @@ class ReplyWriter(threading.Thread):
         self.join(timeout=120)
 
 
+def percent(rate) -> str:
+    """A hit rate for the table; "-" where nothing could be served from the cache."""
+    return "-" if rate is None else f"{rate:.1%}"
+
+
 def warm_mix(paths) -> None:
     """One visitor request for each page of the mix, four at a time, so that the mix
     is measured with the cache filled rather than while it fills."""
@@ -456,7 +461,7 @@ def main():
                 result["ratio"] = result["rps"] / ceiling["rps"]
                 row[who] = {**page[who], **result}
                 peak_rss = max(peak_rss, worker_rss_mb(server.pid))
-                hits = f"  {result['hit_rate']:6.1%} hits" if result.get("hit_rate") is not None else ""
+                hits = f"  {percent(result['hit_rate'])} hits" if result.get("hit_rate") is not None else ""
                 log(f"{page['name']:<22} {who:<7} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  {page[who]['queries']:2d} queries{hits}")
             rows.append(row)
         if args.writes:
@@ -465,7 +470,7 @@ def main():
             mix = wrk(base + "/", args.duration, args.connections, script=wrk_script(scratch, prepared["mix"]))
             mix["ratio"] = mix["rps"] / ceiling["rps"]
             peak_rss = max(peak_rss, worker_rss_mb(server.pid))
-            log(f"visitor mix            {mix['rps']:8.1f} req/s  p50 {mix['p50_ms']:7.1f} ms  p99 {mix['p99_ms']:7.1f} ms  {mix['hit_rate']:6.1%} hits")
+            log(f"visitor mix            {mix['rps']:8.1f} req/s  p50 {mix['p50_ms']:7.1f} ms  p99 {mix['p99_ms']:7.1f} ms  {percent(mix['hit_rate'])} hits")
     finally:
         if writer:
             writer.stop()
@@ -486,15 +491,13 @@ def main():
     for row in rows:
         for who in ("visitor", "member"):
             cell = row[who]
-            hits = ""
-            if args.writes:
-                hits = f" {cell['hit_rate']:6.1%}" if cell.get("hit_rate") is not None else f" {'-':>6}"
+            hits = f" {percent(cell.get('hit_rate')):>6}" if args.writes else ""
             print(f"{row['name']:<22} {who:<7} {cell['rps']:8.1f} {cell['p50_ms']:8.1f} {cell['p99_ms']:8.1f} "
                   f"{cell['ratio']:7.2f} {cell['queries']:4d} {cell['bytes'] / 1024:6.1f} {cell['errors']:6d}{hits}")
     writes = None
     if args.writes:
         print(f"{'visitor mix':<22} {'visitor':<7} {mix['rps']:8.1f} {mix['p50_ms']:8.1f} {mix['p99_ms']:8.1f} "
-              f"{mix['ratio']:7.2f} {'':>4} {'':>6} {mix['errors']:6d} {mix['hit_rate']:6.1%}")
+              f"{mix['ratio']:7.2f} {'':>4} {'':>6} {mix['errors']:6d} {percent(mix['hit_rate']):>6}")
         print(f"  (visitor mix: {len(prepared['mix'])} pages at random: the lists, every forum, "
               "300 threads, 100 threads' View all, 50 profiles)")
         mean = sum(writer.seconds) / len(writer.seconds) if writer.seconds else 0
