@@ -140,7 +140,8 @@ def _count_post(*, forum_id: int, post: Post) -> None:
 
 
 def _forum_scopes(forum_ids) -> list[str]:
-    return [page_cache.forum(slug) for slug in Forum.objects.filter(pk__in=forum_ids).values_list("slug", flat=True)]
+    slugs = Forum.objects.filter(pk__in=forum_ids).values_list("slug", flat=True)
+    return [page_cache.forum(slug) for slug in slugs]
 
 
 def _thread_in_lists_changed(thread_id: int) -> None:

@@ -209,7 +209,9 @@ def _set_hidden(post: Post, *, hide: bool, now) -> None:
     Post.objects.filter(pk=post.pk).update(is_hidden=hide, hidden_at=now if hide else None)
     member_restriction_refresh(member_id=post.author_id)
     # The author's profile lists what was hidden of theirs lately.
-    page_cache.changed(page_cache.thread(post.thread_id), page_cache.POSTS, page_cache.profile(post.author.username))
+    page_cache.changed(
+        page_cache.thread(post.thread_id), page_cache.POSTS, page_cache.profile(post.author.username)
+    )
 
 
 def _close(jury: Jury, verdict: str, rng: random.Random) -> None:

@@ -22,7 +22,7 @@ from accounts.services import member_delete, member_update
 from config import page_cache
 from forums.services import post_edit, recommendation_set, reply_create
 from moderation.models import JurySeat
-from moderation.services import alert_create, alert_rule_create, jury_vote, thread_move
+from moderation.services import alert_create, alert_rule_create, jury_vote, thread_lock, thread_move
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 
 PASSWORD = "correct horse battery staple"
@@ -205,6 +205,27 @@ def test_a_moved_thread_leaves_one_forums_list_for_the_others(site, django_captu
     assert source == "miss" and site["forums"]["B"].get_absolute_url() in page
     assert visit(urls["All Forums"])[0] == "miss"
     for name in ("forum C", "thread C"):
+        assert cached(urls[name]), name
+
+
+def test_a_locked_thread_is_marked_in_its_forum_and_the_moderation_log(site, django_capture_on_commit_callbacks):
+    urls = site["urls"]
+    staff = MemberFactory()
+    User.objects.filter(pk=staff.pk).update(is_staff=True)
+    staff.refresh_from_db()
+    log = reverse("moderation:log")
+    warm(*urls.values(), log)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        thread_lock(moderator=staff, thread=site["threads"]["A"], lock=True, reason="Cooling off")
+
+    source, page = visit(urls["thread A"])
+    assert source == "miss" and "This thread is locked" in page
+    source, page = visit(urls["forum A"])
+    assert source == "miss" and "badge-locked" in page
+    source, page = visit(log)
+    assert source == "miss" and "Cooling off" in page
+    for name in ("forum B", "thread B", "thread C"):
         assert cached(urls[name]), name
 
 

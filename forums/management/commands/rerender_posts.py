@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from config import page_cache
-
 from forums.models import Post, PostRevision
 from forums.rendering import plain_text, render_post
 
