@@ -42,7 +42,10 @@ check: $(VENV)/.installed
 
 # Benchmark: builds (once) a 1,000,000-post data set, serves it with gunicorn under
 # production settings and measures every main page with wrk. BENCH_POSTS, BENCH_DATABASE
-# (sqlite or postgres), BENCH_REDIS_URL and BENCH_SECONDS change what is measured.
+# (sqlite or postgres), BENCH_REDIS_URL and BENCH_SECONDS change what is measured;
+# BENCH_PAGE_CACHE=off renders every visitor's page (cache misses), and BENCH_WRITES=1
+# (with BENCH_REDIS_URL) posts a reply every second meanwhile and reports visitors' cache
+# hit rate, also over a mix of 500 pages (`.venv/bin/python bench/run.py --help`).
 bench: $(VENV)/.installed wrk
 	$(PY) bench/run.py
 

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from config import page_cache
+
 from .models import CodeBatch, RedeemCode, User
 from .standing import check_can_write
 
@@ -71,6 +73,7 @@ def star_grant(*, member: User, months: int) -> User:
     start = member.star_until if member.star_until and member.star_until > now else now
     member.star_until = add_months(start, months)
     member.save(update_fields=["star_until"])
+    page_cache.changed(page_cache.member(member.pk))  # the Star badge by their name
     return member
 
 
@@ -175,6 +178,11 @@ def member_update(
     if old_avatar and (avatar or remove_avatar):
         storage = member.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
+    if public_change:
+        page_cache.changed(page_cache.member(member.pk))
+    if "display_name" in fields and stored["display_name"] != fields["display_name"]:
+        # A name shows wherever the member does: thread rows, indexes, logs (config/page_cache.py).
+        page_cache.changed(page_cache.SITE)
     return member
 
 

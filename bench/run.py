@@ -5,19 +5,37 @@ For each page: requests per second and p50/p99 latency at 8 connections (wrk), a
 SQL queries and response bytes (one request through Django's test client). A bare
 Django view under the same server is the ceiling each page is compared with.
 Results print as a table and are written as JSON under bench/results/.
+
+Two more modes, alone or together:
+  --no-page-cache  visitors' pages are rendered for every request (the page cache off),
+                   which is what a visitor gets on a cache miss, the first request after
+                   a write that changed the page.
+  --writes         a member posts a reply every --write-interval seconds (default 1),
+                   through the reply form over HTTP like a browser, to one of the 100
+                   most recently active threads, while every page is measured; then
+                   visitors read a mix of about 500 pages (lists, forums, threads,
+                   profiles) at random. Prints the share of visitors' requests served
+                   from the cache (hit %) beside each page and for the mix. Needs a
+                   cache every gunicorn worker shares (--redis); the replies stay in
+                   the data set (a few hundred per run; --rebuild starts afresh).
 """
 
 import argparse
+import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -53,6 +71,8 @@ def environment(args, **extra) -> dict:
         env["REDIS_URL"] = args.redis
     else:
         env.pop("REDIS_URL", None)
+    if not args.page_cache:
+        env["FORUMS_PAGE_CACHE_SECONDS"] = "0"
     env.update(extra)
     return env
 
@@ -122,11 +142,28 @@ for other in others:
 for post in Post.objects.filter(thread=hot).order_by("number")[:10]:
     if post.author_id != member.pk:
         Recommendation.objects.get_or_create(member=member, post=post, defaults={"thread_id": hot.pk, "created_at": now})
-session = SessionStore()
-session["_auth_user_id"] = str(member.pk)
-session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-session["_auth_user_hash"] = member.get_session_auth_hash()
-session.create()
+def login(someone):
+    session = SessionStore()
+    session["_auth_user_id"] = str(someone.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = someone.get_session_auth_hash()
+    session.create()
+    return session
+session = login(member)
+# The --writes mode's poster: established (no new-member flood limits), not the member measured.
+writer = (
+    User.objects.filter(username__startswith="demo", post_count__gte=settings.FORUMS_NEW_MEMBER_POSTS,
+                        date_joined__lt=now - timezone.timedelta(days=2), is_active=True)
+    .exclude(pk=member.pk).order_by("pk")[20]
+)
+recent = list(Thread.objects.filter(is_locked=False).order_by("-last_activity_at").values_list("pk", flat=True)[:100])
+# --writes' visitor mix: the lists, every forum, and threads and profiles at random.
+threads_sample = list(Thread.objects.order_by("?")[:400])
+mix = ["/", "/forums/", "/latest/", "/greatest/"]
+mix += [forum.get_absolute_url() for forum in Forum.objects.order_by("pk")]
+mix += [thread.get_absolute_url() for thread in threads_sample[:300]]
+mix += [thread.get_view_all_url() for thread in threads_sample[300:]]
+mix += [someone.get_absolute_url() for someone in User.objects.filter(username__startswith="demo", is_active=True).order_by("?")[:50]]
 per_page = settings.FORUMS_THREADS_PER_PAGE
 deep = min(500, max(1, (big.thread_count + per_page - 1) // per_page))
 last_all = max(1, (hot.reply_count + settings.FORUMS_REPLIES_PER_PAGE - 1) // settings.FORUMS_REPLIES_PER_PAGE)
@@ -164,7 +201,9 @@ for name, url in pages:
             response = client.get(url)
         row[who] = {"status": response.status_code, "queries": len(queries), "bytes": len(response.content)}
     measured.append(row)
-print(json.dumps({"session": session.session_key, "pages": measured, "member": member.username}))
+print(json.dumps({"session": session.session_key, "pages": measured, "member": member.username,
+                  "writer": writer.username, "writer_session": login(writer).session_key,
+                  "write_threads": recent, "mix": mix}))
 '''
     env = environment(args)
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
@@ -205,10 +244,53 @@ def worker_rss_mb(master_pid) -> float:
     return max(worker_rss(master_pid).values(), default=0.0)
 
 
-def wrk(url, duration, connections, cookie=None) -> dict:
+# wrk scripts (Lua): count the page cache's answers (config/page_cache.py's
+# X-Page-Cache header) across wrk's threads; MIX also picks a random path per request.
+COUNT_CACHE = r'''
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  hits, misses, other = 0, 0, 0
+  math.randomseed(id * 7919)
+end
+function response(status, headers, body)
+  local state = headers["X-Page-Cache"]
+  if state == "hit" then hits = hits + 1 elseif state == "miss" then misses = misses + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local h, m, o = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    h, m, o = h + thread:get("hits"), m + thread:get("misses"), o + thread:get("other")
+  end
+  io.write(string.format("page cache: %d hits %d misses %d other\n", h, m, o))
+end
+'''
+MIX = r'''
+function request()
+  return wrk.format(nil, paths[math.random(#paths)])
+end
+'''
+
+
+def wrk_script(directory: Path, paths=None) -> Path:
+    """A wrk script counting cache hits; with `paths`, each request asks for one at random."""
+    text = COUNT_CACHE
+    if paths:
+        text += "paths = {" + ", ".join(json.dumps(path) for path in paths) + "}\n" + MIX
+    script = directory / ("mix.lua" if paths else "count.lua")
+    script.write_text(text)
+    return script
+
+
+def wrk(url, duration, connections, cookie=None, script=None) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+    if script:
+        command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
     def latency(label):
@@ -217,25 +299,136 @@ def wrk(url, duration, connections, cookie=None) -> dict:
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
+    result = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
         "errors": int(errors.group(1)) if errors else 0,
     }
+    counted = re.search(r"page cache: (\d+) hits (\d+) misses (\d+) other", output)
+    if counted:
+        hits, misses, other = map(int, counted.groups())
+        result.update(hits=hits, misses=misses, uncached=other)
+        # Only answers the page cache could have served count (members' pages never are).
+        result["hit_rate"] = hits / (hits + misses) if hits + misses else None
+    return result
+
+
+class ReplyWriter(threading.Thread):
+    """A member posting a reply every `interval` seconds through the reply form, over
+    HTTP like a browser (session cookie, CSRF token, form POST), to random threads."""
+
+    def __init__(self, session: str, threads: list[int], interval: float):
+        super().__init__(daemon=True)
+        self.cookies = {"sessionid": session}
+        self.threads, self.interval = threads, interval
+        self.stopping = threading.Event()
+        self.posted, self.failed, self.seconds = 0, [], []
+
+    def _request(self, method, path, body=None):
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read().decode(errors="replace")
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name.strip()] = rest.split(";", 1)[0]
+            return response.status, content
+        finally:
+            connection.close()
+
+    def run(self):
+        rng = random.Random(11)
+        token, due, number = None, time.monotonic(), 0
+        while not self.stopping.wait(max(0.0, due - time.monotonic())):
+            due += self.interval
+            number += 1
+            path = f"/t/{rng.choice(self.threads)}/r/0/reply/"
+            started = time.monotonic()
+            try:
+                if token is None:
+                    # One form gives a token that stays good for this CSRF cookie.
+                    status, page = self._request("GET", path)
+                    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+                    if status != 200 or not found:
+                        self.failed.append(f"GET {path}: {status}")
+                        continue
+                    token = found.group(1)
+                body = urlencode({
+                    "csrfmiddlewaretoken": token, "post": "1",
+                    "body": f"Benchmark reply {number}: the budget vote is tomorrow, details below.",
+                })
+                status, _page = self._request("POST", path, body)
+            except OSError as error:
+                self.failed.append(f"POST {path}: {error}")
+                continue
+            if status == 302:
+                self.posted += 1
+                self.seconds.append(time.monotonic() - started)
+            else:
+                self.failed.append(f"POST {path}: {status}")
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=120)
+
+
+def percent(rate) -> str:
+    """A hit rate for the table; "-" where nothing could be served from the cache."""
+    return "-" if rate is None else f"{rate:.1%}"
+
+
+def warm_mix(paths) -> None:
+    """One visitor request for each page of the mix, four at a time, so that the mix
+    is measured with the cache filled rather than while it fills."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path):
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        try:
+            connection.request("GET", path)
+            connection.getresponse().read()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(get, paths))
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=int(os.environ.get("BENCH_POSTS", 1_000_000)))
     parser.add_argument("--database", choices=["sqlite", "postgres"], default=os.environ.get("BENCH_DATABASE", "sqlite"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", ""), help="e.g. redis://127.0.0.1:6379/5")
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_SECONDS", 5)))
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--no-page-cache", dest="page_cache", action="store_false",
+        default=os.environ.get("BENCH_PAGE_CACHE", "on") != "off",
+        help="render every visitor's page (BENCH_PAGE_CACHE=off): visitors' cache-miss throughput",
+    )
+    parser.add_argument(
+        "--writes", action="store_true", default=os.environ.get("BENCH_WRITES", "") not in ("", "0"),
+        help="post a reply every --write-interval seconds while measuring, and measure a visitor "
+             "mix of about 500 pages (BENCH_WRITES=1); needs --redis",
+    )
+    parser.add_argument("--write-interval", type=float, default=float(os.environ.get("BENCH_WRITE_INTERVAL", 1)),
+                        help="seconds between two replies with --writes (default 1)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (make bench installs it as root).")
+    if args.writes and not args.redis:
+        parser.error(
+            "--writes needs a cache that both gunicorn workers share (--redis or BENCH_REDIS_URL): "
+            "with local memory each worker keeps its own pages and versions, so a reply posted "
+            "through one worker would never drop the other's copies."
+        )
 
     ensure_data(args)
     manage(args, "collectstatic", "--noinput", "-v0")
@@ -246,6 +439,9 @@ def main():
          "--log-level", "warning", "--max-requests", "0"],
         cwd=ROOT, env=environment(args, GUNICORN_BIND=f"127.0.0.1:{PORT}"), stdout=subprocess.DEVNULL,
     )
+    writer = mix = None
+    scratch = Path(tempfile.mkdtemp(prefix="grassroots-bench-"))
+    count_script = wrk_script(scratch) if args.writes else None
     try:
         wait_for_port(PORT)
         base = f"http://127.0.0.1:{PORT}"
@@ -254,33 +450,66 @@ def main():
         ceiling = wrk(f"{base}/__ceiling__", args.duration, args.connections)
         log(f"ceiling: {ceiling['rps']:.0f} requests/s")
         peak_rss = worker_rss_mb(server.pid)
+        if args.writes:
+            writer = ReplyWriter(prepared["writer_session"], prepared["write_threads"], args.write_interval)
+            writer.start()
+            log(f"{prepared['writer']} posts a reply every {args.write_interval:g} s from now on.")
         rows = []
         for page in prepared["pages"]:
             row = {**page}
             for who in ("visitor", "member"):
                 cookie = prepared["session"] if who == "member" else None
                 subprocess.run(["wrk", "-t1", "-c2", "-d1s", base + page["url"]] + (["-H", f"Cookie: sessionid={cookie}"] if cookie else []), capture_output=True)
-                result = wrk(base + page["url"], args.duration, args.connections, cookie)
+                result = wrk(base + page["url"], args.duration, args.connections, cookie, script=count_script)
                 result["ratio"] = result["rps"] / ceiling["rps"]
                 row[who] = {**page[who], **result}
                 peak_rss = max(peak_rss, worker_rss_mb(server.pid))
-                log(f"{page['name']:<22} {who:<7} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  {page[who]['queries']:2d} queries")
+                hits = f"  {percent(result['hit_rate'])} hits" if result.get("hit_rate") is not None else ""
+                log(f"{page['name']:<22} {who:<7} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  {page[who]['queries']:2d} queries{hits}")
             rows.append(row)
+        if args.writes:
+            log(f"Visitor mix: warming {len(prepared['mix'])} pages...")
+            warm_mix(prepared["mix"])
+            mix = wrk(base + "/", args.duration, args.connections, script=wrk_script(scratch, prepared["mix"]))
+            mix["ratio"] = mix["rps"] / ceiling["rps"]
+            peak_rss = max(peak_rss, worker_rss_mb(server.pid))
+            log(f"visitor mix            {mix['rps']:8.1f} req/s  p50 {mix['p50_ms']:7.1f} ms  p99 {mix['p99_ms']:7.1f} ms  {percent(mix['hit_rate'])} hits")
     finally:
+        if writer:
+            writer.stop()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
 
-    header = f"{'page':<22} {'who':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceil':>7} {'SQL':>4} {'KB':>6} {'errors':>6}"
-    print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}, {args.connections} connections, "
-          f"{args.duration} s per page, 2 sync gunicorn workers")
+    hit_column = f" {'hit %':>6}" if args.writes else ""
+    header = f"{'page':<22} {'who':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceil':>7} {'SQL':>4} {'KB':>6} {'errors':>6}{hit_column}"
+    modes = "" if args.page_cache else ", page cache off"
+    if args.writes:
+        modes += f", a reply every {args.write_interval:g} s"
+    print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}{' + Redis' if args.redis else ''}, "
+          f"{args.connections} connections, {args.duration} s per page, 2 sync gunicorn workers{modes}")
     print(f"Bare Django ceiling: {ceiling['rps']:.0f} req/s (p50 {ceiling['p50_ms']:.1f} ms)\n")
     print(header)
     print("-" * len(header))
     for row in rows:
         for who in ("visitor", "member"):
             cell = row[who]
+            hits = f" {percent(cell.get('hit_rate')):>6}" if args.writes else ""
             print(f"{row['name']:<22} {who:<7} {cell['rps']:8.1f} {cell['p50_ms']:8.1f} {cell['p99_ms']:8.1f} "
-                  f"{cell['ratio']:7.2f} {cell['queries']:4d} {cell['bytes'] / 1024:6.1f} {cell['errors']:6d}")
+                  f"{cell['ratio']:7.2f} {cell['queries']:4d} {cell['bytes'] / 1024:6.1f} {cell['errors']:6d}{hits}")
+    writes = None
+    if args.writes:
+        print(f"{'visitor mix':<22} {'visitor':<7} {mix['rps']:8.1f} {mix['p50_ms']:8.1f} {mix['p99_ms']:8.1f} "
+              f"{mix['ratio']:7.2f} {'':>4} {'':>6} {mix['errors']:6d} {percent(mix['hit_rate']):>6}")
+        print(f"  (visitor mix: {len(prepared['mix'])} pages at random: the lists, every forum, "
+              "300 threads, 100 threads' View all, 50 profiles)")
+        mean = sum(writer.seconds) / len(writer.seconds) if writer.seconds else 0
+        writes = {"interval_s": args.write_interval, "posted": writer.posted, "failed": writer.failed,
+                  "mean_write_ms": mean * 1000, "writer": prepared["writer"]}
+        print(f"\nWrites: {writer.posted} replies posted by {prepared['writer']} through the reply form "
+              f"(mean {mean * 1000:.0f} ms each), {len(writer.failed)} failed")
+        for failure in writer.failed[:5]:
+            print(f"  {failure}")
     print(f"\nPeak gunicorn worker memory: {peak_rss:.0f} MB RSS")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
@@ -288,6 +517,7 @@ def main():
     out.write_text(json.dumps({
         "posts": args.posts, "database": args.database, "connections": args.connections,
         "duration_s": args.duration, "ceiling": ceiling, "pages": rows, "peak_worker_rss_mb": peak_rss,
+        "redis": bool(args.redis), "page_cache": args.page_cache, "writes": writes, "visitor_mix": mix,
     }, indent=2))
     print(f"Results written to {out.relative_to(ROOT)}")
 

@@ -7,3 +7,6 @@ ROOT_URLCONF = "bench.urls"
 # wrk asks for the same search thousands of times a second from one address; the
 # per-person limits exist to stop one person, not to measure the server.
 FORUMS_RATE_LIMITS = dict.fromkeys(_site.FORUMS_RATE_LIMITS, "")
+# --writes posts a reply a second, each running its notification task in the web
+# process; one INFO line per task state would bury the results.
+LOGGING = {**_site.LOGGING, "loggers": {**_site.LOGGING["loggers"], "django.tasks": {"level": "WARNING"}}}

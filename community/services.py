@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.services import PROFILE_FIELDS
-from config.page_cache import bump_site_version
+from config import page_cache
 from conversations.models import Participant
 from forums import services as forum_services
 
@@ -105,6 +105,6 @@ def member_delete(*, member: User, password: str) -> User:
     if old_avatar:
         storage = member.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
-    # The visitor page cache: pages that named the member must change now.
-    transaction.on_commit(bump_site_version)
+    # Their name goes from every page that shows it (config/page_cache.py: "Site-wide").
+    page_cache.changed(page_cache.SITE)
     return member

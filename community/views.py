@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import AccountDeleteForm, SettingsForm
 from accounts.services import member_update
+from config import page_cache
 from config.submission import Submission
 from forums.models import Post
 from moderation.services import member_chance
@@ -23,9 +24,11 @@ from . import services
 from .export import member_data_export
 
 
+@page_cache.visitor_page(page_cache.PROFILE)
 def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    page_cache.shows(page_cache.member(member.pk))  # their post count, avatar and badges
     recent_posts = Post.objects.for_profile(member).filter(is_hidden=False)[
         : settings.FORUMS_PROFILE_RECENT_POSTS
     ]

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from accounts.standing import can_moderate
+from config import page_cache
 
 from .models import (
     Forum,
@@ -143,6 +144,8 @@ def thread_page(member, thread, posts) -> dict:
     recommenders, the forum's hosts (for their badge) and, for a member, their own
     state and whether they may use the host tools. A constant number of queries."""
     opening_post = Post.objects.select_related("author").get(thread=thread, number=0)
+    # Post headers show their authors' avatars, badges and post counts.
+    page_cache.shows(*{page_cache.member(post.author_id) for post in (opening_post, *posts)})
     context = {
         "thread": thread,
         "opening_post": opening_post,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.standing import check_active_member, check_pause, is_new_member
+from config import page_cache
 
 from .models import (
     Community,
@@ -142,6 +143,27 @@ def _count_post(*, forum_id: int, post: Post) -> None:
     )
 
 
+def _forum_scopes(forum_ids) -> list[str]:
+    slugs = Forum.objects.filter(pk__in=forum_ids).values_list("slug", flat=True)
+    return [page_cache.forum(slug) for slug in slugs]
+
+
+def _thread_in_lists_changed(thread_id: int) -> None:
+    """A change thread rows show (title, lock, recommendations): the thread's forum and
+    the lists across forums."""
+    slug = Forum.objects.filter(threads=thread_id).values_list("slug", flat=True).get()
+    page_cache.changed(page_cache.forum(slug), page_cache.LISTS)
+
+
+def _new_post_changed(*, thread: Thread, forum: Forum, author_id: int) -> None:
+    """Visitors' pages a new post changes: its thread, its forum's lists, the lists
+    across forums and search, and everywhere its author shows (their post count)."""
+    page_cache.changed(
+        page_cache.thread(thread.pk), page_cache.forum(forum.slug), page_cache.LISTS,
+        page_cache.POSTS, page_cache.member(author_id),
+    )
+
+
 @transaction.atomic
 def community_update(**texts: str) -> Community:
     """Set the site's name, tagline and welcome texts (seeds and staff)."""
@@ -150,6 +172,8 @@ def community_update(**texts: str) -> Community:
         setattr(community, field, value)
     community.full_clean()
     community.save()
+    # The site's name and tagline head every page.
+    page_cache.changed(page_cache.SITE)
     return community
 
 
@@ -158,6 +182,7 @@ def section_create(*, name: str, slug: str, position: int, description: str = ""
     section = Section(name=name, slug=slug, position=position, description=description)
     section.full_clean()
     section.save()
+    page_cache.changed(page_cache.SITE)  # the navigation on every page
     return section
 
 
@@ -181,6 +206,7 @@ def forum_create(
     )
     forum.full_clean()
     forum.save()
+    page_cache.changed(page_cache.SITE)  # the navigation on every page
     return forum
 
 
@@ -217,6 +243,12 @@ def thread_forum_change(*, thread: Thread, forum: Forum) -> Thread:
     Thread.objects.filter(pk=thread.pk).update(forum=forum)
     for forum_id in (from_forum_id, forum.pk):
         _forum_last_post_refresh(forum_id)
+    # Profiles name the forum of each recent post, so everyone who posted here.
+    authors = Post.objects.filter(thread=thread).values_list("author__username", flat=True).distinct()
+    page_cache.changed(
+        page_cache.thread(thread.pk), *_forum_scopes([from_forum_id, forum.pk]), page_cache.LISTS,
+        page_cache.POSTS, *(page_cache.profile(username) for username in authors),
+    )
     thread.refresh_from_db()
     return thread
 
@@ -241,6 +273,7 @@ def forum_counters_refresh(*, forum_ids) -> None:
             post_count=Post.objects.filter(thread__forum=forum_id).count(),
         )
         _forum_last_post_refresh(forum_id)
+    page_cache.changed(*_forum_scopes(forum_ids), page_cache.LISTS)
 
 
 @transaction.atomic
@@ -268,6 +301,7 @@ def thread_create(
     _count_post(forum_id=forum.pk, post=opening_post)
     ThreadSubscription.objects.create(member=author, thread=thread)
     _notify_new_post(opening_post)
+    _new_post_changed(thread=thread, forum=forum, author_id=author.pk)
     return thread
 
 
@@ -302,6 +336,7 @@ def reply_create(
     )
     _count_post(forum_id=thread.forum_id, post=reply)
     _notify_new_post(reply, parent=parent)
+    _new_post_changed(thread=thread, forum=thread.forum, author_id=author.pk)
     return reply
 
 
@@ -329,6 +364,12 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
     post.save(update_fields=["subject", "body", "body_html", "body_text", "edited_at", "edit_count"])
     if post.is_opening_post and post.thread.title != subject:
         Thread.objects.filter(pk=post.thread_id).update(title=subject, slug=_thread_slug(subject))
+    # The subject shows on the author's profile; an opening post's is the thread's title.
+    page_cache.changed(
+        page_cache.thread(post.thread_id), page_cache.POSTS, page_cache.profile(post.author.username)
+    )
+    if post.is_opening_post:
+        _thread_in_lists_changed(post.thread_id)
     post.refresh_from_db()
     return post
 
@@ -341,8 +382,10 @@ def post_delete(*, member, post: Post) -> Post:
     check_delete_permission(member, post)
     post.is_deleted = True
     post.save(update_fields=["is_deleted"])
+    page_cache.changed(page_cache.thread(post.thread_id), page_cache.POSTS)
     if post.is_opening_post:
         Thread.objects.filter(pk=post.thread_id).update(is_locked=True)
+        _thread_in_lists_changed(post.thread_id)
     return post
 
 
@@ -355,7 +398,9 @@ def thread_subscription_set(*, member, thread: Thread, follow: bool) -> bool:
 @transaction.atomic
 def forum_subscription_set(*, member, forum: Forum, follow: bool) -> bool:
     """Follow or stop following a forum's new threads. Any member."""
-    return _toggle(ForumSubscription, member=member, follow=follow, forum=forum)
+    following = _toggle(ForumSubscription, member=member, follow=follow, forum=forum)
+    page_cache.changed(page_cache.forum(forum.slug))  # "About this forum" counts followers
+    return following
 
 
 def _notify_new_post(post: Post, parent: Post | None = None) -> None:
@@ -457,10 +502,13 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
         change = -deleted
     if change:
         Post.objects.filter(pk=post.pk).update(recommendation_count=F("recommendation_count") + change)
+        page_cache.changed(page_cache.thread(post.thread_id))
         if post.is_opening_post:
             Thread.objects.filter(pk=post.thread_id).update(
                 recommendation_count=F("recommendation_count") + change
             )
+            # Thread rows count the opening post's recommendations; Greatest ranks by them.
+            _thread_in_lists_changed(post.thread_id)
     post.refresh_from_db()
     return post
 
@@ -510,7 +558,9 @@ def thread_trash_set(*, member, thread: Thread, trash: bool) -> bool:
 @transaction.atomic
 def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
     """Hide a forum and its threads from the member's lists (or bring them back)."""
-    return _toggle(TrashedForum, member=member, follow=trash, forum=forum)
+    trashed = _toggle(TrashedForum, member=member, follow=trash, forum=forum)
+    page_cache.changed(page_cache.forum(forum.slug))  # "About this forum" counts them
+    return trashed
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.standing import is_staff
-from config import ratelimit
+from config import page_cache, ratelimit
 from config.submission import Submission
 
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
@@ -37,6 +37,7 @@ from .tree import nest
 EXCERPT_PARAGRAPHS = 4
 
 
+@page_cache.visitor_page(page_cache.LISTS)
 def home(request):
     """The front page: welcome text, featured forums and the newest threads."""
     latest = list(Thread.objects.for_latest(request.user)[: settings.FORUMS_HOME_LATEST_THREADS])
@@ -52,6 +53,7 @@ def home(request):
     )
 
 
+@page_cache.visitor_page(page_cache.LISTS)
 def forum_index(request):
     """All Forums: the main forums, then every section with its forums."""
     forums = list(Forum.objects.for_reader(request.user).for_listing())
@@ -66,6 +68,7 @@ def forum_index(request):
     )
 
 
+@page_cache.visitor_page(page_cache.LISTS)
 def section_detail(request, slug):
     """One section ("Issue Forums", ...) and its forums."""
     section = get_object_or_404(Section, slug=slug)
@@ -73,6 +76,7 @@ def section_detail(request, slug):
     return render(request, "forums/section_detail.html", {"section": section, "forums": forums})
 
 
+@page_cache.visitor_page(page_cache.FORUM)
 def forum_detail(request, slug):
     """A forum's thread list: pinned threads first, then by last activity; for members,
     which threads have new replies and how many."""
@@ -92,6 +96,7 @@ def forum_detail(request, slug):
     )
 
 
+@page_cache.visitor_page(page_cache.FORUM)
 def forum_about(request, slug):
     """"About this forum": purpose, kind, activity, followers, hosts and blocked members."""
     forum = get_object_or_404(
@@ -116,6 +121,7 @@ def _thread_list(request, threads, *, template, title):
     return render(request, template, {"page": page, "title": title})
 
 
+@page_cache.visitor_page(page_cache.LISTS)
 def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
     return _thread_list(
@@ -124,6 +130,7 @@ def latest(request):
     )
 
 
+@page_cache.visitor_page(page_cache.LISTS)
 def greatest(request):
     """Threads with the most recommendations in the last 24 hours (ties: newest first)."""
     since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
@@ -170,6 +177,7 @@ def _thread_page(request, thread, posts) -> dict:
     return context
 
 
+@page_cache.visitor_page(page_cache.THREAD)
 def thread_detail(request, pk, slug):
     """A thread, "Original post only": the opening post in full and the reply index."""
     thread, redirect = _thread_or_redirect(pk, slug, "forums:thread-detail")
@@ -197,6 +205,7 @@ def thread_detail(request, pk, slug):
     )
 
 
+@page_cache.visitor_page(page_cache.THREAD)
 def thread_all(request, pk, slug):
     """A thread, "View all": the opening post and every reply in full, in tree order."""
     thread, redirect = _thread_or_redirect(pk, slug, "forums:thread-all")
@@ -299,6 +308,7 @@ def post_delete(request, pk, number):
     return render(request, "forums/post_delete.html", {"thread": post.thread, "post": post})
 
 
+@page_cache.visitor_page(page_cache.THREAD)
 def post_history(request, pk, number):
     """"Edit history": every earlier version of a post. Anyone who can read the thread;
     a hidden post's history, like its text, only staff."""
@@ -306,6 +316,7 @@ def post_history(request, pk, number):
     if not can_read_text(request.user, post):
         raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
     revisions = post.revisions.all()
+    page_cache.shows(page_cache.member(post.author_id))
     return render(
         request, "forums/post_history.html",
         {"thread": post.thread, "post": post, "revisions": revisions},
@@ -469,6 +480,7 @@ def my_subscriptions(request):
     return render(request, "forums/my_subscriptions.html", {"threads": threads, "forums": forums})
 
 
+@page_cache.visitor_page(page_cache.POSTS)
 def search(request):
     """Full-text search of thread titles and post bodies, with filters. Hidden and
     deleted posts are found only by staff."""

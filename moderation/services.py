@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.standing import check_active_member, is_restricted
+from config import page_cache
 from conversations.services import jury_result_deliver
 from forums.models import Forum, ForumBlock, Notification, Post, Recommendation, Thread
 from forums.services import notifications_create, thread_forum_change
@@ -45,6 +46,7 @@ def _log(kind, role, *, actor=None, post=None, thread=None, forum=None, member=N
         thread = thread or post.thread
     if thread is not None:
         forum = forum or thread.forum
+    page_cache.changed(page_cache.MODERATION_LOG)
     return ModerationAction.objects.create(
         kind=kind, role=role, actor=actor, post=post, thread=thread, forum=forum,
         member=member, reason=reason, created_at=timezone.now(),
@@ -206,6 +208,10 @@ def member_restriction_refresh(*, member_id: int) -> None:
 def _set_hidden(post: Post, *, hide: bool, now) -> None:
     Post.objects.filter(pk=post.pk).update(is_hidden=hide, hidden_at=now if hide else None)
     member_restriction_refresh(member_id=post.author_id)
+    # The author's profile lists what was hidden of theirs lately.
+    page_cache.changed(
+        page_cache.thread(post.thread_id), page_cache.POSTS, page_cache.profile(post.author.username)
+    )
 
 
 def _close(jury: Jury, verdict: str, rng: random.Random) -> None:
@@ -382,6 +388,7 @@ def thread_lock(*, moderator, thread: Thread, lock: bool, reason: str = "") -> T
         if reason:
             notice = f"{notice}: {reason}"
     Thread.objects.filter(pk=thread.pk).update(is_locked=lock, lock_notice=notice[:300])
+    page_cache.changed(page_cache.thread(thread.pk), page_cache.forum(thread.forum.slug), page_cache.LISTS)
     _log(ModerationAction.Kind.LOCK if lock else ModerationAction.Kind.UNLOCK, role,
          actor=moderator, thread=thread, reason=reason)
     thread.refresh_from_db()
@@ -393,6 +400,7 @@ def thread_pin(*, moderator, thread: Thread, pin: bool) -> Thread:
     """Hosts of the thread's forum and staff pin or unpin it."""
     role = check_moderate_permission(moderator, thread.forum)
     Thread.objects.filter(pk=thread.pk).update(is_pinned=pin)
+    page_cache.changed(page_cache.thread(thread.pk), page_cache.forum(thread.forum.slug), page_cache.LISTS)
     _log(ModerationAction.Kind.PIN if pin else ModerationAction.Kind.UNPIN, role,
          actor=moderator, thread=thread)
     thread.refresh_from_db()
@@ -424,6 +432,7 @@ def member_block(*, moderator, forum: Forum, member, block: bool, reason: str = 
         ForumBlock.objects.update_or_create(forum=forum, member=member, defaults={"reason": reason})
     else:
         ForumBlock.objects.filter(forum=forum, member=member).delete()
+    page_cache.changed(page_cache.forum(forum.slug))  # "About this forum" lists them
     _log(ModerationAction.Kind.BLOCK if block else ModerationAction.Kind.UNBLOCK, role,
          actor=moderator, forum=forum, member=member, reason=reason)
     return block
@@ -439,6 +448,8 @@ def host_add(*, moderator, forum: Forum, member) -> None:
     if is_restricted(member):
         raise ValidationError(_(HOST_RESTRICTED).format(name=member.public_name))
     forum.hosts.add(member)
+    # "About this forum" lists hosts; their posts carry a Host badge.
+    page_cache.changed(page_cache.forum(forum.slug), page_cache.member(member.pk))
     _log(ModerationAction.Kind.ADD_HOST, role, actor=moderator, forum=forum, member=member)
 
 

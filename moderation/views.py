@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config import ratelimit
+from config import page_cache, ratelimit
 from config.submission import Submission
 from forums.models import Forum, Post, Thread
 from forums.pagination import page_or_404
@@ -20,6 +20,9 @@ from .permissions import check_moderate_permission, check_staff_permission
 from . import services
 
 
+# The log names posts and threads by their current subject and title, and whether
+# they are still visible: any post's change may show here.
+@page_cache.visitor_page(page_cache.MODERATION_LOG, page_cache.POSTS)
 def moderation_log(request):
     """The public moderation log: every action, by whom (jury, host or staff) and why."""
     actions = ModerationAction.objects.select_related("actor", "member", "forum", "thread", "post")

@@ -1,10 +1,12 @@
-"""Visitors' pages come from the cache, and any write shows at once."""
+"""Visitors' pages come from the cache, and any write shows at once (which pages a
+write drops: tests/test_page_cache_scopes.py)."""
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
-from config.page_cache import site_version
+from config.page_cache import HEADER, site_version
 from forums.models import Post
 
 
@@ -21,16 +23,22 @@ def test_visitor_page_is_served_from_cache_without_queries(client, thread, page_
     assert second.content == first.content and second.status_code == 200
 
 
-def test_a_new_reply_shows_at_once_for_visitors(client, member_client, thread, opening_post, page_cache):
-    assert "Fresh reply text" not in client.get(thread.get_view_all_url()).content.decode()
+def test_a_new_reply_shows_at_once_for_visitors(
+    member_client, thread, opening_post, page_cache, django_capture_on_commit_callbacks
+):
+    visitor = Client()
+    assert "Fresh reply text" not in visitor.get(thread.get_view_all_url()).content.decode()
+    assert visitor.get(thread.get_view_all_url())[HEADER] == "hit"
     version = site_version()
 
-    member_client.post(
-        reverse("forums:reply-create", args=[thread.pk, 0]), {"body": "Fresh reply text", "post": "1"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(
+            reverse("forums:reply-create", args=[thread.pk, 0]), {"body": "Fresh reply text", "post": "1"}
+        )
 
-    assert site_version() == version + 1
-    assert "Fresh reply text" in client.get(thread.get_view_all_url()).content.decode()
+    # The thread's pages go, not the whole site's.
+    assert site_version() == version
+    assert "Fresh reply text" in visitor.get(thread.get_view_all_url()).content.decode()
 
 
 def test_member_pages_are_never_cached(member_client, member, thread, page_cache, django_assert_max_num_queries):
@@ -40,11 +48,15 @@ def test_member_pages_are_never_cached(member_client, member, thread, page_cache
     assert len(captured) > 0 and member.public_name in page
 
 
-def test_refused_posts_do_not_bump_the_version(client, opening_post, page_cache):
+def test_refused_posts_do_not_bump_the_version(client, opening_post, page_cache, django_capture_on_commit_callbacks):
+    url = opening_post.thread.get_view_all_url()
+    client.get(url)
     version = site_version()
-    client.post(reverse("forums:reply-create", args=[opening_post.thread_id, 0]), {"body": "x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("forums:reply-create", args=[opening_post.thread_id, 0]), {"body": "x"})
     assert site_version() == version
     assert Post.objects.count() == 1
+    assert client.get(url)[HEADER] == "hit"
 
 
 def test_conditional_get_returns_304(client, thread):
@@ -54,7 +66,7 @@ def test_conditional_get_returns_304(client, thread):
     assert again.status_code == 304 and again.content == b""
 
 
-def test_site_texts_edited_in_the_admin_show_at_once(client, db, page_cache):
+def test_site_texts_edited_in_the_admin_show_at_once(client, db, page_cache, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
     from accounts.models import User
@@ -66,10 +78,11 @@ def test_site_texts_edited_in_the_admin_show_at_once(client, db, page_cache):
     community = Community.objects.get()
     admin = client.__class__()
     admin.force_login(staff)
-    admin.post(
-        reverse("admin:forums_community_change", args=[community.pk]),
-        {"name": "Our Town", "tagline": community.tagline, "welcome_title": "Welcome, neighbours!",
-         "join_prompt": community.join_prompt, "support_prompt": community.support_prompt},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(
+            reverse("admin:forums_community_change", args=[community.pk]),
+            {"name": "Our Town", "tagline": community.tagline, "welcome_title": "Welcome, neighbours!",
+             "join_prompt": community.join_prompt, "support_prompt": community.support_prompt},
+        )
     page = client.get("/").content.decode()
     assert "Welcome, neighbours!" in page and "Our Town" in page

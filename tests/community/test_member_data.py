@@ -14,7 +14,6 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import member_suspend, member_update
 from community.services import PASSWORD_WRONG, member_delete
-from config.page_cache import site_version
 from conversations.models import Message, Participant
 from conversations.services import conversation_create, message_create
 from forums.models import (
@@ -496,11 +495,16 @@ def test_messages_show_deleted_member_to_the_other_side(client, world):
     assert "deleted member" in inbox and old_url not in inbox
 
 
-def test_delete_drops_visitor_pages_that_named_the_member(world, django_capture_on_commit_callbacks):
-    before = site_version()
+def test_delete_drops_visitor_pages_that_named_the_member(world, settings, django_capture_on_commit_callbacks):
+    settings.FORUMS_PAGE_CACHE_SECONDS = 60
+    url = world["shared"].get_view_all_url()
+    name = world["member"].public_name
+    assert name in Client().get(url).content.decode()
+    assert Client().get(url)["X-Page-Cache"] == "hit"
     with django_capture_on_commit_callbacks(execute=True):
         member_delete(member=world["member"], password=PASSWORD)
-    assert site_version() > before
+    page = Client().get(url)
+    assert page["X-Page-Cache"] == "miss" and name not in page.content.decode()
 
 
 def test_suspended_members_may_still_leave(client, world):

@@ -4,7 +4,6 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.services import star_grant
-from config.page_cache import bump_site_version
 
 
 class Command(BaseCommand):
@@ -23,6 +22,4 @@ class Command(BaseCommand):
             raise CommandError(f"No member is called {username!r}.") from None
         member = star_grant(member=member, months=months)
         until = date_format(timezone.localtime(member.star_until), "DATETIME_FORMAT")
-        # Visitors' cached pages must show what this command changed.
-        bump_site_version()
         self.stdout.write(f"{member.username} is a Star Member until {until}.")

@@ -15,6 +15,8 @@ from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
+from config import page_cache
+
 from .export_site import FORMAT, FORMAT_VERSION, applied_migrations, open_site_file
 
 NOT_AN_EXPORT = "{path} is not a Grassroots export (no export_site header on its first line)."
@@ -56,6 +58,8 @@ class Command(BaseCommand):
                 counts = self._import(stream, path, database)
         except (OSError, EOFError, UnicodeDecodeError) as error:
             raise CommandError(f"Could not read {path}: {error}") from error
+        # A shared cache may still hold visitors' pages of the site this one replaces.
+        page_cache.changed(page_cache.SITE)
         self.stdout.write(
             f"Imported {sum(counts.values())} objects of {len(counts)} models from {path}. "
             "Members have no passwords: they set new ones with \"Forgot your password?\"."

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.services import member_create
-from config.page_cache import bump_site_version
+from config import page_cache
 from forums.models import Community, Forum, Section, Thread
 from forums.services import (
     community_update,
@@ -112,5 +112,5 @@ class Command(BaseCommand):
 
         summary = ", ".join(f"{count} {name}" for name, count in created.items())
         # Visitors' cached pages must show what this command changed.
-        bump_site_version()
+        page_cache.changed(page_cache.SITE)
         self.stdout.write(f"Seeds loaded: created {summary}.")

@@ -22,7 +22,7 @@ from django.core.management.color import no_style
 from django.db.models import Max
 from django.utils import timezone
 
-from config.page_cache import bump_site_version
+from config import page_cache
 from forums.models import Forum, Post, Thread
 from forums.rendering import plain_text, render_post
 from forums.services import _thread_slug
@@ -183,7 +183,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             # Fresh statistics, or the planner guesses row counts from an empty database.
             cursor.execute("ANALYZE")
-        bump_site_version()
+        page_cache.changed(page_cache.SITE)
         self.stdout.write(
             f"Generated {members} members, {threads} threads and {posts} posts "
             f"in {time.monotonic() - started:.0f} s."

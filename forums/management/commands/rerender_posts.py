@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config import page_cache
 from forums.models import Post, PostRevision
 from forums.rendering import plain_text, render_post
 
@@ -36,4 +37,6 @@ class Command(BaseCommand):
                     )
                 changed += len(stale)
                 last_pk = batch[-1].pk
+        if changed:
+            page_cache.changed(page_cache.SITE)  # posts show on most pages
         self.stdout.write(f"Re-rendered {changed} posts and revisions whose HTML changed.")

@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand
 
-from config.page_cache import bump_site_version
 from moderation.services import juries_sweep
 
 
@@ -9,6 +8,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         replaced = juries_sweep()
-        # Visitors' cached pages must show what this command changed.
-        bump_site_version()
         self.stdout.write(f"Replaced {replaced} late jurors.")
