@@ -42,7 +42,7 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from .rendering import plain_text, render_post
+from .rendering import own_words, plain_text, render_post
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -72,11 +72,20 @@ def _thread_slug(title: str, max_length: int = 80) -> str:
     return slug.strip("-") or "thread"
 
 
-def _default_subject(*, thread: Thread, body_html: str) -> str:
-    text = plain_text(body_html)
-    if not text:
-        return f"Re: {thread.title}"[:TITLE_MAX]
-    return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
+REPLY_PREFIX = "Re: "
+
+
+def _default_subject(*, thread: Thread, parent: Post, body_html: str) -> str:
+    """The first words the replier wrote themselves, never the lines they quote (a
+    quote's first line names whom it quotes); without any, "Re: <parent's subject>"."""
+    text = own_words(body_html)
+    if text:
+        return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
+    # A deleted or hidden post's subject is not shown, so a reply must not repeat it;
+    # the opening post's subject is the thread's title.
+    readable = parent.subject and not (parent.is_deleted or parent.is_hidden)
+    subject = parent.subject if readable else thread.title
+    return (REPLY_PREFIX + subject.removeprefix(REPLY_PREFIX))[:TITLE_MAX]
 
 
 def _link_count(body_html: str) -> int:
@@ -291,7 +300,7 @@ def reply_create(
     reply = Post.objects.create(
         thread=thread, author=author, parent=parent, number=number,
         tree_path=tree_path, depth=depth,
-        subject=subject or _default_subject(thread=thread, body_html=body_html),
+        subject=subject or _default_subject(thread=thread, parent=parent, body_html=body_html),
         body=body, body_html=body_html, body_text=plain_text(body_html), created_at=now,
     )
     Thread.objects.filter(pk=thread.pk).update(

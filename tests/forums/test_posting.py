@@ -153,6 +153,15 @@ def test_quote_fills_the_reply_with_the_quoted_text(member_client, reply):
     assert f"{reply.author.public_name} wrote:" in page
 
 
+def test_quoting_reply_takes_its_subject_from_the_repliers_words(member_client, reply):
+    quoted = member_client.get(_reply_url(reply), {"quote": "1"}).context["form"]["body"].value()
+    member_client.post(_reply_url(reply), {"subject": "", "body": quoted + "Not in my town", "post": "1"})
+    bare = member_client.post(_reply_url(reply), {"subject": "", "body": quoted, "post": "1"})
+    assert bare.status_code == 302
+    subjects = list(Post.objects.filter(parent=reply).order_by("number").values_list("subject", flat=True))
+    assert subjects == ["Not in my town", f"Re: {reply.subject}"]
+
+
 def test_preview_shows_rendered_text_and_saves_nothing(member_client, opening_post):
     response = member_client.post(
         _reply_url(opening_post), {"body": "**bold** <script>alert(1)</script>", "preview": "1"}
