@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 # A rate limit, so it lives in config; apps keep asking standing for it, beside check_pause.
-from config.ratelimit import PostingPaused
+from config.ratelimit import PostingPaused, seconds_phrase
 
 ACCOUNT_INACTIVE = gettext_noop("Your account is not active.")
 SUSPENDED = gettext_noop("Your account is suspended until {end}: {reason}")
@@ -110,7 +110,10 @@ def is_new_member(user) -> bool:
 
 def check_pause(last, *, now, pause: timedelta, message: str) -> None:
     """Flood control: refuse with PostingPaused while `pause` has not passed since the
-    member's `last` write. `message` takes {seconds} (the pause) and {wait}."""
+    member's `last` write. `message` takes {seconds} (the pause, a number) and {wait}
+    (what is left of it, a phrase: "12 seconds")."""
     if last and now - last < pause:
         wait = int((pause - (now - last)).total_seconds()) + 1
-        raise PostingPaused(_(message).format(seconds=int(pause.total_seconds()), wait=wait))
+        raise PostingPaused(
+            _(message).format(seconds=int(pause.total_seconds()), wait=seconds_phrase(wait))
+        )

@@ -18,13 +18,23 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 logger = logging.getLogger(__name__)
 
-TOO_OFTEN = gettext_noop("You're doing that too often; try again in {seconds} seconds.")
+TOO_OFTEN = gettext_noop("You're doing that too often; try again in {wait}.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# Waits are counted phrases ("1 second", "2 seconds") put into the messages that
+# refuse, so that each language gets its own plural forms of the unit.
+def seconds_phrase(count: int) -> str:
+    return ngettext("%(count)d second", "%(count)d seconds", count) % {"count": count}
+
+
+def minutes_phrase(count: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
 
 
 class RateLimited(Exception):
@@ -32,7 +42,7 @@ class RateLimited(Exception):
 
     def __init__(self, retry_after: int):
         self.retry_after = max(1, int(retry_after))
-        super().__init__(_(TOO_OFTEN).format(seconds=self.retry_after))
+        super().__init__(_(TOO_OFTEN).format(wait=seconds_phrase(self.retry_after)))
 
 
 class PostingPaused(PermissionDenied):

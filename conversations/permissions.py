@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.standing import PostingPaused, can_write, check_active_member, check_pause, is_new_member
+from config.ratelimit import minutes_phrase
 from forums.models import IgnoredMember
 
 from .models import Conversation, Message
@@ -20,11 +21,11 @@ FROM_COMMUNITY = gettext_noop("Messages from the community cannot be answered.")
 NO_ONE_TO_ANSWER = gettext_noop("There is no one left in this conversation to answer.")
 TOO_MANY_CONVERSATIONS = gettext_noop(
     "New members can start at most {limit} conversations an hour. "
-    "Please wait {wait} more minutes."
+    "Please wait {wait}."
 )
 TOO_SOON = gettext_noop(
     "New members can send a message once every {seconds} seconds. "
-    "Please wait {wait} more seconds."
+    "Please wait {wait}."
 )
 
 
@@ -122,4 +123,4 @@ def check_new_member_limits(sender, *, now, starts_conversation: bool) -> None:
     if len(started) >= limit:
         # The oldest of the last `limit` conversations must leave the hour first.
         wait = math.ceil((started[-1] + hour - now).total_seconds() / 60)
-        raise PostingPaused(_(TOO_MANY_CONVERSATIONS).format(limit=limit, wait=wait))
+        raise PostingPaused(_(TOO_MANY_CONVERSATIONS).format(limit=limit, wait=minutes_phrase(wait)))
