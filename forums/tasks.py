@@ -9,7 +9,9 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.template.loader import render_to_string
 
-from .models import Notification
+from config.mail import sender
+
+from .models import Community, Notification
 
 
 @task
@@ -21,7 +23,7 @@ def email_notifications(post_id: int, member_ids: list[int]) -> int:
         .exclude(recipient__email="")
         .select_related("recipient", "actor", "post__thread")
     )
-    sent = 0
+    from_email, sent = sender(Community.current().name), 0
     for notification in notifications:
         context = {
             "notification": notification,
@@ -31,5 +33,5 @@ def email_notifications(post_id: int, member_ids: list[int]) -> int:
         # One line: a display name may hold line breaks, which mail headers refuse.
         subject = " ".join(render_to_string("forums/email/notification_subject.txt", context).split())
         body = render_to_string("forums/email/notification_body.txt", context)
-        sent += send_mail(subject, body, None, [notification.recipient.email])
+        sent += send_mail(subject, body, from_email, [notification.recipient.email])
     return sent
