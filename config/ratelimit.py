@@ -37,6 +37,10 @@ def minutes_phrase(count: int) -> str:
     return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
 
 
+def hours_phrase(count: int) -> str:
+    return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
+
+
 class RateLimited(Exception):
     """Refused by a rate limit; the client may try again after `retry_after` seconds."""
 
@@ -46,8 +50,12 @@ class RateLimited(Exception):
 
 
 class PostingPaused(PermissionDenied):
-    """Flood control: the member may write again shortly (shown with HTTP 429).
-    accounts.standing decides when a member is paused and raises it."""
+    """Flood control: the member may write again after `retry_after` seconds (shown with
+    HTTP 429 and Retry-After). accounts.standing decides when a member is paused."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
 
 
 def parse_rates(text: str | None) -> list[tuple[int, int]]:
@@ -113,7 +121,7 @@ def consume(request, action: str) -> None:
         raise RateLimited(wait)
 
 
-def with_retry_after(response, refusal: RateLimited | None):
+def with_retry_after(response, refusal: RateLimited | PostingPaused | None):
     """Add the Retry-After header to a response that shows a rate-limit refusal."""
     if refusal is not None:
         response["Retry-After"] = str(refusal.retry_after)

@@ -334,7 +334,10 @@ FORUMS_PROFILE_RECENT_POSTS = 20
 # Absolute links in emails.
 FORUMS_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 FORUMS_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUMS_EDIT_WINDOW_MINUTES", "60"))
+# Members are new (flood and link limits) until they have this many posts and have
+# been members this many hours.
 FORUMS_NEW_MEMBER_POSTS = 10
+FORUMS_NEW_MEMBER_HOURS = 24
 FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS = 30
 FORUMS_NEW_MEMBER_MAX_LINKS = 2
 # Private messages (conversations app): pages, and flood control for new members.

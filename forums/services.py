@@ -57,7 +57,7 @@ BODY_TOO_LONG = gettext_noop("Keep posts to 50,000 characters (this one has {len
 SOURCE_LINK_REQUIRED = gettext_noop("{forum} needs a link to the source of the news (https://...).")
 TOO_MANY_LINKS = gettext_noop("New members can include at most {limit} links in a post.")
 TOO_SOON = gettext_noop(
-    "New members can post once every {seconds} seconds. Please wait {wait}."
+    "New members can post once every {seconds} seconds. Please wait {wait}. {ends}"
 )
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{3,150})")

@@ -31,7 +31,7 @@ from .permissions import (
 from . import services
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
-from .reading import mark_new_replies, thread_page
+from .reading import mark_new_posts, mark_new_replies, thread_page
 from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
@@ -161,10 +161,13 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _thread_page(request, thread, posts) -> dict:
-    """What every thread page shows beside the posts (forums.reading.thread_page); a
-    member's visit is recorded after their "new" marks are worked out."""
+def _thread_page(request, thread, posts, *, listed=None) -> dict:
+    """What every thread page shows beside the posts (forums.reading.thread_page), with
+    the replies it lists (`listed`, by default `posts`) marked new or not; a member's
+    visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
+    listed = posts if listed is None else listed
+    context["has_new"] = mark_new_posts(request.user, listed, context["new_after"])
     if request.user.is_authenticated:
         services.thread_visit_record(member=request.user, thread=thread)
     return context
@@ -192,7 +195,7 @@ def thread_detail(request, pk, slug):
         "forums/thread_detail.html",
         {
             "index": index, "index_tail": index_tail, "page": page,
-            **options, **_thread_page(request, thread, []),
+            **options, **_thread_page(request, thread, [], listed=[item.post for item in index]),
         },
     )
 

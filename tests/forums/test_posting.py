@@ -1,5 +1,7 @@
 """Posting through the pages: new threads, replies, quotes, previews, edits, deletes."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -231,6 +233,32 @@ def test_new_member_waits_between_posts(client, newcomer, opening_post):
     assert "New members can post once every 30 seconds" in _text(too_soon)
     User.objects.filter(pk=newcomer.pk).update(last_posted_at=timezone.now() - timedelta(seconds=31))
     assert client.post(_reply_url(opening_post), {"body": "second", "post": "1"}).status_code == 302
+
+
+def test_new_member_pause_says_how_long_and_when_it_ends(client, newcomer, opening_post, settings):
+    settings.FORUMS_NEW_MEMBER_HOURS = 48
+    client.force_login(newcomer)
+    client.post(_reply_url(opening_post), {"body": "first", "post": "1"})
+
+    too_soon = client.post(_reply_url(opening_post), {"body": "second", "post": "1"})
+
+    assert too_soon.status_code == 429
+    page = html.unescape(_text(too_soon))
+    wait = re.search(r"Please wait (\d+) seconds?\.", page)
+    assert wait and 1 <= int(wait.group(1)) <= 30
+    assert too_soon["Retry-After"] == wait.group(1)
+    assert "This limit ends once you have 10 posts and have been a member for 48 hours." in page
+    assert "second" in page  # still in the form
+
+
+def test_new_member_hours_come_from_the_setting(newcomer, settings):
+    from accounts.standing import is_new_member
+
+    settings.FORUMS_NEW_MEMBER_POSTS = 0  # only the time since joining counts here
+    settings.FORUMS_NEW_MEMBER_HOURS = 3
+    assert is_new_member(newcomer)  # joined 2 hours ago
+    settings.FORUMS_NEW_MEMBER_HOURS = 1
+    assert not is_new_member(newcomer)
 
 
 def test_new_member_link_limit(client, newcomer, opening_post):

@@ -99,6 +99,52 @@ def test_thread_page_marks_replies_newer_than_the_mark(member_client, member, th
     assert not re.search(r'<li id="index-\d+"[^>]*>\s*<span class="new-marker"', again)
 
 
+NEW_MARKER = '<span class="new-marker"'
+LEGEND = "= new reply since forum marked as read"
+
+
+def _marked_numbers(page: str) -> set[str]:
+    """Numbers of the replies marked new, in the reply index and among full posts."""
+    index = re.findall(r'<li id="index-(\d+)"[^>]*>\s*<span class="new-marker"', page)
+    posts = re.findall(r'<article class="post[^"]*" id="post-(\d+)">(?:(?!</header>).)*?<span class="new-marker"', page, re.S)
+    return set(index) | set(posts)
+
+
+def test_own_new_reply_is_not_marked_new_to_its_author(member_client, member, thread, opening_post):
+    member_client.get(thread.get_absolute_url())  # the visit before anyone answered
+    response = member_client.post(
+        reverse("forums:reply-create", args=[thread.pk, 0]), {"body": "My own answer", "post": "1"}
+    )
+    own = Post.objects.get(body="My own answer")
+    # Where posting lands: the author's own reply on the "View all" page.
+    landing = member_client.get(member_client.get(response["Location"])["Location"])
+    assert f'id="post-{own.number}"' in _text(landing)
+    assert _marked_numbers(_text(landing)) == set()
+    assert LEGEND not in _text(landing)
+
+
+def test_only_others_new_replies_are_marked(member_client, member, thread, opening_post):
+    member_client.get(thread.get_absolute_url())
+    own = ReplyFactory(parent=opening_post, author=member)
+    theirs = ReplyFactory(parent=own)
+    for url in (thread.get_absolute_url(), thread.get_view_all_url()):
+        page = _text(member_client.get(url))
+        assert _marked_numbers(page) == {str(theirs.number)}, url
+        assert LEGEND in page
+        ThreadVisit.objects.filter(member=member).update(visited_at=_ago(minutes=5))
+
+
+def test_legend_shows_only_where_a_marker_shows(member_client, member, thread, opening_post):
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+    page = _text(member_client.get(thread.get_absolute_url()))  # no replies at all
+    assert LEGEND not in page and NEW_MARKER not in page
+    ReplyFactory(parent=opening_post)
+    ThreadVisit.objects.filter(member=member).delete()
+    assert LEGEND in _text(member_client.get(thread.get_view_all_url()))
+    # Seen now: the same thread again has nothing new, so no legend either.
+    assert LEGEND not in _text(member_client.get(thread.get_view_all_url()))
+
+
 def test_mark_all_forums_read(member_client, member, forum):
     ThreadFactory(forum=forum)
     other = ThreadFactory()
