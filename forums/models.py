@@ -328,6 +328,7 @@ class Notification(models.Model):
         THREAD = "thread", _("replied in a thread you follow")
         FORUM = "forum", _("started a thread in a forum you follow")
         MENTION = "mention", _("mentioned you")
+        RECOMMEND = "recommend", _("recommended your post")
         JURY = "jury", _("You were seated on a jury")
         VERDICT = "verdict", _("A jury reached its verdict")
 

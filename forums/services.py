@@ -408,8 +408,8 @@ def notifications_create(
     add one to each recipient's unread count. With `email`, members who asked for it are
     emailed once the transaction commits.
 
-    The one place Notification rows are made: forums (new posts, with the author as
-    actor and emails) and moderation.services (juries and verdicts, with the jury, no
+    The one place Notification rows are made: forums (new posts and recommendations,
+    with the member who acted as actor, and emails) and moderation.services (juries and verdicts, with the jury, no
     actor, no email) call it inside their own transactions. The caller has decided who
     is told; nothing is checked here. `jury` is a moderation.models.Jury or None. Call
     inside the caller's transaction (no savepoint of its own: it runs on every reply).
@@ -427,7 +427,10 @@ def notifications_create(
     )
     if email:
         post_id, member_ids = post.pk, list(recipients)
-        transaction.on_commit(lambda: email_notifications.enqueue(post_id, member_ids))
+        notification_ids = [notification.pk for notification in notifications]
+        transaction.on_commit(
+            lambda: email_notifications.enqueue(post_id, member_ids, notification_ids)
+        )
     return notifications
 
 
@@ -445,7 +448,8 @@ RECOMMEND_OWN = gettext_noop("You cannot recommend your own post.")
 @transaction.atomic
 def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
     """Recommend a post once, or take the recommendation back. Members, not on their
-    own posts. Counters on the post (and the thread, for opening posts) stay exact."""
+    own posts. Counters on the post (and the thread, for opening posts) stay exact; the
+    author hears of each recommender once."""
     check_active_member(member)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id == member.pk:
@@ -458,6 +462,8 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
             defaults={"thread_id": post.thread_id, "created_at": timezone.now()},
         )
         change = 1 if created else 0
+        if created:
+            _notify_recommendation(post, recommender=member)
     else:
         deleted = Recommendation.objects.filter(member=member, post=post).delete()[0]
         change = -deleted
@@ -469,6 +475,23 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
             )
     post.refresh_from_db()
     return post
+
+
+def _notify_recommendation(post: Post, *, recommender) -> None:
+    """Tell a post's author that `recommender` recommended it, unless they turned that
+    off (or left). Once per recommender and post: taking a recommendation back and
+    giving it again is no news. Inside recommendation_set's transaction."""
+    told = Notification.objects.filter(
+        recipient=OuterRef("pk"), post=post, actor=recommender, kind=Notification.Kind.RECOMMEND
+    )
+    wants_it = get_user_model().objects.filter(
+        pk=post.author_id, is_active=True, notify_recommendations=True
+    ).exclude(Exists(told))
+    if wants_it.exists():
+        notifications_create(
+            recipients={post.author_id: Notification.Kind.RECOMMEND}, post=post,
+            actor_id=recommender.pk, email=True,
+        )
 
 
 @transaction.atomic

@@ -15,10 +15,18 @@ from .models import Community, Notification
 
 
 @task
-def email_notifications(post_id: int, member_ids: list[int]) -> int:
-    """Email the members who asked for it about a new post that concerns them."""
+def email_notifications(
+    post_id: int, member_ids: list[int], notification_ids: list[int] | None = None
+) -> int:
+    """Email the members who asked for it about a post that concerns them: the
+    notifications `notification_ids` (a member may hear of one post more than once, as
+    each recommendation comes), or, for tasks queued before there were ids, every
+    notification of the post to `member_ids`."""
+    notifications = Notification.objects.filter(post_id=post_id, recipient_id__in=member_ids)
+    if notification_ids is not None:
+        notifications = notifications.filter(pk__in=notification_ids)
     notifications = (
-        Notification.objects.filter(post_id=post_id, recipient_id__in=member_ids)
+        notifications
         .filter(recipient__email_notifications=True, recipient__is_active=True)
         .exclude(recipient__email="")
         .select_related("recipient", "actor", "post__thread")

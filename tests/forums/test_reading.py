@@ -5,12 +5,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import member_update
 from forums.models import (
     ForumRead,
     IgnoredMember,
+    Notification,
     Post,
     Recommendation,
     Thread,
@@ -203,12 +206,64 @@ def test_recommending_the_opening_post_counts_on_the_thread_and_lists_recommende
     assert re.search(r'data-label="Recommendations">3<', _text(client.get(thread.forum.get_absolute_url())))
 
 
+def _recommend_notifications(post):
+    return Notification.objects.filter(post=post, kind=Notification.Kind.RECOMMEND)
+
+
+def test_recommending_tells_the_author_once_per_recommender(
+    client, member, other_member, reply, thread, django_capture_on_commit_callbacks
+):
+    url = reverse("forums:post-recommend", args=[thread.pk, reply.number])
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"recommend": "1"})
+        client.post(url, {"recommend": "0"})  # taken back...
+        client.post(url, {"recommend": "1"})  # ...and given again: no news
+        recommendation_set(member=MemberFactory(display_name="Second Fan"), post=reply, recommend=True)
+
+    notifications = list(_recommend_notifications(reply).order_by("pk"))
+    assert [(n.recipient, n.actor.display_name) for n in notifications] == [
+        (other_member, member.display_name), (other_member, "Second Fan"),
+    ]
+    other_member.refresh_from_db()
+    assert other_member.unread_notification_count == 2
+    # The author's notifications list, and email as they asked for it.
+    client.force_login(other_member)
+    page = _text(client.get(reverse("forums:notification-list")))
+    assert f"{member.public_name}</a>\n      recommended your post:" in page
+    assert reply.subject in page
+    assert [message.to for message in mail.outbox] == [[other_member.email]] * 2
+    assert "recommended your post" in mail.outbox[0].subject
+
+
+def test_recommendation_notifications_follow_the_preference(client, member, other_member, reply):
+    client.force_login(other_member)
+    settings_page = _text(client.get(reverse("members:settings")))
+    assert '<label for="id_notify_recommendations">Tell me when a member recommends my post</label>' in settings_page
+    member_update(member=other_member, notify_recommendations=False)
+
+    recommendation_set(member=member, post=reply, recommend=True)
+
+    assert not _recommend_notifications(reply).exists()
+    assert Post.objects.get(pk=reply.pk).recommendation_count == 1
+
+
+def test_recommendation_email_follows_the_email_preference(
+    member, other_member, reply, django_capture_on_commit_callbacks
+):
+    member_update(member=other_member, email_notifications=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        recommendation_set(member=member, post=reply, recommend=True)
+    assert _recommend_notifications(reply).count() == 1 and not mail.outbox
+
+
 def test_cannot_recommend_own_post(member_client, member, opening_post, thread):
     response = member_client.post(
         reverse("forums:post-recommend", args=[thread.pk, 0]), {"recommend": "1"}, follow=True
     )
     assert RECOMMEND_OWN in _text(response)
     assert not Recommendation.objects.exists()
+    assert not _recommend_notifications(opening_post).exists()
 
 
 def test_visitors_cannot_recommend(client, opening_post, thread):
