@@ -108,19 +108,20 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title):
+def _thread_list(request, threads, *, template, title, current):
+    """A page of site-wide threads; `current` names the list, for the Latest · Greatest switch."""
     paginator = Paginator(threads, settings.FORUMS_THREADS_PER_PAGE)
     page = page_or_404(paginator, request.GET.get("page"))
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
-    return render(request, template, {"page": page, "title": title})
+    return render(request, template, {"page": page, "title": title, "current": current})
 
 
 def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
     return _thread_list(
         request, Thread.objects.for_latest(request.user),
-        template="forums/thread_list.html", title=_("Latest"),
+        template="forums/thread_list.html", title=_("Latest"), current="latest",
     )
 
 
@@ -129,7 +130,7 @@ def greatest(request):
     since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
     return _thread_list(
         request, Thread.objects.for_greatest(request.user, since),
-        template="forums/thread_list.html", title=_("Greatest"),
+        template="forums/thread_list.html", title=_("Greatest"), current="greatest",
     )
 
 

@@ -281,6 +281,15 @@ def test_latest_lists_newest_threads_site_wide(client, db):
     assert page.index("Newer thread") < page.index("Older thread")
 
 
+@pytest.mark.parametrize("current, other", [("latest", "greatest"), ("greatest", "latest")])
+def test_latest_greatest_switch_marks_the_current_page(client, db, current, other):
+    page = _text(client.get(reverse(f"forums:{current}")))
+    switch = re.search(r'<nav class="view-switch"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    assert f'<a href="{reverse(f"forums:{current}")}" aria-current="page">' in switch
+    assert f'<a href="{reverse(f"forums:{other}")}">' in switch
+    assert switch.count("aria-current") == 1
+
+
 def test_greatest_ranks_by_recent_recommendations(client, db):
     quiet, loved, old_favourite = (ThreadFactory(title=t) for t in ["Quiet", "Loved", "Old favourite"])
     fans = MemberFactory.create_batch(3)
