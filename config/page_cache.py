@@ -33,6 +33,9 @@ def _visitor_request(request) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and not request.path.startswith(NEVER_CACHED_PREFIXES)
+        # An oversized POST shown as its form page, with a message for this visitor only
+        # (config.middleware.limit_request_body).
+        and not hasattr(request, "refused_body_mb")
     )
 
 

@@ -334,6 +334,30 @@ def test_request_body_over_one_megabyte_is_refused_before_parsing(member_client,
     assert Post.objects.count() == 1
 
 
+def test_oversized_reply_answers_413_with_the_form_and_the_reason(member_client, opening_post):
+    response = member_client.post(
+        _reply_url(opening_post), {"body": "x" * (1024 * 1024 + 10), "post": "1"}
+    )
+    page = html.unescape(_text(response))
+    assert response.status_code == 413
+    assert "Connection" not in response  # hop-by-hop: WSGI servers refuse it
+    assert '<textarea name="body"' in page and 'action=""' not in page  # the reply form
+    assert "What you sent is larger than 1 MB, so it was not saved." in page
+    assert Post.objects.count() == 1
+    # The notice was for that page only.
+    assert "larger than 1 MB" not in _text(member_client.get(_reply_url(opening_post)))
+
+
+def test_oversized_post_to_an_action_without_a_form_gets_the_plain_413_page(member_client, reply):
+    url = reverse("forums:post-recommend", args=[reply.thread_id, reply.number])
+    response = member_client.post(url, {"recommend": "1", "padding": "x" * (1024 * 1024)})
+    assert response.status_code == 413 and "Connection" not in response
+    assert "larger than 1 MB" in _text(response)
+    assert not reply.recommendations.exists()
+    # No notice is left over for the next page either.
+    assert "larger than 1 MB" not in _text(member_client.get(reply.thread.get_absolute_url()))
+
+
 # Subscriptions and notifications.
 
 
