@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 BODY_TOO_LARGE = gettext_noop(
-    "What you sent is larger than {limit_mb} MB, so it was not saved. Posts can be up to "
-    "50,000 characters: your browser's Back button should bring your text back to shorten it."
+    "What you sent is larger than {limit_mb} MB, so it was not saved. Shorten your text "
+    "(posts can be up to 50,000 characters) or choose a smaller picture; your browser's "
+    "Back button should bring back what you wrote."
 )
 MEGABYTE = 1024 * 1024
 
