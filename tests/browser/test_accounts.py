@@ -226,3 +226,12 @@ def test_totp_is_asked_for_at_login_once_activated(live_server, page, console):
     page.get_by_role("button", name="Log in").click()
     expect(account_nav(page).get_by_role("link", name=member.public_name)).to_be_visible()
     assert_no_csp_violation(console)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_forgot_password_link_is_a_target_of_at_least_24_px(live_server, page, width):
+    """WCAG 2.2 target size (2.5.8): the link sits alone under the password field."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    box = page.get_by_role("link", name="Forgot your password?").bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24, box
