@@ -139,7 +139,7 @@ def test_login_by_username_or_email_and_logout(live_server, page, console):
     log_in(page, live_server, member.email, PASSWORD)
     expect(account_nav(page).get_by_role("link", name=member.public_name)).to_be_visible()
     log_out(page)
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
     assert_no_csp_violation(console)
 
 
