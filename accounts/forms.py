@@ -27,7 +27,7 @@ class SettingsForm(forms.ModelForm):
         fields = [
             "display_name", "hometown", "country", "slogan",
             "thread_view", "layout", "highlight", "replies_per_page", "time_zone", "theme",
-            "jury_available", "email_notifications",
+            "jury_available", "email_notifications", "notify_recommendations",
         ]
         widgets = {
             "thread_view": forms.RadioSelect, "layout": forms.RadioSelect,

@@ -62,6 +62,9 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(
         _("Email me my notifications"), default=True
     )
+    notify_recommendations = models.BooleanField(
+        _("Tell me when a member recommends my post"), default=True
+    )
     # Set when the member deletes their account (community.services.member_delete): the
     # row stays, scrubbed, so their posts keep an author and every counter stays exact.
     deleted_at = models.DateTimeField(_("account deleted at"), null=True, blank=True)

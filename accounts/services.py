@@ -141,7 +141,7 @@ def _avatar_file(upload) -> ContentFile:
 PROFILE_FIELDS = ["display_name", "hometown", "country", "slogan"]
 PREFERENCE_FIELDS = [
     "thread_view", "layout", "highlight", "replies_per_page", "time_zone", "theme",
-    "jury_available", "email_notifications",
+    "jury_available", "email_notifications", "notify_recommendations",
 ]
 
 

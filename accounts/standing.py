@@ -17,14 +17,17 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 # A rate limit, so it lives in config; apps keep asking standing for it, beside check_pause.
-from config.ratelimit import PostingPaused
+from config.ratelimit import PostingPaused, hours_phrase, seconds_phrase
 
 ACCOUNT_INACTIVE = gettext_noop("Your account is not active.")
 SUSPENDED = gettext_noop("Your account is suspended until {end}: {reason}")
 BANNED = gettext_noop("Your account is suspended: {reason}")
+NEW_MEMBER_LIMITS_END = gettext_noop(
+    "This limit ends once you have {posts} and have been a member for {hours}."
+)
 RESTRICTED = gettext_noop(
     "You have {limit} hidden posts in the last {days} days, so you cannot {what} until {until}."
 )
@@ -100,17 +103,33 @@ def can_moderate(member, *, hosts_forum: bool) -> bool:
 
 
 def is_new_member(user) -> bool:
-    """New members (first day, or fewer than FORUMS_NEW_MEMBER_POSTS posts) post and
-    send messages under flood and link limits; staff never count as new."""
+    """New members (fewer than FORUMS_NEW_MEMBER_POSTS posts, or joined less than
+    FORUMS_NEW_MEMBER_HOURS ago) post and send messages under flood and link limits;
+    staff never count as new."""
     return not is_staff(user) and (
         user.post_count < settings.FORUMS_NEW_MEMBER_POSTS
-        or timezone.now() - user.date_joined < timedelta(days=1)
+        or timezone.now() - user.date_joined < timedelta(hours=settings.FORUMS_NEW_MEMBER_HOURS)
+    )
+
+
+def new_member_limits_end() -> str:
+    """When a new member's limits lift, in the settings' numbers: both conditions of
+    is_new_member must be met."""
+    posts = settings.FORUMS_NEW_MEMBER_POSTS
+    return _(NEW_MEMBER_LIMITS_END).format(
+        posts=ngettext("%(count)d post", "%(count)d posts", posts) % {"count": posts},
+        hours=hours_phrase(settings.FORUMS_NEW_MEMBER_HOURS),
     )
 
 
 def check_pause(last, *, now, pause: timedelta, message: str) -> None:
-    """Flood control: refuse with PostingPaused while `pause` has not passed since the
-    member's `last` write. `message` takes {seconds} (the pause) and {wait}."""
+    """Flood control for new members: refuse with PostingPaused while `pause` has not
+    passed since the member's `last` write. `message` takes {seconds} (the pause, a
+    number), {wait} (what is left of it, a phrase: "12 seconds") and {ends} (when new
+    members' limits lift, a sentence)."""
     if last and now - last < pause:
         wait = int((pause - (now - last)).total_seconds()) + 1
-        raise PostingPaused(_(message).format(seconds=int(pause.total_seconds()), wait=wait))
+        text = _(message).format(
+            seconds=int(pause.total_seconds()), wait=seconds_phrase(wait), ends=new_member_limits_end()
+        )
+        raise PostingPaused(text, retry_after=wait)

@@ -1,14 +1,29 @@
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+BODY_TOO_LARGE = gettext_noop(
+    "What you sent is larger than {limit_mb} MB, so it was not saved. Shorten your text "
+    "(posts can be up to 50,000 characters) or choose a smaller picture; your browser's "
+    "Back button should bring back what you wrote."
+)
+MEGABYTE = 1024 * 1024
 
 
 def limit_request_body(get_response):
-    """Refuse oversized request bodies with 413 before anything reads them.
+    """Refuse oversized request bodies with 413 before anything reads them, showing the
+    page that was sent from, with its form and the reason (refused_body_notice).
 
     Posts are at most 50,000 characters, so 1 MB is generous; only the settings page,
-    which may carry an avatar, gets more.
+    which may carry an avatar, gets more. The body is never read here: the request goes
+    on as a GET of the same address, so the view shows its form. Where that is no form
+    page (a redirect, an action that only takes POST), a plain 413 page answers instead.
+    No Connection header is set: it is hop-by-hop, which WSGI applications must not
+    send (Django's development server fails on it); the servers deal with the unread body.
     """
     upload_path = reverse("members:settings")
 
@@ -22,11 +37,28 @@ def limit_request_body(get_response):
             if request.path == upload_path
             else settings.FORUMS_MAX_REQUEST_BYTES
         )
-        if length > limit:
-            body = render_to_string("413.html", {"limit_mb": limit // (1024 * 1024)})
-            response = HttpResponse(body, status=413)
-            response["Connection"] = "close"
+        if length <= limit:
+            return get_response(request)
+        limit_mb = limit // MEGABYTE
+        request.refused_body_mb = limit_mb
+        request.method = request.META["REQUEST_METHOD"] = "GET"
+        response = get_response(request)
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            response.status_code = 413
             return response
+        return HttpResponse(render_to_string("413.html", {"limit_mb": limit_mb}), status=413)
+
+    return middleware
+
+
+def refused_body_notice(get_response):
+    """Say why on the page limit_request_body shows instead of saving an oversized form
+    (after MessageMiddleware, so the page prints it with its other messages)."""
+
+    def middleware(request):
+        limit_mb = getattr(request, "refused_body_mb", None)
+        if limit_mb is not None:
+            messages.error(request, _(BODY_TOO_LARGE).format(limit_mb=limit_mb))
         return get_response(request)
 
     return middleware

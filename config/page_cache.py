@@ -168,6 +168,9 @@ def _visitor_request(request) -> bool:
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
+        # An oversized POST shown as its form page, with a message for this visitor only
+        # (config.middleware.limit_request_body).
+        and not hasattr(request, "refused_body_mb")
     )
 
 

@@ -18,13 +18,27 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 logger = logging.getLogger(__name__)
 
-TOO_OFTEN = gettext_noop("You're doing that too often; try again in {seconds} seconds.")
+TOO_OFTEN = gettext_noop("You're doing that too often; try again in {wait}.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# Waits are counted phrases ("1 second", "2 seconds") put into the messages that
+# refuse, so that each language gets its own plural forms of the unit.
+def seconds_phrase(count: int) -> str:
+    return ngettext("%(count)d second", "%(count)d seconds", count) % {"count": count}
+
+
+def minutes_phrase(count: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
+
+
+def hours_phrase(count: int) -> str:
+    return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
 
 
 class RateLimited(Exception):
@@ -32,12 +46,16 @@ class RateLimited(Exception):
 
     def __init__(self, retry_after: int):
         self.retry_after = max(1, int(retry_after))
-        super().__init__(_(TOO_OFTEN).format(seconds=self.retry_after))
+        super().__init__(_(TOO_OFTEN).format(wait=seconds_phrase(self.retry_after)))
 
 
 class PostingPaused(PermissionDenied):
-    """Flood control: the member may write again shortly (shown with HTTP 429).
-    accounts.standing decides when a member is paused and raises it."""
+    """Flood control: the member may write again after `retry_after` seconds (shown with
+    HTTP 429 and Retry-After). accounts.standing decides when a member is paused."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
 
 
 def parse_rates(text: str | None) -> list[tuple[int, int]]:
@@ -103,7 +121,7 @@ def consume(request, action: str) -> None:
         raise RateLimited(wait)
 
 
-def with_retry_after(response, refusal: RateLimited | None):
+def with_retry_after(response, refusal: RateLimited | PostingPaused | None):
     """Add the Retry-After header to a response that shows a rate-limit refusal."""
     if refusal is not None:
         response["Retry-After"] = str(refusal.retry_after)

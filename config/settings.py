@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.refused_body_notice",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -109,6 +110,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form, ours and allauth's, renders through this (checkbox labels without a colon).
+FORM_RENDERER = "config.forms.FormRenderer"
 
 # Database: SQLite in the project folder unless DATABASE_URL says otherwise.
 DATABASES = {
@@ -180,7 +184,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "forums:home"
 
 # Email: printed to the console unless SMTP is configured through the environment.
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Grassroots <noreply@localhost>")
+# The site's mail comes from DEFAULT_FROM_EMAIL under the community's name, unless
+# the address is given a name of its own ("Name <address>"), see config/mail.py.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 if os.environ.get("EMAIL_HOST") or PRODUCTION:
     # Production without EMAIL_HOST hands mail to the server's own MTA on port 25.
@@ -199,7 +205,8 @@ if os.environ.get("EMAIL_HOST") or PRODUCTION:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # Django's console mailer, printing messages readable (links whole) rather than encoded.
+    MAILERS = {"default": {"BACKEND": "config.mail.ConsoleBackend"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -295,6 +302,8 @@ TASKS = {"default": {"BACKEND": _task_backends[_task_backend]}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # django-allauth
+# Its emails in the community's name (community/adapters.py).
+ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get(
@@ -326,7 +335,10 @@ FORUMS_PROFILE_RECENT_POSTS = 20
 # Absolute links in emails.
 FORUMS_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 FORUMS_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUMS_EDIT_WINDOW_MINUTES", "60"))
+# Members are new (flood and link limits) until they have this many posts and have
+# been members this many hours.
 FORUMS_NEW_MEMBER_POSTS = 10
+FORUMS_NEW_MEMBER_HOURS = 24
 FORUMS_NEW_MEMBER_SECONDS_BETWEEN_POSTS = 30
 FORUMS_NEW_MEMBER_MAX_LINKS = 2
 # Private messages (conversations app): pages, and flood control for new members.

@@ -47,7 +47,7 @@ class Submission:
     @contextmanager
     def refusals(self, *, denied_on: str | None = None):
         """Run the block that sends; a refusal is added to the form and ends the block:
-        invalid (400) or paused by flood control (429).
+        invalid (400) or paused by flood control (429, with Retry-After).
 
         Other PermissionDenied refusals reach the 403 page, unless `denied_on` names the
         field to show them on (NON_FIELD_ERRORS for the form as a whole): then 403 with
@@ -58,6 +58,7 @@ class Submission:
         except ValidationError as refusal:
             self._refuse(None, refusal, 400)
         except ratelimit.PostingPaused as pause:
+            self.limited = pause
             self._refuse(None, str(pause), 429)
         except PermissionDenied as refusal:
             if denied_on is None:

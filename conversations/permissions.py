@@ -8,7 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.standing import PostingPaused, can_write, check_active_member, check_pause, is_new_member
+from accounts.standing import (
+    PostingPaused,
+    can_write,
+    check_active_member,
+    check_pause,
+    is_new_member,
+    new_member_limits_end,
+)
+from config.ratelimit import minutes_phrase
 from forums.models import IgnoredMember
 
 from .models import Conversation, Message
@@ -20,11 +28,11 @@ FROM_COMMUNITY = gettext_noop("Messages from the community cannot be answered.")
 NO_ONE_TO_ANSWER = gettext_noop("There is no one left in this conversation to answer.")
 TOO_MANY_CONVERSATIONS = gettext_noop(
     "New members can start at most {limit} conversations an hour. "
-    "Please wait {wait} more minutes."
+    "Please wait {wait}. {ends}"
 )
 TOO_SOON = gettext_noop(
     "New members can send a message once every {seconds} seconds. "
-    "Please wait {wait} more seconds."
+    "Please wait {wait}. {ends}"
 )
 
 
@@ -121,5 +129,11 @@ def check_new_member_limits(sender, *, now, starts_conversation: bool) -> None:
     )
     if len(started) >= limit:
         # The oldest of the last `limit` conversations must leave the hour first.
-        wait = math.ceil((started[-1] + hour - now).total_seconds() / 60)
-        raise PostingPaused(_(TOO_MANY_CONVERSATIONS).format(limit=limit, wait=wait))
+        seconds = (started[-1] + hour - now).total_seconds()
+        wait = math.ceil(seconds / 60)
+        raise PostingPaused(
+            _(TOO_MANY_CONVERSATIONS).format(
+                limit=limit, wait=minutes_phrase(wait), ends=new_member_limits_end()
+            ),
+            retry_after=math.ceil(seconds),
+        )

@@ -9,8 +9,7 @@ CHROME_SECONDS = 300
 
 def _chrome():
     return {
-        # Before the seeds are loaded the site still needs a name.
-        "community": Community.objects.first() or Community(name="Grassroots"),
+        "community": Community.current(),
         "nav_forums": list(Forum.objects.for_navigation()),
         "nav_sections": list(Section.objects.for_navigation()),
     }

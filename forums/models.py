@@ -21,12 +21,20 @@ class Community(models.Model):
     join_prompt = models.CharField(_("join prompt"), max_length=120)
     support_prompt = models.CharField(_("support prompt"), max_length=120)
 
+    # Before the seeds are loaded the site still needs a name.
+    DEFAULT_NAME = "Grassroots"
+
     class Meta:
         verbose_name = _("community")
         verbose_name_plural = _("community")
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def current(cls) -> "Community":
+        """The site's one row, or an unsaved stand-in named DEFAULT_NAME."""
+        return cls.objects.first() or cls(name=cls.DEFAULT_NAME)
 
 
 class Section(models.Model):
@@ -320,6 +328,7 @@ class Notification(models.Model):
         THREAD = "thread", _("replied in a thread you follow")
         FORUM = "forum", _("started a thread in a forum you follow")
         MENTION = "mention", _("mentioned you")
+        RECOMMEND = "recommend", _("recommended your post")
         JURY = "jury", _("You were seated on a jury")
         VERDICT = "verdict", _("A jury reached its verdict")
 

@@ -17,6 +17,10 @@ EDIT_WINDOW_OVER = gettext_noop(
 )
 NOT_YOUR_POST = gettext_noop("Only the author can change this post.")
 POST_DELETED = gettext_noop("This post was deleted.")
+HIDDEN_POST_EDIT = gettext_noop(
+    "This post was hidden by moderation, so it can no longer be edited. If a jury hid "
+    "it, you can appeal the verdict: follow “See why” on the post."
+)
 
 
 def is_blocked(user, forum) -> bool:
@@ -49,7 +53,10 @@ def can_edit(user, post) -> bool:
         return False
     if is_staff(user):
         return True
-    return post.author_id == user.pk and timezone.now() - post.created_at <= _edit_window()
+    return (
+        post.author_id == user.pk and not post.is_hidden
+        and timezone.now() - post.created_at <= _edit_window()
+    )
 
 
 def check_edit_permission(user, post) -> None:
@@ -60,6 +67,10 @@ def check_edit_permission(user, post) -> None:
         return
     if post.author_id != user.pk:
         raise PermissionDenied(_(NOT_YOUR_POST))
+    # Rewriting a hidden post would put new words behind the verdict; the appeal is
+    # the way back.
+    if post.is_hidden:
+        raise PermissionDenied(_(HIDDEN_POST_EDIT))
     # A block stops rewriting old posts too, or a blocked member could still post by editing.
     if is_blocked(user, post.thread.forum):
         raise PermissionDenied(_(FORUM_BLOCKED).format(forum=post.thread.forum.name))

@@ -139,6 +139,20 @@ def member_thread_state(member, thread, post_ids) -> dict:
 IGNORED, RECOMMENDED = "ignored", "recommended"
 
 
+def mark_new_posts(member, posts, new_after) -> bool:
+    """Set `post.is_new` on a page's replies: posted after `new_after` (from
+    member_thread_state; None for visitors) by someone else, since a member's own reply
+    is no news to them. Returns whether any is new, for the marker's legend."""
+    any_new = False
+    for post in posts:
+        post.is_new = bool(
+            new_after and not post.is_opening_post and post.created_at > new_after
+            and post.author_id != member.pk
+        )
+        any_new = any_new or post.is_new
+    return any_new
+
+
 def thread_page(member, thread, posts) -> dict:
     """What every thread page shows beside the posts: the opening post, its
     recommenders, the forum's hosts (for their badge) and, for a member, their own

@@ -95,8 +95,19 @@ def plain_text(post_html: str) -> str:
 
 
 _QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)
+# A quote holding no other quote: removing these until none is left removes nested
+# quotes whole. Post HTML comes from `sanitize`, so the tag is always written this way.
+_INNERMOST_QUOTE = re.compile(r"<blockquote>(?:(?!<blockquote>).)*?</blockquote>", re.S)
 
 
 def quoted_paragraph_count(post_html: str) -> int:
     """Paragraphs inside quotes: the copyright rule allows at most 4 of an article."""
     return sum(block.count("<p>") for block in _QUOTE.findall(post_html))
+
+
+def own_words(post_html: str) -> str:
+    """The words of rendered post HTML outside its quotes: what the author wrote."""
+    previous = None
+    while previous != post_html:
+        previous, post_html = post_html, _INNERMOST_QUOTE.sub(" ", post_html)
+    return plain_text(post_html)

@@ -43,7 +43,7 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from .rendering import plain_text, render_post
+from .rendering import own_words, plain_text, render_post
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -58,7 +58,7 @@ BODY_TOO_LONG = gettext_noop("Keep posts to 50,000 characters (this one has {len
 SOURCE_LINK_REQUIRED = gettext_noop("{forum} needs a link to the source of the news (https://...).")
 TOO_MANY_LINKS = gettext_noop("New members can include at most {limit} links in a post.")
 TOO_SOON = gettext_noop(
-    "New members can post once every {seconds} seconds. Please wait {wait} more seconds."
+    "New members can post once every {seconds} seconds. Please wait {wait}. {ends}"
 )
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{3,150})")
@@ -73,11 +73,20 @@ def _thread_slug(title: str, max_length: int = 80) -> str:
     return slug.strip("-") or "thread"
 
 
-def _default_subject(*, thread: Thread, body_html: str) -> str:
-    text = plain_text(body_html)
-    if not text:
-        return f"Re: {thread.title}"[:TITLE_MAX]
-    return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
+REPLY_PREFIX = "Re: "
+
+
+def _default_subject(*, thread: Thread, parent: Post, body_html: str) -> str:
+    """The first words the replier wrote themselves, never the lines they quote (a
+    quote's first line names whom it quotes); without any, "Re: <parent's subject>"."""
+    text = own_words(body_html)
+    if text:
+        return Truncator(text).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX]
+    # A deleted or hidden post's subject is not shown, so a reply must not repeat it;
+    # the opening post's subject is the thread's title.
+    readable = parent.subject and not (parent.is_deleted or parent.is_hidden)
+    subject = parent.subject if readable else thread.title
+    return (REPLY_PREFIX + subject.removeprefix(REPLY_PREFIX))[:TITLE_MAX]
 
 
 def _link_count(body_html: str) -> int:
@@ -328,7 +337,7 @@ def reply_create(
     reply = Post.objects.create(
         thread=thread, author=author, parent=parent, number=number,
         tree_path=tree_path, depth=depth,
-        subject=subject or _default_subject(thread=thread, body_html=body_html),
+        subject=subject or _default_subject(thread=thread, parent=parent, body_html=body_html),
         body=body, body_html=body_html, body_text=plain_text(body_html), created_at=now,
     )
     Thread.objects.filter(pk=thread.pk).update(
@@ -447,8 +456,8 @@ def notifications_create(
     add one to each recipient's unread count. With `email`, members who asked for it are
     emailed once the transaction commits.
 
-    The one place Notification rows are made: forums (new posts, with the author as
-    actor and emails) and moderation.services (juries and verdicts, with the jury, no
+    The one place Notification rows are made: forums (new posts and recommendations,
+    with the member who acted as actor, and emails) and moderation.services (juries and verdicts, with the jury, no
     actor, no email) call it inside their own transactions. The caller has decided who
     is told; nothing is checked here. `jury` is a moderation.models.Jury or None. Call
     inside the caller's transaction (no savepoint of its own: it runs on every reply).
@@ -466,7 +475,10 @@ def notifications_create(
     )
     if email:
         post_id, member_ids = post.pk, list(recipients)
-        transaction.on_commit(lambda: email_notifications.enqueue(post_id, member_ids))
+        notification_ids = [notification.pk for notification in notifications]
+        transaction.on_commit(
+            lambda: email_notifications.enqueue(post_id, member_ids, notification_ids)
+        )
     return notifications
 
 
@@ -484,7 +496,8 @@ RECOMMEND_OWN = gettext_noop("You cannot recommend your own post.")
 @transaction.atomic
 def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
     """Recommend a post once, or take the recommendation back. Members, not on their
-    own posts. Counters on the post (and the thread, for opening posts) stay exact."""
+    own posts. Counters on the post (and the thread, for opening posts) stay exact; the
+    author hears of each recommender once."""
     check_active_member(member)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id == member.pk:
@@ -497,6 +510,8 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
             defaults={"thread_id": post.thread_id, "created_at": timezone.now()},
         )
         change = 1 if created else 0
+        if created:
+            _notify_recommendation(post, recommender=member)
     else:
         deleted = Recommendation.objects.filter(member=member, post=post).delete()[0]
         change = -deleted
@@ -511,6 +526,23 @@ def recommendation_set(*, member, post: Post, recommend: bool) -> Post:
             _thread_in_lists_changed(post.thread_id)
     post.refresh_from_db()
     return post
+
+
+def _notify_recommendation(post: Post, *, recommender) -> None:
+    """Tell a post's author that `recommender` recommended it, unless they turned that
+    off (or left). Once per recommender and post: taking a recommendation back and
+    giving it again is no news. Inside recommendation_set's transaction."""
+    told = Notification.objects.filter(
+        recipient=OuterRef("pk"), post=post, actor=recommender, kind=Notification.Kind.RECOMMEND
+    )
+    wants_it = get_user_model().objects.filter(
+        pk=post.author_id, is_active=True, notify_recommendations=True
+    ).exclude(Exists(told))
+    if wants_it.exists():
+        notifications_create(
+            recipients={post.author_id: Notification.Kind.RECOMMEND}, post=post,
+            actor_id=recommender.pk, email=True,
+        )
 
 
 @transaction.atomic

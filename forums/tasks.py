@@ -9,19 +9,29 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.template.loader import render_to_string
 
-from .models import Notification
+from config.mail import sender
+
+from .models import Community, Notification
 
 
 @task
-def email_notifications(post_id: int, member_ids: list[int]) -> int:
-    """Email the members who asked for it about a new post that concerns them."""
+def email_notifications(
+    post_id: int, member_ids: list[int], notification_ids: list[int] | None = None
+) -> int:
+    """Email the members who asked for it about a post that concerns them: the
+    notifications `notification_ids` (a member may hear of one post more than once, as
+    each recommendation comes), or, for tasks queued before there were ids, every
+    notification of the post to `member_ids`."""
+    notifications = Notification.objects.filter(post_id=post_id, recipient_id__in=member_ids)
+    if notification_ids is not None:
+        notifications = notifications.filter(pk__in=notification_ids)
     notifications = (
-        Notification.objects.filter(post_id=post_id, recipient_id__in=member_ids)
+        notifications
         .filter(recipient__email_notifications=True, recipient__is_active=True)
         .exclude(recipient__email="")
         .select_related("recipient", "actor", "post__thread")
     )
-    sent = 0
+    from_email, sent = sender(Community.current().name), 0
     for notification in notifications:
         context = {
             "notification": notification,
@@ -31,5 +41,5 @@ def email_notifications(post_id: int, member_ids: list[int]) -> int:
         # One line: a display name may hold line breaks, which mail headers refuse.
         subject = " ".join(render_to_string("forums/email/notification_subject.txt", context).split())
         body = render_to_string("forums/email/notification_body.txt", context)
-        sent += send_mail(subject, body, None, [notification.recipient.email])
+        sent += send_mail(subject, body, from_email, [notification.recipient.email])
     return sent

@@ -31,7 +31,7 @@ from .permissions import (
 from . import services
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
-from .reading import mark_new_replies, thread_page
+from .reading import mark_new_posts, mark_new_replies, thread_page
 from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
@@ -113,12 +113,13 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title):
+def _thread_list(request, threads, *, template, title, current):
+    """A page of site-wide threads; `current` names the list, for the Latest · Greatest switch."""
     paginator = Paginator(threads, settings.FORUMS_THREADS_PER_PAGE)
     page = page_or_404(paginator, request.GET.get("page"))
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
-    return render(request, template, {"page": page, "title": title})
+    return render(request, template, {"page": page, "title": title, "current": current})
 
 
 @page_cache.visitor_page(page_cache.LISTS)
@@ -126,7 +127,7 @@ def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
     return _thread_list(
         request, Thread.objects.for_latest(request.user),
-        template="forums/thread_list.html", title=_("Latest"),
+        template="forums/thread_list.html", title=_("Latest"), current="latest",
     )
 
 
@@ -136,7 +137,7 @@ def greatest(request):
     since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
     return _thread_list(
         request, Thread.objects.for_greatest(request.user, since),
-        template="forums/thread_list.html", title=_("Greatest"),
+        template="forums/thread_list.html", title=_("Greatest"), current="greatest",
     )
 
 
@@ -168,10 +169,13 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _thread_page(request, thread, posts) -> dict:
-    """What every thread page shows beside the posts (forums.reading.thread_page); a
-    member's visit is recorded after their "new" marks are worked out."""
+def _thread_page(request, thread, posts, *, listed=None) -> dict:
+    """What every thread page shows beside the posts (forums.reading.thread_page), with
+    the replies it lists (`listed`, by default `posts`) marked new or not; a member's
+    visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
+    listed = posts if listed is None else listed
+    context["has_new"] = mark_new_posts(request.user, listed, context["new_after"])
     if request.user.is_authenticated:
         services.thread_visit_record(member=request.user, thread=thread)
     return context
@@ -200,7 +204,7 @@ def thread_detail(request, pk, slug):
         "forums/thread_detail.html",
         {
             "index": index, "index_tail": index_tail, "page": page,
-            **options, **_thread_page(request, thread, []),
+            **options, **_thread_page(request, thread, [], listed=[item.post for item in index]),
         },
     )
 

@@ -254,6 +254,12 @@ def test_gunicorn_serves_the_site_and_its_static_files_in_production(empty_sqlit
         assert "max-age=315360000" in static.getheader("Cache-Control")
 
         assert _get(port, "/", Host="attacker.example").status == 400
+
+        refused = _post_oversized(
+            port, "/accounts/login/", Host="forum.example.org", **{"X-Forwarded-Proto": "https"}
+        )
+        assert refused.status == 413
+        assert 'name="login"' in refused.body and "larger than 1 MB" in refused.body
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -264,6 +270,54 @@ def test_gunicorn_serves_the_site_and_its_static_files_in_production(empty_sqlit
         entry["logger"] == "django.security.DisallowedHost" and entry["level"] == "ERROR"
         for entry in errors
     )
+
+
+def _post_oversized(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
+    """A form POST of 1 MB and a bit, as a browser sends it."""
+    body = b"login=ann&password=" + b"x" * (1024 * 1024 + 1)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request("POST", path, body=body, headers={
+        "Host": headers.pop("Host", "127.0.0.1"), "Content-Type": "application/x-www-form-urlencoded",
+        **headers,
+    })
+    response = connection.getresponse()
+    response.body = response.read().decode()
+    connection.close()
+    return response
+
+
+def test_development_server_answers_an_oversized_form_with_413_and_the_form(empty_sqlite, tmp_path):
+    """`make run` serves with Django's development server, which fails on hop-by-hop
+    headers such as Connection (WSGI forbids them) with a 500."""
+    port = _free_port()
+    err = tmp_path / "runserver.log"
+    with err.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT, env=environment(DATABASE_URL=empty_sqlite), stdout=stderr, stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(port, "/healthz", Host="127.0.0.1")
+                break
+            except OSError:
+                assert server.poll() is None, err.read_text()
+                assert time.monotonic() < deadline, "runserver did not start"
+                time.sleep(0.2)
+
+        refused = _post_oversized(port, "/accounts/login/")
+
+        assert refused.status == 413, refused.body[:2000]
+        assert 'name="login"' in refused.body and 'name="password"' in refused.body  # the form
+        assert "larger than 1 MB, so it was not saved" in refused.body
+        assert _get(port, "/accounts/login/", Host="127.0.0.1").status == 200  # still serving
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log = err.read_text()
+    assert "Traceback" not in log and "Hop-by-hop" not in log, log
 
 
 # Background tasks.

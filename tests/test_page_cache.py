@@ -23,6 +23,15 @@ def test_visitor_page_is_served_from_cache_without_queries(client, thread, page_
     assert second.content == first.content and second.status_code == 200
 
 
+def test_an_oversized_post_is_neither_cached_nor_served_from_the_cache(client, thread, page_cache):
+    url = thread.get_absolute_url()
+    client.get(url)  # now cached
+    refused = client.post(url, {"padding": "x" * (1024 * 1024 + 1)})
+    assert refused.status_code == 413 and "larger than 1 MB" in refused.content.decode()
+    again = client.get(url)
+    assert again.status_code == 200 and "larger than 1 MB" not in again.content.decode()
+
+
 def test_a_new_reply_shows_at_once_for_visitors(
     member_client, thread, opening_post, page_cache, django_capture_on_commit_callbacks
 ):

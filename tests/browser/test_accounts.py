@@ -59,10 +59,10 @@ def log_in(page, live_server, login, password):
     """Log in through the header link and allauth's login form."""
     page.goto(live_server.url)
     account_nav(page).get_by_role("link", name="Log in").click()
-    expect(page.get_by_role("heading", name="Sign In", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in", level=1)).to_be_visible()
     field(page, "Login").fill(login)
     field(page, "Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
 
 
 def log_out(page):
@@ -100,14 +100,14 @@ def test_signup_confirms_email_from_the_emailed_link(live_server, page, console)
     """A visitor signs up from the header, is logged in, and confirms their email."""
     page.goto(live_server.url)
     account_nav(page).get_by_role("link", name="Create a free account").click()
-    expect(page.get_by_role("heading", name="Sign Up", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Create a free account", level=1)).to_be_visible()
     expect(account_nav(page)).to_be_visible()  # allauth's page sits in the site layout
 
     field(page, "Username").fill("newcomer")
     field(page, "Email").fill("newcomer@example.org")
     field(page, "Password").fill("a long and unusual passphrase")
     field(page, "Password (again)").fill("a long and unusual passphrase")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
 
     expect(account_nav(page).get_by_role("link", name="newcomer")).to_be_visible()
     expect(account_nav(page).get_by_role("button", name="Log out")).to_be_visible()
@@ -139,7 +139,7 @@ def test_login_by_username_or_email_and_logout(live_server, page, console):
     log_in(page, live_server, member.email, PASSWORD)
     expect(account_nav(page).get_by_role("link", name=member.public_name)).to_be_visible()
     log_out(page)
-    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    expect(page.get_by_text("You have logged out.")).to_be_visible()
     assert_no_csp_violation(console)
 
 
@@ -216,13 +216,22 @@ def test_totp_is_asked_for_at_login_once_activated(live_server, page, console):
     log_in(page, live_server, member.username, PASSWORD)
     expect(page.get_by_text("Your account is protected by two-factor authentication.")).to_be_visible()
     field(page, "Code").fill(wrong_totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Incorrect code.")).to_be_visible()
     expect(account_nav(page).get_by_role("link", name="Log in")).to_be_visible()
 
     # Activation checks its code without marking it used, so this may be the same code;
     # allauth refuses a code only once it has let someone log in with it.
     field(page, "Code").fill(current_totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(account_nav(page).get_by_role("link", name=member.public_name)).to_be_visible()
     assert_no_csp_violation(console)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_forgot_password_link_is_a_target_of_at_least_24_px(live_server, page, width):
+    """WCAG 2.2 target size (2.5.8): the link sits alone under the password field."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    box = page.get_by_role("link", name="Forgot your password?").bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24, box

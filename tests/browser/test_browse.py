@@ -36,3 +36,17 @@ def test_pages_load_no_third_party_resources(live_server, page):
     page.goto(f"{live_server.url}/forums/")
 
     assert requested and all(url.startswith(live_server.url) for url in requested), requested
+
+
+def test_latest_greatest_switch_shows_the_current_page_without_colour(live_server, page):
+    """The current list's link reads bold and not underlined, the other one a plain
+    underlined link: told apart by weight and underline, whatever the colours."""
+    for current, other in (("Latest", "Greatest"), ("Greatest", "Latest")):
+        page.goto(f"{live_server.url}/{current.lower()}/")
+        switch = page.get_by_role("navigation", name="Thread lists")
+        here, there = switch.get_by_role("link", name=current), switch.get_by_role("link", name=other)
+        expect(here).to_have_attribute("aria-current", "page")
+        expect(there).not_to_have_attribute("aria-current", "page")
+        style = "e => [getComputedStyle(e).fontWeight, getComputedStyle(e).textDecorationLine]"
+        assert here.evaluate(style) == ["700", "none"]
+        assert there.evaluate(style) == ["400", "underline"]

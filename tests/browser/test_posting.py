@@ -37,7 +37,7 @@ def log_in(page, live_server, member):
     page.goto(f"{live_server.url}/accounts/login/")
     field(page, "Login").fill(member.username)
     field(page, "Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(
         page.get_by_role("navigation", name="Account").get_by_role("link", name=member.public_name)
     ).to_be_visible()

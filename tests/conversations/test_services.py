@@ -157,7 +157,7 @@ def test_new_member_starts_three_conversations_an_hour(newcomer, db):
                             created_at=now - timedelta(minutes=minutes))
     with pytest.raises(PostingPaused, match="at most 3 conversations an hour") as refusal:
         conversation_create(sender=newcomer, recipient=recipients[3], subject="Hi", body="Hello")
-    assert "10 more minutes" in str(refusal.value)
+    assert "Please wait 10 minutes." in str(refusal.value)
     assert Conversation.objects.count() == 3
     conversation_create(sender=newcomer, recipient=recipients[3], subject="Hi", body="Hello",
                         created_at=now + timedelta(minutes=11))

@@ -240,6 +240,8 @@ def test_new_member_waits_between_messages_429(client, newcomer, other_member):
 
     assert too_soon.status_code == 429
     assert "New members can send a message once every 30 seconds" in _text(too_soon)
+    assert 1 <= int(too_soon["Retry-After"]) <= 30
+    assert "This limit ends once you have 10 posts and have been a member for 24 hours." in _text(too_soon)
     assert "Two" in _text(too_soon)  # still in the form
     assert conversation.messages.count() == 1
 
@@ -252,6 +254,8 @@ def test_new_member_conversations_an_hour_429(client, newcomer, start_conversati
     response = _send(client, recipient=MemberFactory().username, subject="Hi", body="Fourth")
     assert response.status_code == 429
     assert "New members can start at most 3 conversations an hour" in _text(response)
+    # The oldest of the three leaves the hour in 15 minutes.
+    assert 14 * 60 <= int(response["Retry-After"]) <= 15 * 60
     assert Conversation.objects.count() == 3
 
 

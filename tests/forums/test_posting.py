@@ -1,5 +1,7 @@
 """Posting through the pages: new threads, replies, quotes, previews, edits, deletes."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -153,6 +155,15 @@ def test_quote_fills_the_reply_with_the_quoted_text(member_client, reply):
     assert f"{reply.author.public_name} wrote:" in page
 
 
+def test_quoting_reply_takes_its_subject_from_the_repliers_words(member_client, reply):
+    quoted = member_client.get(_reply_url(reply), {"quote": "1"}).context["form"]["body"].value()
+    member_client.post(_reply_url(reply), {"subject": "", "body": quoted + "Not in my town", "post": "1"})
+    bare = member_client.post(_reply_url(reply), {"subject": "", "body": quoted, "post": "1"})
+    assert bare.status_code == 302
+    subjects = list(Post.objects.filter(parent=reply).order_by("number").values_list("subject", flat=True))
+    assert subjects == ["Not in my town", f"Re: {reply.subject}"]
+
+
 def test_preview_shows_rendered_text_and_saves_nothing(member_client, opening_post):
     response = member_client.post(
         _reply_url(opening_post), {"body": "**bold** <script>alert(1)</script>", "preview": "1"}
@@ -222,6 +233,32 @@ def test_new_member_waits_between_posts(client, newcomer, opening_post):
     assert "New members can post once every 30 seconds" in _text(too_soon)
     User.objects.filter(pk=newcomer.pk).update(last_posted_at=timezone.now() - timedelta(seconds=31))
     assert client.post(_reply_url(opening_post), {"body": "second", "post": "1"}).status_code == 302
+
+
+def test_new_member_pause_says_how_long_and_when_it_ends(client, newcomer, opening_post, settings):
+    settings.FORUMS_NEW_MEMBER_HOURS = 48
+    client.force_login(newcomer)
+    client.post(_reply_url(opening_post), {"body": "first", "post": "1"})
+
+    too_soon = client.post(_reply_url(opening_post), {"body": "second", "post": "1"})
+
+    assert too_soon.status_code == 429
+    page = html.unescape(_text(too_soon))
+    wait = re.search(r"Please wait (\d+) seconds?\.", page)
+    assert wait and 1 <= int(wait.group(1)) <= 30
+    assert too_soon["Retry-After"] == wait.group(1)
+    assert "This limit ends once you have 10 posts and have been a member for 48 hours." in page
+    assert "second" in page  # still in the form
+
+
+def test_new_member_hours_come_from_the_setting(newcomer, settings):
+    from accounts.standing import is_new_member
+
+    settings.FORUMS_NEW_MEMBER_POSTS = 0  # only the time since joining counts here
+    settings.FORUMS_NEW_MEMBER_HOURS = 3
+    assert is_new_member(newcomer)  # joined 2 hours ago
+    settings.FORUMS_NEW_MEMBER_HOURS = 1
+    assert not is_new_member(newcomer)
 
 
 def test_new_member_link_limit(client, newcomer, opening_post):
@@ -295,6 +332,30 @@ def test_request_body_over_one_megabyte_is_refused_before_parsing(member_client,
     assert response.status_code == 413
     assert "larger than 1 MB" in _text(response)
     assert Post.objects.count() == 1
+
+
+def test_oversized_reply_answers_413_with_the_form_and_the_reason(member_client, opening_post):
+    response = member_client.post(
+        _reply_url(opening_post), {"body": "x" * (1024 * 1024 + 10), "post": "1"}
+    )
+    page = html.unescape(_text(response))
+    assert response.status_code == 413
+    assert "Connection" not in response  # hop-by-hop: WSGI servers refuse it
+    assert '<textarea name="body"' in page and 'action=""' not in page  # the reply form
+    assert "What you sent is larger than 1 MB, so it was not saved." in page
+    assert Post.objects.count() == 1
+    # The notice was for that page only.
+    assert "larger than 1 MB" not in _text(member_client.get(_reply_url(opening_post)))
+
+
+def test_oversized_post_to_an_action_without_a_form_gets_the_plain_413_page(member_client, reply):
+    url = reverse("forums:post-recommend", args=[reply.thread_id, reply.number])
+    response = member_client.post(url, {"recommend": "1", "padding": "x" * (1024 * 1024)})
+    assert response.status_code == 413 and "Connection" not in response
+    assert "larger than 1 MB" in _text(response)
+    assert not reply.recommendations.exists()
+    # No notice is left over for the next page either.
+    assert "larger than 1 MB" not in _text(member_client.get(reply.thread.get_absolute_url()))
 
 
 # Subscriptions and notifications.

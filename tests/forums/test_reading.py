@@ -5,12 +5,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import member_update
 from forums.models import (
     ForumRead,
     IgnoredMember,
+    Notification,
     Post,
     Recommendation,
     Thread,
@@ -99,6 +102,52 @@ def test_thread_page_marks_replies_newer_than_the_mark(member_client, member, th
     assert not re.search(r'<li id="index-\d+"[^>]*>\s*<span class="new-marker"', again)
 
 
+NEW_MARKER = '<span class="new-marker"'
+LEGEND = "= new reply since forum marked as read"
+
+
+def _marked_numbers(page: str) -> set[str]:
+    """Numbers of the replies marked new, in the reply index and among full posts."""
+    index = re.findall(r'<li id="index-(\d+)"[^>]*>\s*<span class="new-marker"', page)
+    posts = re.findall(r'<article class="post[^"]*" id="post-(\d+)">(?:(?!</header>).)*?<span class="new-marker"', page, re.S)
+    return set(index) | set(posts)
+
+
+def test_own_new_reply_is_not_marked_new_to_its_author(member_client, member, thread, opening_post):
+    member_client.get(thread.get_absolute_url())  # the visit before anyone answered
+    response = member_client.post(
+        reverse("forums:reply-create", args=[thread.pk, 0]), {"body": "My own answer", "post": "1"}
+    )
+    own = Post.objects.get(body="My own answer")
+    # Where posting lands: the author's own reply on the "View all" page.
+    landing = member_client.get(member_client.get(response["Location"])["Location"])
+    assert f'id="post-{own.number}"' in _text(landing)
+    assert _marked_numbers(_text(landing)) == set()
+    assert LEGEND not in _text(landing)
+
+
+def test_only_others_new_replies_are_marked(member_client, member, thread, opening_post):
+    member_client.get(thread.get_absolute_url())
+    own = ReplyFactory(parent=opening_post, author=member)
+    theirs = ReplyFactory(parent=own)
+    for url in (thread.get_absolute_url(), thread.get_view_all_url()):
+        page = _text(member_client.get(url))
+        assert _marked_numbers(page) == {str(theirs.number)}, url
+        assert LEGEND in page
+        ThreadVisit.objects.filter(member=member).update(visited_at=_ago(minutes=5))
+
+
+def test_legend_shows_only_where_a_marker_shows(member_client, member, thread, opening_post):
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+    page = _text(member_client.get(thread.get_absolute_url()))  # no replies at all
+    assert LEGEND not in page and NEW_MARKER not in page
+    ReplyFactory(parent=opening_post)
+    ThreadVisit.objects.filter(member=member).delete()
+    assert LEGEND in _text(member_client.get(thread.get_view_all_url()))
+    # Seen now: the same thread again has nothing new, so no legend either.
+    assert LEGEND not in _text(member_client.get(thread.get_view_all_url()))
+
+
 def test_mark_all_forums_read(member_client, member, forum):
     ThreadFactory(forum=forum)
     other = ThreadFactory()
@@ -157,12 +206,64 @@ def test_recommending_the_opening_post_counts_on_the_thread_and_lists_recommende
     assert re.search(r'data-label="Recommendations">3<', _text(client.get(thread.forum.get_absolute_url())))
 
 
+def _recommend_notifications(post):
+    return Notification.objects.filter(post=post, kind=Notification.Kind.RECOMMEND)
+
+
+def test_recommending_tells_the_author_once_per_recommender(
+    client, member, other_member, reply, thread, django_capture_on_commit_callbacks
+):
+    url = reverse("forums:post-recommend", args=[thread.pk, reply.number])
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"recommend": "1"})
+        client.post(url, {"recommend": "0"})  # taken back...
+        client.post(url, {"recommend": "1"})  # ...and given again: no news
+        recommendation_set(member=MemberFactory(display_name="Second Fan"), post=reply, recommend=True)
+
+    notifications = list(_recommend_notifications(reply).order_by("pk"))
+    assert [(n.recipient, n.actor.display_name) for n in notifications] == [
+        (other_member, member.display_name), (other_member, "Second Fan"),
+    ]
+    other_member.refresh_from_db()
+    assert other_member.unread_notification_count == 2
+    # The author's notifications list, and email as they asked for it.
+    client.force_login(other_member)
+    page = _text(client.get(reverse("forums:notification-list")))
+    assert f"{member.public_name}</a>\n      recommended your post:" in page
+    assert reply.subject in page
+    assert [message.to for message in mail.outbox] == [[other_member.email]] * 2
+    assert "recommended your post" in mail.outbox[0].subject
+
+
+def test_recommendation_notifications_follow_the_preference(client, member, other_member, reply):
+    client.force_login(other_member)
+    settings_page = _text(client.get(reverse("members:settings")))
+    assert '<label for="id_notify_recommendations">Tell me when a member recommends my post</label>' in settings_page
+    member_update(member=other_member, notify_recommendations=False)
+
+    recommendation_set(member=member, post=reply, recommend=True)
+
+    assert not _recommend_notifications(reply).exists()
+    assert Post.objects.get(pk=reply.pk).recommendation_count == 1
+
+
+def test_recommendation_email_follows_the_email_preference(
+    member, other_member, reply, django_capture_on_commit_callbacks
+):
+    member_update(member=other_member, email_notifications=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        recommendation_set(member=member, post=reply, recommend=True)
+    assert _recommend_notifications(reply).count() == 1 and not mail.outbox
+
+
 def test_cannot_recommend_own_post(member_client, member, opening_post, thread):
     response = member_client.post(
         reverse("forums:post-recommend", args=[thread.pk, 0]), {"recommend": "1"}, follow=True
     )
     assert RECOMMEND_OWN in _text(response)
     assert not Recommendation.objects.exists()
+    assert not _recommend_notifications(opening_post).exists()
 
 
 def test_visitors_cannot_recommend(client, opening_post, thread):
@@ -178,6 +279,15 @@ def test_latest_lists_newest_threads_site_wide(client, db):
     Thread.objects.filter(pk=first.pk).update(created_at=_ago(hours=1))
     page = _text(client.get(reverse("forums:latest")))
     assert page.index("Newer thread") < page.index("Older thread")
+
+
+@pytest.mark.parametrize("current, other", [("latest", "greatest"), ("greatest", "latest")])
+def test_latest_greatest_switch_marks_the_current_page(client, db, current, other):
+    page = _text(client.get(reverse(f"forums:{current}")))
+    switch = re.search(r'<nav class="view-switch"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    assert f'<a href="{reverse(f"forums:{current}")}" aria-current="page">' in switch
+    assert f'<a href="{reverse(f"forums:{other}")}">' in switch
+    assert switch.count("aria-current") == 1
 
 
 def test_greatest_ranks_by_recent_recommendations(client, db):

@@ -72,6 +72,41 @@ def test_reply_subject_defaults_to_re_title_without_text(thread, opening_post):
     assert reply.subject == f"Re: {thread.title}"
 
 
+QUOTE_OF_ALICE = "> **Alice wrote:**\n>\n> Agreed, but the numbers are old.\n>\n> > Older words she quoted\n\n"
+
+
+def test_reply_subject_defaults_to_own_words_not_the_quote(opening_post):
+    reply = ReplyFactory(parent=opening_post, body=QUOTE_OF_ALICE + "New figures came out today")
+    assert reply.subject == "New figures came out today"
+
+
+def test_reply_subject_skips_quotes_anywhere_in_the_body(opening_post):
+    body = "Two points.\n\n> first quoted line\n\nAnd a second one."
+    reply = ReplyFactory(parent=opening_post, body=body)
+    assert reply.subject == "Two points. And a second one."
+
+
+def test_reply_subject_of_a_bare_quote_is_re_parent_subject(opening_post):
+    parent = ReplyFactory(parent=opening_post, subject="Numbers are old")
+    reply = ReplyFactory(parent=parent, body=QUOTE_OF_ALICE)
+    assert reply.subject == "Re: Numbers are old"
+
+
+def test_reply_subject_does_not_stack_re(opening_post):
+    parent = ReplyFactory(parent=opening_post, body="> only a quote")
+    reply = ReplyFactory(parent=parent, body="> and another quote")
+    assert parent.subject == f"Re: {opening_post.subject}"
+    assert reply.subject == f"Re: {opening_post.subject}"
+
+
+def test_reply_subject_does_not_repeat_a_hidden_parents_subject(thread, opening_post):
+    parent = ReplyFactory(parent=opening_post, subject="Something a jury hid")
+    Post.objects.filter(pk=parent.pk).update(is_hidden=True)
+    parent.refresh_from_db()
+    reply = ReplyFactory(parent=parent, body="> Something a jury hid")
+    assert reply.subject == f"Re: {thread.title}"
+
+
 def test_reply_create_rejects_locked_thread(thread, opening_post, other_member):
     Thread.objects.filter(pk=thread.pk).update(is_locked=True)
 

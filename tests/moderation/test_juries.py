@@ -1,5 +1,6 @@
 """Alerts and member juries, from alert to verdict (DESIGN.md section 6)."""
 
+import html
 import random
 import threading
 from datetime import timedelta
@@ -14,7 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import member_suspend, member_update, star_grant
 from forums.models import Notification, Post
-from forums.services import recommendation_set, reply_create, thread_create
+from forums.permissions import HIDDEN_POST_EDIT
+from forums.services import post_edit, recommendation_set, reply_create, thread_create
 from moderation.models import Alert, Jury, JurySeat, ModerationAction
 from moderation.services import (
     ALERT_DUPLICATE,
@@ -154,6 +156,38 @@ def test_four_breaks_answers_hide_the_post(alerted, client):
     assert "This post was hidden by a jury of members." in page and "You are an idiot." not in page
     public_log = client.get(reverse("moderation:log")).content.decode()
     assert "Jury hid a post" in public_log and "4 of 5 jurors" in public_log
+
+
+def _edit_url(post):
+    return reverse("forums:post-edit", args=[post.thread_id, post.number])
+
+
+def test_author_cannot_edit_a_post_the_jury_hid(alerted, client):
+    post = alerted.post
+    client.force_login(post.author)
+    assert f'href="{_edit_url(post)}"' in client.get(post.thread.get_view_all_url()).content.decode()
+    _vote(alerted.jury, [BREAKS] * 4)
+
+    page = client.get(post.thread.get_view_all_url()).content.decode()
+    assert "This post was hidden by a jury of members." in page
+    assert f'href="{_edit_url(post)}"' not in page  # no Edit link: the appeal is the way back
+    for response in (client.get(_edit_url(post)),
+                     client.post(_edit_url(post), {"subject": "", "body": "Nicer words", "post": "1"})):
+        assert response.status_code == 403
+        assert html.unescape(response.content.decode()).count(HIDDEN_POST_EDIT) == 1
+    assert Post.objects.get(pk=post.pk).body == "You are an idiot."
+    with pytest.raises(PermissionDenied, match="hidden by moderation"):
+        post_edit(editor=post.author, post=post, body="Nicer words")
+
+
+def test_author_cannot_edit_a_post_staff_hid_but_staff_can(reply, client):
+    staff = User.objects.create_user("moderator", password="x" * 12, is_staff=True)
+    post_hide(staff=staff, post=reply, hide=True, reason="Spam")
+    client.force_login(reply.author)
+    assert client.post(_edit_url(reply), {"subject": "Edited", "body": "Edited", "post": "1"}).status_code == 403
+    client.force_login(staff)
+    assert client.post(_edit_url(reply), {"subject": "Staff", "body": "Edited by staff", "post": "1"}).status_code == 302
+    assert Post.objects.get(pk=reply.pk).body == "Edited by staff"
 
 
 def test_four_keeps_answers_keep_the_post_and_close_early(alerted):

@@ -23,7 +23,7 @@ from forums.models import Post, Thread
 from moderation.models import Alert, AlertRule, Jury
 from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
-TOO_OFTEN = re.compile(r"You're doing that too often; try again in (\d+) seconds\.")
+TOO_OFTEN = re.compile(r"You're doing that too often; try again in (\d+) seconds?\.")
 PASSWORD = "correct horse battery staple"
 
 
