@@ -28,7 +28,7 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from . import services
+from . import fragments, services
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, thread_page
@@ -161,10 +161,21 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _thread_page(request, thread, posts) -> dict:
-    """What every thread page shows beside the posts (forums.reading.thread_page); a
+def _thread_page(request, thread, posts, *, show_parent=False) -> dict:
+    """What every thread page shows beside the posts (forums.reading.thread_page), with
+    the opening post and `posts` assembled for this reader (forums.fragments); a
     member's visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
+    renderer = fragments.PostRenderer(
+        user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
+        ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
+        recommenders=context["recommenders"], show_parent=show_parent,
+    )
+    opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
+    context.update(
+        opening_post_html=opening_html, reply_articles=list(zip(posts, reply_html)),
+        action_form=fragments.ACTION_FORM,
+    )
     if request.user.is_authenticated:
         services.thread_visit_record(member=request.user, thread=thread)
     return context
@@ -187,13 +198,15 @@ def thread_detail(request, pk, slug):
     index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
         item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
+    context = _thread_page(request, thread, [])
+    reply_index = fragments.reply_index(
+        index, index_tail, view_all_url=thread.get_view_all_url(), highlight_after=options["highlight_after"],
+        new_after=context["new_after"], ignored_ids=context["ignored_ids"],
+    )
     return render(
         request,
         "forums/thread_detail.html",
-        {
-            "index": index, "index_tail": index_tail, "page": page,
-            **options, **_thread_page(request, thread, []),
-        },
+        {"index": index, "reply_index": reply_index, "page": page, **options, **context},
     )
 
 
@@ -212,7 +225,7 @@ def thread_all(request, pk, slug):
     return render(
         request,
         "forums/thread_all.html",
-        {"page": page, "posts": posts, **options, **_thread_page(request, thread, posts)},
+        {"page": page, **options, **_thread_page(request, thread, posts, show_parent=True)},
     )
 
 
@@ -369,10 +382,14 @@ def notification_list(request):
     return render(request, "forums/notification_list.html", {"page": page})
 
 
-def _back(request, fallback):
-    """Return to the page the form was on (only ever on this site)."""
+def _back(request, fallback, *, post=None):
+    """Return to the page the form was on (only ever on this site); given the `post` the
+    form acted on, to that post when the page is one of its thread's."""
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        thread_prefix = reverse("forums:thread-short", args=[post.thread_id]) if post else None
+        if thread_prefix and target.startswith(thread_prefix) and "#" not in target:
+            target += f"#post-{post.number}"
         return redirect(target)
     return redirect(fallback)
 
@@ -390,7 +407,7 @@ def post_recommend(request, pk, number):
         services.recommendation_set(member=request.user, post=post, recommend=_yes(request, "recommend"))
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
-    return _back(request, post.get_absolute_url())
+    return _back(request, post.get_absolute_url(), post=post)
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django import template
 
-from forums import permissions
+from forums import fragments, permissions
 
 register = template.Library()
 
@@ -26,3 +26,13 @@ def deletable_by(post, user):
 @register.filter
 def repliable_by(thread, user):
     return permissions.can_reply(user, thread)
+
+
+@register.simple_tag(takes_context=True)
+def post_article(context, post, heading):
+    """A post inside another page's outline (a reply form, a jury's page), without the
+    reader's actions; `heading` is the level of its heading."""
+    thread = context.get("thread") or post.thread
+    return fragments.PostRenderer(
+        user=context.get("user"), thread=thread, actions=False, heading=heading
+    ).article(post)

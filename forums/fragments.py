@@ -1,0 +1,350 @@
+"""The HTML that thread pages repeat for every post and every line of the reply index.
+
+A member's "View all" page of 50 replies spent about three quarters of its time in the
+template language: some 330 URL reversals, 520 translations and 100 date formats,
+most of them the same few strings again for each post (bench/profile_page.py shows
+where the time goes). So a post is put together here, in two parts:
+
+- What every reader sees alike (the header, the body, the "Last edited" line and the
+  recommendation count) comes from the partials of forums/_post.html, rendered once
+  per version of the post and cached, shared by every member. The cache key is a
+  digest of everything those partials show (the post's text and counters, its
+  author's name, badges and post count, the reader's time zone and language, and the
+  template itself), so an edit, a hiding, a new recommendation or a renamed author
+  makes a new key and the old entry simply expires: nothing has to be invalidated.
+- What is the reader's own is added per request: the ★ new marker, a post by an
+  ignored member folded away, a hidden post's text for staff (rare, so from partials
+  too), and the actions offered, built here for every post with URLs filled into
+  prefixes reversed once per page and words translated once per page. The buttons
+  post through one form per page (`ACTION_FORM`), which carries the only CSRF token
+  they need.
+
+Everything printed is escaped here or in the partials; post bodies come only from
+forums.rendering, as everywhere else.
+"""
+
+import hashlib
+from datetime import datetime
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.cache import caches
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from accounts.standing import can_write, is_staff
+
+from . import permissions
+
+POST_TEMPLATE = "forums/_post.html"
+# The page-level form every post action button submits (templates/forums/thread_base.html).
+ACTION_FORM = "post-action-form"
+# Where the reader's ★ goes in a cached header; text from a post can never produce it,
+# because it is escaped.
+NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
+# Stand-ins for the last argument of a reversed URL; each passes its converter.
+_NUMBER_SLOT = 987654321987654321
+_NAME_SLOT = "url-slot"
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+def fragment_cache():
+    return caches[settings.FORUMS_FRAGMENT_CACHE]
+
+
+def url_filler(viewname, *args, slot=_NUMBER_SLOT):
+    """A function that makes `reverse(viewname, args=[*args, value])` for any value,
+    from one reversal: the URL around a stand-in for the last argument. Values are
+    quoted as reverse() quotes them."""
+    url = reverse(viewname, args=[*args, slot])
+    head, found, tail = url.rpartition(str(slot))
+    assert found, url
+    return lambda value: f"{head}{quote(str(value), safe=_URL_SAFE)}{tail}"
+
+
+class MemberLinks:
+    """{% member_link %} for many members of one page: each profile URL is filled into
+    one reversed prefix, each member's link made once."""
+
+    def __init__(self):
+        self._profile_url = url_filler("accounts:member-detail", slot=_NAME_SLOT)
+        self._links = {}
+
+    def link(self, member) -> str:
+        link = self._links.get(member.pk)
+        if link is None:
+            name = escape(member.public_name)
+            if member.deleted_at:
+                link = name
+            else:
+                link = f'<a href="{self._profile_url(member.username)}">{name}</a>'
+            self._links[member.pk] = link
+        return link
+
+
+class LocalDates:
+    """The |date filter for many times of one page, each day formatted once, in the
+    reader's time zone."""
+
+    def __init__(self, day_format: str):
+        self._format = day_format
+        self._days = {}
+
+    def iso(self, moment: datetime) -> str:
+        return timezone.localtime(moment).isoformat()
+
+    def day(self, moment: datetime) -> str:
+        local = timezone.localtime(moment)
+        key = (local.year, local.month, local.day)
+        text = self._days.get(key)
+        if text is None:
+            text = self._days[key] = escape(format_date(local, self._format))
+        return text
+
+
+def _template_digest() -> str:
+    """Part of every cache key: a changed _post.html (a new release) makes new keys."""
+    global _TEMPLATE_DIGEST
+    if _TEMPLATE_DIGEST is None:
+        source = get_template(POST_TEMPLATE).template.source
+        _TEMPLATE_DIGEST = hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
+    return _TEMPLATE_DIGEST
+
+
+_TEMPLATE_DIGEST = None
+
+
+class PostRenderer:
+    """Posts as one reader sees them on one page.
+
+    `host_ids` get the Host badge; `new_after`, `ignored_ids` and `my_recommendations`
+    are the reader's (forums.reading.member_thread_state); `actions` offers the
+    reader's actions (they post through ACTION_FORM, which the page must hold);
+    `heading` is the level of a post's heading where the page's outline needs
+    another than 1 for the opening post and 3 for replies.
+    """
+
+    def __init__(self, *, user, thread, host_ids=frozenset(), new_after=None, ignored_ids=frozenset(),
+                 my_recommendations=frozenset(), recommenders=(), show_parent=False, actions=True,
+                 heading=None):
+        self.user = user
+        self.thread = thread
+        self.host_ids = host_ids
+        self.new_after = new_after
+        self.ignored_ids = ignored_ids
+        self.my_recommendations = my_recommendations
+        self.recommenders = recommenders
+        self.show_parent = show_parent
+        self.heading = heading
+        self.member = user if user is not None and user.is_authenticated else None
+        self.actions = actions and self.member is not None
+        self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
+        if self.actions:
+            self._prepare_actions()
+
+    # What every reader sees alike.
+
+    def _level(self, post) -> str:
+        return str(self.heading or ("1" if post.is_opening_post else "3"))
+
+    def _key(self, post) -> str:
+        author = post.author
+        facts = (
+            post.pk, post.thread_id, post.number, post.subject, post.created_at, post.edited_at,
+            post.edit_count, post.recommendation_count, post.is_deleted, post.is_hidden,
+            post.parent_id, post.depth, getattr(post, "parent_number", None),
+            author.pk, author.username, author.display_name, author.deleted_at, author.avatar.name,
+            author.post_count, author.is_star, is_staff(author), post.author_id in self.host_ids,
+            self._level(post), self.show_parent, self.reader_key,
+            (self.thread.title, self.thread.lock_notice) if post.is_opening_post else None,
+        )
+        digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
+        digest.update(post.body_html.encode())
+        return f"post:{_template_digest()}:{post.pk}:{digest.hexdigest()}"
+
+    def _render_shared(self, post) -> tuple[str, str, str, str, str]:
+        context = {
+            "post": post, "thread": self.thread, "level": self._level(post),
+            "show_parent": self.show_parent, "is_host": post.author_id in self.host_ids,
+            "new_marker": NEW_MARKER_SLOT,
+        }
+        header = self._partial("header", context)
+        before, _slot, after = header.partition(NEW_MARKER_SLOT)
+        return (
+            before, after, self._partial("body", context), self._partial("edited", context),
+            self._partial("count", context),
+        )
+
+    @staticmethod
+    def _partial(name, context) -> str:
+        return get_template(f"{POST_TEMPLATE}#{name}").render(context)
+
+    def _shared(self, posts) -> dict:
+        """Each post's shared parts, by post id: from the cache, the missing ones
+        rendered and stored (one round trip each way, whatever the number of posts)."""
+        keys = {post.pk: self._key(post) for post in posts}
+        cache = fragment_cache()
+        found = cache.get_many(list(keys.values()))
+        parts, missing = {}, {}
+        for post in posts:
+            key = keys[post.pk]
+            if key in found:
+                parts[post.pk] = found[key]
+            else:
+                parts[post.pk] = missing[key] = self._render_shared(post)
+        if missing:
+            cache.set_many(missing, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+        return parts
+
+    # The reader's own parts.
+
+    def _is_new(self, post) -> bool:
+        return bool(self.new_after and not post.is_opening_post and post.created_at > self.new_after)
+
+    def _body(self, post, body: str, edited: str) -> str:
+        if post.is_deleted:
+            return body
+        if post.is_hidden:
+            return self._partial("hidden-body", {"post": post, "user": self.user})
+        if post.author_id in self.ignored_ids:
+            return self._partial("ignored-body", {"post": post, "body": mark_safe(body)})
+        return body + edited
+
+    def _prepare_actions(self):
+        member, thread = self.member, self.thread
+        self.may_reply = permissions.can_reply(member, thread)
+        self.may_write = can_write(member)
+        self.is_staff = is_staff(member)
+        self.urls = {
+            name: url_filler(view, thread.pk)
+            for name, view in [
+                ("reply", "forums:reply-create"), ("edit", "forums:post-edit"),
+                ("delete", "forums:post-delete"), ("recommend", "forums:post-recommend"),
+                ("alert", "moderation:alert-create"), ("hide", "moderation:post-hide"),
+            ]
+        }
+        self.ignore_url = url_filler("forums:member-ignore", slot=_NAME_SLOT)
+        self.words = {
+            "actions": escape(_("Actions")), "reply": escape(_("Reply")), "quote": escape(_("Quote")),
+            "edit": escape(_("Edit")), "delete": escape(_("Delete")), "alert": escape(_("Alert")),
+            "hide": escape(_("Hide")), "unhide": escape(_("Unhide")),
+            "recommend": escape(_("Recommend")), "unrecommend": escape(_("Unrecommend")),
+        }
+
+    def _button(self, url, name, value, label) -> str:
+        return (
+            f'<li><button type="submit" form="{ACTION_FORM}" formaction="{url}" name="{name}" '
+            f'value="{value}" class="link-button">{label}</button></li>'
+        )
+
+    def _actions(self, post) -> str:
+        """The reader's actions on a post: only those the services would accept from
+        them (forums.permissions and accounts.standing decide)."""
+        member, words, urls, number = self.member, self.words, self.urls, post.number
+        items = []
+        if not post.is_deleted and self.may_reply:
+            reply = urls["reply"](number)
+            items.append(f'<li><a href="{reply}">{words["reply"]}</a></li>')
+            items.append(f'<li><a href="{reply}?quote=1">{words["quote"]}</a></li>')
+        if permissions.can_edit(member, post):
+            items.append(f'<li><a href="{urls["edit"](number)}">{words["edit"]}</a></li>')
+        if permissions.can_delete(member, post):
+            items.append(f'<li><a href="{urls["delete"](number)}">{words["delete"]}</a></li>')
+        others = post.author_id != member.pk
+        if others and not post.is_deleted and not post.is_hidden and self.may_write:
+            items.append(f'<li><a href="{urls["alert"](number)}">{words["alert"]}</a></li>')
+        if self.is_staff:
+            hidden = post.is_hidden
+            items.append(self._button(
+                urls["hide"](number), "hide", "0" if hidden else "1", words["unhide" if hidden else "hide"]
+            ))
+        if others and not post.is_deleted:
+            if self.may_write:
+                recommended = post.pk in self.my_recommendations
+                items.append(self._button(
+                    urls["recommend"](number), "recommend", "0" if recommended else "1",
+                    words["unrecommend" if recommended else "recommend"],
+                ))
+            author = post.author
+            if not author.deleted_at:
+                ignoring = post.author_id in self.ignored_ids
+                label = (_("Stop ignoring %(name)s") if ignoring else _("Ignore %(name)s")) % {
+                    "name": author.public_name
+                }
+                items.append(self._button(self.ignore_url(author.username), "ignore", "0" if ignoring else "1",
+                                          escape(label)))
+        return f'<ul class="post-actions" aria-label="{words["actions"]}">{"".join(items)}</ul>'
+
+    def _article(self, post, shared, marker) -> SafeString:
+        before, after, body, edited, count = shared
+        new = self._is_new(post)
+        classes = "post"
+        if post.is_opening_post:
+            classes += " post-opening"
+        if post.is_deleted:
+            classes += " is-deleted"
+        if new:
+            classes += " is-new"
+        parts = [f'<article class="{classes}" id="post-{post.number}">', before]
+        if new:
+            parts.append(marker)
+        parts += [after, self._body(post, body, edited), count]
+        if post.is_opening_post and self.recommenders:
+            parts.append(self._partial("recommenders", {"recommenders": self.recommenders}))
+        if self.actions:
+            parts.append(self._actions(post))
+        parts.append("</article>")
+        return mark_safe("".join(parts))
+
+    def articles(self, posts) -> list[SafeString]:
+        """Each post's <article>, in the order given."""
+        posts = list(posts)
+        shared = self._shared(posts)
+        marker = self._partial("new-marker", {}) if self.new_after else ""
+        return [self._article(post, shared[post.pk], marker) for post in posts]
+
+    def article(self, post) -> SafeString:
+        return self.articles([post])[0]
+
+
+def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=None,
+                ignored_ids=frozenset()) -> SafeString:
+    """The reply index of "Original post only": one line per reply (its subject linked
+    to its place in "View all", author, day and number), nested as forums.tree.nest
+    says, with the reader's ★ marks, highlighting and ignored members."""
+    links, dates = MemberLinks(), LocalDates("M j, Y")
+    view_all_url = escape(view_all_url)
+    marker = get_template(f"{POST_TEMPLATE}#new-marker").render({}) if new_after else ""
+    deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
+    parts = ['<ul class="reply-tree">']
+    for item in items:
+        post = item.post
+        if item.opens_list:
+            parts.append("<ul>")
+        elif item.closes_item:
+            parts.append("</li>" + "</ul></li>" * len(item.closed_lists))
+        highlighted = highlight_after is not None and post.number > highlight_after
+        parts.append(f'<li id="index-{post.number}"{" class=\"is-highlighted\"" if highlighted else ""}>')
+        if new_after and post.created_at > new_after:
+            parts.append(marker)
+        if post.author_id in ignored_ids:
+            ignoring = escape(_("You are ignoring %(name)s") % {"name": post.author.public_name})
+            parts.append(f'<span class="muted">{ignoring}</span>')
+        else:
+            page = f"?page={item.page}" if item.page > 1 else ""
+            subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
+            parts.append(f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>')
+        parts.append(
+            f' <span class="byline">{links.link(post.author)} <time datetime="{dates.iso(post.created_at)}">'
+            f'{dates.day(post.created_at)}</time> <span class="post-number">#{post.number}</span></span>\n'
+        )
+    if items:
+        parts.append("</li>" + "</ul></li>" * len(tail))
+    parts.append("</ul>")
+    return mark_safe("".join(parts))
