@@ -60,12 +60,14 @@ def fragment_cache():
 
 def url_filler(viewname, *args, slot=_NUMBER_SLOT):
     """A function that makes `reverse(viewname, args=[*args, value])` for any value,
-    from one reversal: the URL around a stand-in for the last argument. Values are
-    quoted as reverse() quotes them."""
+    from one reversal: the URL around a stand-in for the last argument. Names are
+    quoted as reverse() quotes them; numbers need no quoting."""
     url = reverse(viewname, args=[*args, slot])
     head, found, tail = url.rpartition(str(slot))
     assert found, url
-    return lambda value: f"{head}{quote(str(value), safe=_URL_SAFE)}{tail}"
+    if slot == _NUMBER_SLOT:
+        return lambda number: f"{head}{int(number)}{tail}"
+    return lambda name: f"{head}{quote(name, safe=_URL_SAFE)}{tail}"
 
 
 class MemberLinks:
@@ -218,6 +220,7 @@ class PostRenderer:
 
     def _prepare_actions(self):
         member, thread = self.member, self.thread
+        self.rules = permissions.PostRules(member)
         self.may_reply = permissions.can_reply(member, thread)
         self.may_write = can_write(member)
         self.is_staff = is_staff(member)
@@ -236,6 +239,7 @@ class PostRenderer:
             "hide": escape(_("Hide")), "unhide": escape(_("Unhide")),
             "recommend": escape(_("Recommend")), "unrecommend": escape(_("Unrecommend")),
         }
+        self.ignore_words = {True: _("Stop ignoring %(name)s"), False: _("Ignore %(name)s")}
 
     def _button(self, url, name, value, label) -> str:
         return (
@@ -252,9 +256,9 @@ class PostRenderer:
             reply = urls["reply"](number)
             items.append(f'<li><a href="{reply}">{words["reply"]}</a></li>')
             items.append(f'<li><a href="{reply}?quote=1">{words["quote"]}</a></li>')
-        if permissions.can_edit(member, post):
+        if self.rules.can_edit(post):
             items.append(f'<li><a href="{urls["edit"](number)}">{words["edit"]}</a></li>')
-        if permissions.can_delete(member, post):
+        if self.rules.can_delete(post):
             items.append(f'<li><a href="{urls["delete"](number)}">{words["delete"]}</a></li>')
         others = post.author_id != member.pk
         if others and not post.is_deleted and not post.is_hidden and self.may_write:
@@ -274,9 +278,7 @@ class PostRenderer:
             author = post.author
             if not author.deleted_at:
                 ignoring = post.author_id in self.ignored_ids
-                label = (_("Stop ignoring %(name)s") if ignoring else _("Ignore %(name)s")) % {
-                    "name": author.public_name
-                }
+                label = self.ignore_words[ignoring] % {"name": author.public_name}
                 items.append(self._button(self.ignore_url(author.username), "ignore", "0" if ignoring else "1",
                                           escape(label)))
         return f'<ul class="post-actions" aria-label="{words["actions"]}">{"".join(items)}</ul>'

@@ -114,7 +114,21 @@ class ThreadQuerySet(models.QuerySet):
         return self.select_related("forum__section")
 
 
+# What a thread page shows of a post and of its author (forums/_post.html and
+# forums.fragments): a User row has some forty columns, a page needs eight of them.
+POST_PAGE_FIELDS = (
+    "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html", "created_at",
+    "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
+    "author__username", "author__display_name", "author__deleted_at", "author__avatar",
+    "author__post_count", "author__star_until", "author__is_staff", "author__is_active",
+)
+
+
 class PostQuerySet(models.QuerySet):
+    def for_thread_page(self):
+        """Posts with what a thread page shows of them and of their authors."""
+        return self.select_related("author").only(*POST_PAGE_FIELDS)
+
     def replies(self):
         return self.filter(parent__isnull=False)
 
@@ -149,7 +163,7 @@ class PostQuerySet(models.QuerySet):
         """The thread's replies with their bodies, tree-ordered, for "View all"."""
         return (
             self.replies_in_tree_order(thread)
-            .select_related("author")
+            .for_thread_page()
             .annotate(parent_number=models.F("parent__number"))
         )
 

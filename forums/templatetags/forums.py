@@ -1,6 +1,6 @@
 from django import template
 
-from forums import fragments, permissions
+from forums import fragments
 
 register = template.Library()
 
@@ -11,21 +11,6 @@ def thread_url(thread, user):
     if getattr(user, "is_authenticated", False) and user.thread_view == "all":
         return thread.get_view_all_url()
     return thread.get_absolute_url()
-
-
-@register.filter
-def editable_by(post, user):
-    return permissions.can_edit(user, post)
-
-
-@register.filter
-def deletable_by(post, user):
-    return permissions.can_delete(user, post)
-
-
-@register.filter
-def repliable_by(thread, user):
-    return permissions.can_reply(user, thread)
 
 
 @register.simple_tag(takes_context=True)
