@@ -24,10 +24,12 @@ forums.rendering, as everywhere else.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.template.loader import get_template
 from django.urls import reverse
@@ -70,6 +72,18 @@ def url_filler(viewname, *args, slot=_NUMBER_SLOT):
     return lambda name: f"{head}{quote(name, safe=_URL_SAFE)}{tail}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Author:
+    pk: int
+    username: str
+    display_name: str
+    deleted_at: datetime | None
+
+    @property
+    def public_name(self) -> str:
+        return get_user_model().public_name.fget(self)
+
+
 class MemberLinks:
     """{% member_link %} for many members of one page: each profile URL is filled into
     one reversed prefix, each member's link made once."""
@@ -77,6 +91,7 @@ class MemberLinks:
     def __init__(self):
         self._profile_url = url_filler("accounts:member-detail", slot=_NAME_SLOT)
         self._links = {}
+        self._members = {}
 
     def link(self, member) -> str:
         link = self._links.get(member.pk)
@@ -89,20 +104,31 @@ class MemberLinks:
             self._links[member.pk] = link
         return link
 
+    def author_of(self, row):
+        """The author of a row of PostQuerySet.for_reply_index, as far as a link needs
+        (a whole User instance costs more to make than the line it is for)."""
+        member = self._members.get(row.author_id)
+        if member is None:
+            member = self._members[row.author_id] = _Author(
+                row.author_id, row.author__username, row.author__display_name, row.author__deleted_at
+            )
+        return member
+
 
 class LocalDates:
-    """The |date filter for many times of one page, each day formatted once, in the
-    reader's time zone."""
+    """The |date filter for many times of one page, in the reader's time zone, each day
+    formatted once."""
 
     def __init__(self, day_format: str):
         self._format = day_format
+        self._zone = timezone.get_current_timezone()
         self._days = {}
 
     def iso(self, moment: datetime) -> str:
-        return timezone.localtime(moment).isoformat()
+        return moment.astimezone(self._zone).isoformat()
 
     def day(self, moment: datetime) -> str:
-        local = timezone.localtime(moment)
+        local = moment.astimezone(self._zone)
         key = (local.year, local.month, local.day)
         text = self._days.get(key)
         if text is None:
@@ -319,7 +345,8 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=No
                 ignored_ids=frozenset()) -> SafeString:
     """The reply index of "Original post only": one line per reply (its subject linked
     to its place in "View all", author, day and number), nested as forums.tree.nest
-    says, with the reader's ★ marks, highlighting and ignored members."""
+    says, with the reader's ★ marks, highlighting and ignored members. The items' posts
+    are rows of PostQuerySet.for_reply_index."""
     links, dates = MemberLinks(), LocalDates("M j, Y")
     view_all_url = escape(view_all_url)
     marker = get_template(f"{POST_TEMPLATE}#new-marker").render({}) if new_after else ""
@@ -335,15 +362,16 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=No
         parts.append(f'<li id="index-{post.number}"{" class=\"is-highlighted\"" if highlighted else ""}>')
         if new_after and post.created_at > new_after:
             parts.append(marker)
+        author = links.author_of(post)
         if post.author_id in ignored_ids:
-            ignoring = escape(_("You are ignoring %(name)s") % {"name": post.author.public_name})
+            ignoring = escape(_("You are ignoring %(name)s") % {"name": author.public_name})
             parts.append(f'<span class="muted">{ignoring}</span>')
         else:
             page = f"?page={item.page}" if item.page > 1 else ""
             subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
             parts.append(f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>')
         parts.append(
-            f' <span class="byline">{links.link(post.author)} <time datetime="{dates.iso(post.created_at)}">'
+            f' <span class="byline">{links.link(author)} <time datetime="{dates.iso(post.created_at)}">'
             f'{dates.day(post.created_at)}</time> <span class="post-number">#{post.number}</span></span>\n'
         )
     if items:
