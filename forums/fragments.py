@@ -29,8 +29,10 @@ from datetime import datetime
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.template.defaultfilters import truncatechars, truncatewords
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,6 +41,7 @@ from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.standing import can_write, is_staff
 
@@ -50,9 +53,6 @@ ACTION_FORM = "post-action-form"
 # Where the reader's ★ goes in a cached header; text from a post can never produce it,
 # because it is escaped.
 NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
-# Stand-ins for the last argument of a reversed URL; each passes its converter.
-_NUMBER_SLOT = 987654321987654321
-_NAME_SLOT = "url-slot"
 _URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
@@ -60,16 +60,43 @@ def fragment_cache():
     return caches[settings.FORUMS_FRAGMENT_CACHE]
 
 
-def url_filler(viewname, *args, slot=_NUMBER_SLOT):
-    """A function that makes `reverse(viewname, args=[*args, value])` for any value,
-    from one reversal: the URL around a stand-in for the last argument. Names are
+class _Slot:
+    def __init__(self, kind):
+        self.kind = kind
+
+
+# The arguments url_filler() leaves open: a row id or number, or a name (username, slug).
+NUMBER, NAME = _Slot("number"), _Slot("name")
+
+
+def url_filler(viewname, *args):
+    """A function that makes `reverse(viewname, args=...)` for any values of the
+    arguments given as NUMBER or NAME, from one reversal with a stand-in for each
+    (which passes its converter and cannot occur in the URL otherwise). Names are
     quoted as reverse() quotes them; numbers need no quoting."""
-    url = reverse(viewname, args=[*args, slot])
-    head, found, tail = url.rpartition(str(slot))
-    assert found, url
-    if slot == _NUMBER_SLOT:
+    stand_ins = [
+        (str(987654321987654300 + n) if arg.kind == "number" else f"url-slot-{n}", arg.kind)
+        for n, arg in enumerate(args) if isinstance(arg, _Slot)
+    ]
+    it = iter(stand_ins)
+    url = reverse(viewname, args=[next(it)[0] if isinstance(arg, _Slot) else arg for arg in args])
+    # reverse() percent-encodes braces, so the URL has none of its own.
+    pattern = url
+    for n, (stand_in, _kind) in enumerate(stand_ins):
+        assert pattern.count(stand_in) == 1, url
+        pattern = pattern.replace(stand_in, "{%d}" % n)
+    kinds = [kind for _stand_in, kind in stand_ins]
+    if kinds == ["number"]:
+        head, _n, tail = pattern.partition("{0}")
         return lambda number: f"{head}{int(number)}{tail}"
-    return lambda name: f"{head}{quote(name, safe=_URL_SAFE)}{tail}"
+
+    def fill(*values):
+        return pattern.format(*(
+            int(value) if kind == "number" else quote(value, safe=_URL_SAFE)
+            for value, kind in zip(values, kinds, strict=True)
+        ))
+
+    return fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +116,7 @@ class MemberLinks:
     one reversed prefix, each member's link made once."""
 
     def __init__(self):
-        self._profile_url = url_filler("accounts:member-detail", slot=_NAME_SLOT)
+        self._profile_url = url_filler("accounts:member-detail", NAME)
         self._links = {}
         self._members = {}
 
@@ -251,14 +278,14 @@ class PostRenderer:
         self.may_write = can_write(member)
         self.is_staff = is_staff(member)
         self.urls = {
-            name: url_filler(view, thread.pk)
+            name: url_filler(view, thread.pk, NUMBER)
             for name, view in [
                 ("reply", "forums:reply-create"), ("edit", "forums:post-edit"),
                 ("delete", "forums:post-delete"), ("recommend", "forums:post-recommend"),
                 ("alert", "moderation:alert-create"), ("hide", "moderation:post-hide"),
             ]
         }
-        self.ignore_url = url_filler("forums:member-ignore", slot=_NAME_SLOT)
+        self.ignore_url = url_filler("forums:member-ignore", NAME)
         self.words = {
             "actions": escape(_("Actions")), "reply": escape(_("Reply")), "quote": escape(_("Quote")),
             "edit": escape(_("Edit")), "delete": escape(_("Delete")), "alert": escape(_("Alert")),
@@ -378,3 +405,104 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=No
         parts.append("</li>" + "</ul></li>" * len(tail))
     parts.append("</ul>")
     return mark_safe("".join(parts))
+
+
+# Thread and forum lists: their rows, built here for the reasons above (a page of 30
+# threads, or All Forums with a hundred forums, spent most of its time in the template
+# language); the tables around them stay in templates/forums/_thread_rows.html and
+# _forum_rows.html.
+
+
+def thread_rows(threads, *, user, show_forum=False) -> SafeString:
+    """A thread list's rows: title (in the reader's preferred view) with its reply count
+    and, for a member, what is new (forums.reading.mark_new_replies); the forum when
+    asked; author; last activity and last poster; recommendations."""
+    links, dates = MemberLinks(), LocalDates("c")
+    view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
+    thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
+    forum_url = url_filler("forums:forum-detail", NAME)
+    words = {
+        name: escape(text) for name, text in [
+            ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
+            ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
+            ("recommendations", _("Recommendations")),
+        ]
+    }
+    rows = []
+    for thread in threads:
+        flags = [
+            name for name, on in [
+                ("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked),
+                ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
+            ] if on
+        ]
+        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">']
+        if thread.is_pinned:
+            row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
+        if thread.is_locked:
+            row.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
+        replies = ngettext("%(counter)s replies", "%(counter)s replies", thread.reply_count)
+        row.append(
+            f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
+            f'<span class="reply-count">{escape(replies % {"counter": thread.reply_count})}</span>'
+        )
+        if getattr(thread, "is_new", False):
+            row.append(f' <span class="badge badge-new">{words["new"]}</span>')
+        elif getattr(thread, "new_reply_count", 0):
+            new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
+            row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
+        row.append("</th>")
+        if show_forum:
+            forum = thread.forum
+            row.append(
+                f'<td data-label="{words["forum"]}"><a href="{forum_url(forum.slug)}">{escape(forum.name)}</a></td>'
+            )
+        row.append(
+            f'<td data-label="{words["author"]}">{links.link(thread.author)}</td>'
+            f'<td data-label="{words["last"]}"><time datetime="{dates.iso(thread.last_activity_at)}">'
+            f"{escape(naturaltime(thread.last_activity_at))}</time>"
+        )
+        if thread.reply_count:
+            row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
+        row.append(
+            f'</td><td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
+        )
+        rows.append("".join(row))
+    return mark_safe("".join(rows))
+
+
+def forum_rows(forums) -> SafeString:
+    """A forum list's rows: name and purpose, thread and post counts, and the last post
+    with its thread, author and time (ForumQuerySet.for_listing)."""
+    links, dates = MemberLinks(), LocalDates("c")
+    forum_url = url_filler("forums:forum-detail", NAME)
+    thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
+    reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
+    words = {
+        name: escape(text) for name, text in [
+            ("threads", _("Threads")), ("posts", _("Posts")), ("by", _("by")), ("none", _("No posts yet")),
+        ]
+    }
+    rows = []
+    for forum in forums:
+        row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
+        if forum.purpose:
+            row.append(f'<p class="forum-purpose">{escape(truncatewords(forum.purpose, 24))}</p>')
+        row.append(
+            f'</th><td class="num" data-label="{words["threads"]}">{intcomma(forum.thread_count)}</td>'
+            f'<td class="num" data-label="{words["posts"]}">{intcomma(forum.post_count)}</td><td class="last-post">'
+        )
+        post = forum.last_post
+        if post:
+            thread = post.thread
+            url = thread_url(thread.pk, thread.slug) if post.is_opening_post else reply_url(post.thread_id, post.number)
+            row.append(
+                f'<a href="{url}">{escape(truncatechars(thread.title, 60))}</a> <span class="byline">{words["by"]} '
+                f'{links.link(post.author)}, <time datetime="{dates.iso(forum.last_post_at)}">'
+                f"{escape(naturaltime(forum.last_post_at))}</time></span>"
+            )
+        else:
+            row.append(f'<span class="muted">{words["none"]}</span>')
+        row.append("</td></tr>\n")
+        rows.append("".join(row))
+    return mark_safe("".join(rows))

@@ -1,11 +1,22 @@
 """Reusable reads. Each page gets one `for_<page>()` that loads what its template uses."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+
+@functools.cache
+def _unlinked_member_fields() -> tuple[str, ...]:
+    """The columns of a member's row that a link to them does not need: all but the id,
+    username, display name and deletion time (a User row has some forty)."""
+    from django.contrib.auth import get_user_model
+
+    shown = {"id", "username", "display_name", "deleted_at"}
+    return tuple(field.name for field in get_user_model()._meta.concrete_fields if field.name not in shown)
 
 
 class SectionQuerySet(models.QuerySet):
@@ -46,7 +57,12 @@ class ForumQuerySet(models.QuerySet):
         )
 
     def with_last_post(self):
-        return self.select_related("last_post__author", "last_post__thread")
+        """The last post with its thread and author, as far as a forum row shows them
+        (forums.fragments.forum_rows): not the post's text, nor most of its author's row."""
+        return self.select_related("last_post__author", "last_post__thread").defer(
+            *(f"last_post__{name}" for name in ("body", "body_html", "body_text", "tree_path", "subject")),
+            *(f"last_post__author__{name}" for name in _unlinked_member_fields()),
+        )
 
     def for_navigation(self):
         return self.featured().only("name", "slug", "position")
@@ -99,7 +115,10 @@ class ThreadQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_people(self):
-        return self.select_related("author", "last_poster")
+        """Authors and last posters, as far as a thread row shows them (a name and a link)."""
+        return self.select_related("author", "last_poster").defer(
+            *(f"{person}__{name}" for person in ("author", "last_poster") for name in _unlinked_member_fields())
+        )
 
     def for_forum_page(self, forum, user):
         return self.filter(forum=forum).for_reader(user).pinned_first().with_people()

@@ -5,14 +5,6 @@ from forums import fragments
 register = template.Library()
 
 
-@register.filter
-def thread_url(thread, user):
-    """The thread's address in the reader's preferred view ("Original post only" or "View all")."""
-    if getattr(user, "is_authenticated", False) and user.thread_view == "all":
-        return thread.get_view_all_url()
-    return thread.get_absolute_url()
-
-
 @register.simple_tag(takes_context=True)
 def post_article(context, post, heading):
     """A post inside another page's outline (a reply form, a jury's page), without the
@@ -21,3 +13,15 @@ def post_article(context, post, heading):
     return fragments.PostRenderer(
         user=context.get("user"), thread=thread, actions=False, heading=heading
     ).article(post)
+
+
+@register.simple_tag(takes_context=True)
+def thread_rows(context, threads, show_forum=False):
+    """The rows of a thread list (forums.fragments.thread_rows)."""
+    return fragments.thread_rows(threads, user=context.get("user"), show_forum=bool(show_forum))
+
+
+@register.simple_tag
+def forum_rows(forums):
+    """The rows of a forum list (forums.fragments.forum_rows)."""
+    return fragments.forum_rows(forums)
