@@ -23,20 +23,23 @@ Everything printed is escaped here or in the partials; post bodies come only fro
 forums.rendering, as everywhere else.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.template.defaultfilters import truncatechars, truncatewords
 from django.template.loader import get_template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
+from django.utils import numberformat
 from django.utils.dateformat import format as format_date
+from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
@@ -73,7 +76,13 @@ def url_filler(viewname, *args):
     """A function that makes `reverse(viewname, args=...)` for any values of the
     arguments given as NUMBER or NAME, from one reversal with a stand-in for each
     (which passes its converter and cannot occur in the URL otherwise). Names are
-    quoted as reverse() quotes them; numbers need no quoting."""
+    quoted as reverse() quotes them; numbers need no quoting. Kept per URL
+    configuration and script prefix, which is all a reversed URL depends on."""
+    return _url_filler(viewname, args, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=512)
+def _url_filler(viewname, args, _root_urlconf, _urlconf, _script_prefix):
     stand_ins = [
         (str(987654321987654300 + n) if arg.kind == "number" else f"url-slot-{n}", arg.kind)
         for n, arg in enumerate(args) if isinstance(arg, _Slot)
@@ -97,6 +106,26 @@ def url_filler(viewname, *args):
         ))
 
     return fill
+
+
+class Counts:
+    """The |intcomma filter for many numbers of one page: the language's separators
+    are looked up once."""
+
+    def __init__(self):
+        language = translation.get_language()
+        self._separators = (
+            get_format("DECIMAL_SEPARATOR", language), None, get_format("NUMBER_GROUPING", language),
+            get_format("THOUSAND_SEPARATOR", language),
+        )
+
+    def __call__(self, number: int) -> str:
+        return numberformat.format(number, *self._separators, force_grouping=True, use_l10n=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _purpose_excerpt(purpose: str) -> str:
+    return escape(truncatewords(purpose, 24))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +160,17 @@ class MemberLinks:
             self._links[member.pk] = link
         return link
 
-    def author_of(self, row):
-        """The author of a row of PostQuerySet.for_reply_index, as far as a link needs
-        (a whole User instance costs more to make than the line it is for)."""
-        member = self._members.get(row.author_id)
+    def author_of(self, row, prefix="author"):
+        """The member whose id, username, display name and deletion time a row of values
+        holds under `prefix` (PostQuerySet.for_reply_index, ForumQuerySet.for_listing),
+        as far as a link needs: a whole User instance costs more to make than the line
+        it is for."""
+        pk = getattr(row, f"{prefix}_id")
+        member = self._members.get(pk)
         if member is None:
-            member = self._members[row.author_id] = _Author(
-                row.author_id, row.author__username, row.author__display_name, row.author__deleted_at
+            member = self._members[pk] = _Author(
+                pk, getattr(row, f"{prefix}__username"), getattr(row, f"{prefix}__display_name"),
+                getattr(row, f"{prefix}__deleted_at"),
             )
         return member
 
@@ -472,9 +505,9 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
 
 
 def forum_rows(forums) -> SafeString:
-    """A forum list's rows: name and purpose, thread and post counts, and the last post
-    with its thread, author and time (ForumQuerySet.for_listing)."""
-    links, dates = MemberLinks(), LocalDates("c")
+    """A forum list's rows (rows of ForumQuerySet.for_listing): name and purpose, thread
+    and post counts, and the last post with its thread, author and time."""
+    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     forum_url = url_filler("forums:forum-detail", NAME)
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
     reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
@@ -487,19 +520,21 @@ def forum_rows(forums) -> SafeString:
     for forum in forums:
         row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
         if forum.purpose:
-            row.append(f'<p class="forum-purpose">{escape(truncatewords(forum.purpose, 24))}</p>')
+            row.append(f'<p class="forum-purpose">{_purpose_excerpt(forum.purpose)}</p>')
         row.append(
-            f'</th><td class="num" data-label="{words["threads"]}">{intcomma(forum.thread_count)}</td>'
-            f'<td class="num" data-label="{words["posts"]}">{intcomma(forum.post_count)}</td><td class="last-post">'
+            f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'
+            f'<td class="num" data-label="{words["posts"]}">{counts(forum.post_count)}</td><td class="last-post">'
         )
-        post = forum.last_post
-        if post:
-            thread = post.thread
-            url = thread_url(thread.pk, thread.slug) if post.is_opening_post else reply_url(post.thread_id, post.number)
+        if forum.last_post_id:
+            if forum.last_post__parent_id is None:
+                url = thread_url(forum.last_post__thread_id, forum.last_post__thread__slug)
+            else:
+                url = reply_url(forum.last_post__thread_id, forum.last_post__number)
+            author = links.author_of(forum, prefix="last_post__author")
             row.append(
-                f'<a href="{url}">{escape(truncatechars(thread.title, 60))}</a> <span class="byline">{words["by"]} '
-                f'{links.link(post.author)}, <time datetime="{dates.iso(forum.last_post_at)}">'
-                f"{escape(naturaltime(forum.last_post_at))}</time></span>"
+                f'<a href="{url}">{escape(truncatechars(forum.last_post__thread__title, 60))}</a> '
+                f'<span class="byline">{words["by"]} {links.link(author)}, '
+                f'<time datetime="{dates.iso(forum.last_post_at)}">{escape(naturaltime(forum.last_post_at))}</time></span>'
             )
         else:
             row.append(f'<span class="muted">{words["none"]}</span>')

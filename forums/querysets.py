@@ -56,20 +56,21 @@ class ForumQuerySet(models.QuerySet):
             recent_post_count=Coalesce(models.Subquery(recent), 0),
         )
 
-    def with_last_post(self):
-        """The last post with its thread and author, as far as a forum row shows them
-        (forums.fragments.forum_rows): not the post's text, nor most of its author's row."""
-        return self.select_related("last_post__author", "last_post__thread").defer(
-            *(f"last_post__{name}" for name in ("body", "body_html", "body_text", "tree_path", "subject")),
-            *(f"last_post__author__{name}" for name in _unlinked_member_fields()),
-        )
 
     def for_navigation(self):
         return self.featured().only("name", "slug", "position")
 
     def for_listing(self):
-        """Forums with what a forum row shows: counts and the last post with its author."""
-        return self.with_last_post().select_related("section")
+        """Rows of what a forum row shows (forums.fragments.forum_rows): counts, and the
+        last post with its thread and author. Rows, not instances: All Forums lists a
+        hundred forums, and five model instances for each took four times the query."""
+        return self.values_list(
+            "pk", "name", "slug", "purpose", "section_id", "thread_count", "post_count", "last_post_at",
+            "last_post_id", "last_post__number", "last_post__parent_id", "last_post__thread_id",
+            "last_post__thread__title", "last_post__thread__slug", "last_post__author_id",
+            "last_post__author__username", "last_post__author__display_name", "last_post__author__deleted_at",
+            named=True,
+        )
 
 
 class ThreadQuerySet(models.QuerySet):
