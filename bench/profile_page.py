@@ -20,9 +20,13 @@ marked read, visited threads, ignored members and recommendations in the hot thr
 import argparse
 import cProfile
 import io
+import itertools
 import os
 import pstats
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -196,6 +200,39 @@ def pyinstrument_profile(client, url, runs):
     print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
+def count_instructions(client, url, runs):
+    """Run `runs` requests where callgrind counts (see instructions())."""
+    for _ in range(3):
+        client.get(url)
+
+    def requests():
+        yield
+        for _ in range(runs):
+            client.get(url)
+            yield
+
+    # callgrind collects only inside itertools.pairwise's C function, which nothing in
+    # Django or Grassroots calls: so only these requests are counted.
+    for _ in itertools.pairwise(requests()):
+        pass
+
+
+def instructions(page, args) -> float:
+    """CPU instructions per request, counted by valgrind's callgrind: unlike time, the
+    count does not depend on what else the machine is doing."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        command = [
+            "valgrind", "--tool=callgrind", "--toggle-collect=pairwise_next", f"--callgrind-out-file={out}",
+            sys.executable, __file__, page, "--count-inside", "--runs", str(args.instructions),
+        ]
+        if args.member:
+            command += ["--member", args.member]
+        subprocess.run(command, check=True, capture_output=True)
+        summary = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
+        return int(summary.group(1)) / args.instructions
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pages", nargs="+", help="URLs or: home forums big big-deep hot hot-all hot-all-last latest profile")
@@ -205,6 +242,9 @@ def main():
     parser.add_argument("--profile", choices=["none", "cprofile", "pyinstrument"], default="none")
     parser.add_argument("--top", type=int, default=25, help="functions to list with --profile cprofile")
     parser.add_argument("--prepare", action="store_true", help="give the member the bench's read state first")
+    parser.add_argument("--instructions", type=int, default=0, metavar="N",
+                        help="also count CPU instructions per request over N requests under valgrind (slow)")
+    parser.add_argument("--count-inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_django()
 
@@ -224,13 +264,17 @@ def main():
     if args.member != "visitor":
         client.force_login(member)
         who = f"member {member.username}"
+    if args.count_inside:
+        count_instructions(client, names.get(args.pages[0], args.pages[0]), args.runs)
+        return
     print(f"{who}: CPU time per request (time.process_time), the fastest of {args.rounds} rounds of "
           f"{args.runs} requests")
     for page in args.pages:
         url = names.get(page, page)
         figures = measure(client, url, args.runs, args.rounds)
+        counted = f"  {instructions(page, args) / 1e6:7.2f} M instructions" if args.instructions else ""
         print(f"{page:<14} {url:<40} {figures['cpu_ms']:7.2f} ms CPU  {figures['queries']:3d} queries  "
-              f"{figures['bytes'] / 1024:7.1f} KB")
+              f"{figures['bytes'] / 1024:7.1f} KB{counted}", flush=True)
         if args.profile == "cprofile":
             profile(client, url, args.runs, args.top)
         elif args.profile == "pyinstrument":

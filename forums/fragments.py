@@ -461,7 +461,7 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             ("recommendations", _("Recommendations")),
         ]
     }
-    rows = []
+    rows, reply_counts = [], {}
     for thread in threads:
         flags = [
             name for name, on in [
@@ -474,10 +474,15 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
             row.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
-        replies = ngettext("%(counter)s replies", "%(counter)s replies", thread.reply_count)
+        replies = reply_counts.get(thread.reply_count)
+        if replies is None:
+            replies = reply_counts[thread.reply_count] = escape(
+                ngettext("%(counter)s replies", "%(counter)s replies", thread.reply_count)
+                % {"counter": thread.reply_count}
+            )
         row.append(
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
-            f'<span class="reply-count">{escape(replies % {"counter": thread.reply_count})}</span>'
+            f'<span class="reply-count">{replies}</span>'
         )
         if getattr(thread, "is_new", False):
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')

@@ -1,6 +1,5 @@
 """Reusable reads. Each page gets one `for_<page>()` that loads what its template uses."""
 
-import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,14 +8,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
-@functools.cache
-def _unlinked_member_fields() -> tuple[str, ...]:
-    """The columns of a member's row that a link to them does not need: all but the id,
-    username, display name and deletion time (a User row has some forty)."""
-    from django.contrib.auth import get_user_model
-
-    shown = {"id", "username", "display_name", "deleted_at"}
-    return tuple(field.name for field in get_user_model()._meta.concrete_fields if field.name not in shown)
+# What a link to a member needs of their row (a User row has some forty columns).
+LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
+# What a thread row shows of a thread (forums.fragments.thread_rows): all but the lock notice.
+THREAD_ROW_FIELDS = (
+    "forum", "title", "slug", "author", "created_at", "is_pinned", "is_locked", "reply_count",
+    "recommendation_count", "last_activity_at", "last_poster",
+)
 
 
 class SectionQuerySet(models.QuerySet):
@@ -117,8 +115,9 @@ class ThreadQuerySet(models.QuerySet):
 
     def with_people(self):
         """Authors and last posters, as far as a thread row shows them (a name and a link)."""
-        return self.select_related("author", "last_poster").defer(
-            *(f"{person}__{name}" for person in ("author", "last_poster") for name in _unlinked_member_fields())
+        return self.select_related("author", "last_poster").only(
+            *THREAD_ROW_FIELDS,
+            *(f"{person}__{name}" for person in ("author", "last_poster") for name in LINKED_MEMBER_FIELDS),
         )
 
     def for_forum_page(self, forum, user):
