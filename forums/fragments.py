@@ -31,8 +31,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.templatetags.static import static
 from django.template.defaultfilters import truncatechars, truncatewords
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -46,6 +46,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.standing import can_write, is_staff
 
 from . import permissions
@@ -130,14 +131,76 @@ def _purpose_excerpt(purpose: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Author:
+    """A member as far as a link to them needs (MemberLinks.author_of)."""
+
     pk: int
     username: str
     display_name: str
     deleted_at: datetime | None
 
+    public_name = property(User.public_name.fget)
+
+
+class AuthorFacts:
+    """What a post's header shows of its author, from a row of values. The rules that
+    decide a name, a tier and a profile's address are the User model's own."""
+
+    __slots__ = ("pk", "username", "display_name", "deleted_at", "avatar_name", "post_count", "star_until",
+                 "is_staff", "is_active")
+    is_authenticated = True
+
+    def __init__(self, pk, username, display_name, deleted_at, avatar_name, post_count, star_until,
+                 is_staff, is_active):
+        self.pk, self.username, self.display_name, self.deleted_at = pk, username, display_name, deleted_at
+        self.avatar_name, self.post_count, self.star_until = avatar_name, post_count, star_until
+        self.is_staff, self.is_active = is_staff, is_active
+
+    @classmethod
+    def of(cls, member) -> "AuthorFacts":
+        return cls(member.pk, member.username, member.display_name, member.deleted_at, member.avatar.name,
+                   member.post_count, member.star_until, member.is_staff, member.is_active)
+
+    public_name = property(User.public_name.fget)
+    tier = property(User.tier.fget)
+    is_star = property(User.is_star.fget)
+    get_absolute_url = User.get_absolute_url
+
     @property
-    def public_name(self) -> str:
-        return get_user_model().public_name.fget(self)
+    def avatar_url(self) -> str:
+        if self.avatar_name:
+            return User._meta.get_field("avatar").storage.url(self.avatar_name)
+        return static("img/avatar.svg")
+
+
+class PostFacts:
+    """What a thread page shows of a post (PostQuerySet.for_thread_page), with its author."""
+
+    __slots__ = ("pk", "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html",
+                 "created_at", "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
+                 "parent_number", "author")
+
+    @classmethod
+    def of(cls, post) -> "PostFacts":
+        """From a row of PostQuerySet.for_thread_page, or from a Post with its author."""
+        if isinstance(post, cls):
+            return post
+        facts = cls()
+        for name in cls.__slots__[:-2]:
+            setattr(facts, name, getattr(post, name))
+        facts.parent_number = getattr(post, "parent_number", None)
+        if hasattr(post, "author__username"):
+            facts.author = AuthorFacts(
+                post.author_id, post.author__username, post.author__display_name, post.author__deleted_at,
+                post.author__avatar, post.author__post_count, post.author__star_until, post.author__is_staff,
+                post.author__is_active,
+            )
+        else:
+            facts.author = AuthorFacts.of(post.author)
+        return facts
+
+    @property
+    def is_opening_post(self) -> bool:
+        return self.parent_id is None
 
 
 class MemberLinks:
@@ -246,8 +309,8 @@ class PostRenderer:
         facts = (
             post.pk, post.thread_id, post.number, post.subject, post.created_at, post.edited_at,
             post.edit_count, post.recommendation_count, post.is_deleted, post.is_hidden,
-            post.parent_id, post.depth, getattr(post, "parent_number", None),
-            author.pk, author.username, author.display_name, author.deleted_at, author.avatar.name,
+            post.parent_id, post.depth, post.parent_number,
+            author.pk, author.username, author.display_name, author.deleted_at, author.avatar_name,
             author.post_count, author.is_star, is_staff(author), post.author_id in self.host_ids,
             self._level(post), self.show_parent, self.reader_key,
             (self.thread.title, self.thread.lock_notice) if post.is_opening_post else None,
@@ -391,14 +454,27 @@ class PostRenderer:
         return mark_safe("".join(parts))
 
     def articles(self, posts) -> list[SafeString]:
-        """Each post's <article>, in the order given."""
-        posts = list(posts)
+        """Each post's <article>, in the order given: rows of
+        PostQuerySet.for_thread_page, or posts with their authors."""
+        posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
         marker = self._partial("new-marker", {}) if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
         return self.articles([post])[0]
+
+
+def reply_items(posts, articles, *, flat: bool, highlight_after=None) -> SafeString:
+    """The items of "View all"'s list of replies: each reply's article, indented by its
+    depth in the tree (up to 8) unless the reader reads flat, and highlighted when it
+    is among the newest."""
+    items = []
+    for post, article in zip(posts, articles, strict=True):
+        depth = 1 if flat else min(post.depth, 8)
+        highlighted = " is-highlighted" if highlight_after is not None and post.number > highlight_after else ""
+        items.append(f'<li class="reply depth-{depth}{highlighted}">{article}</li>\n')
+    return mark_safe("".join(items))
 
 
 def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=None,

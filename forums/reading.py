@@ -156,11 +156,12 @@ def thread_page(member, thread, posts) -> dict:
     """What every thread page shows beside the posts: the opening post, its
     recommenders, the forum's hosts (for their badge) and, for a member, their own
     state and whether they may use the host tools. A constant number of queries."""
-    opening_post = Post.objects.for_thread_page().get(thread=thread, number=0)
+    opening_post = Post.objects.filter(thread=thread, number=0).for_thread_page().get()
     context = {
         "thread": thread,
         "opening_post": opening_post,
-        "recommenders": opening_post.recommendations.order_by("created_at", "id")
+        "recommenders": Recommendation.objects.filter(post_id=opening_post.pk)
+        .order_by("created_at", "id")
         .select_related("member")
         .only("member", "member__username", "member__display_name", "member__deleted_at"),
         "following": False,

@@ -161,7 +161,7 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _thread_page(request, thread, posts, *, show_parent=False) -> dict:
+def _thread_page(request, thread, posts, options, *, show_parent=False) -> dict:
     """What every thread page shows beside the posts (forums.reading.thread_page), with
     the opening post and `posts` assembled for this reader (forums.fragments); a
     member's visit is recorded after their "new" marks are worked out."""
@@ -173,8 +173,10 @@ def _thread_page(request, thread, posts, *, show_parent=False) -> dict:
     )
     opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
     context.update(
-        opening_post_html=opening_html, reply_articles=list(zip(posts, reply_html)),
-        action_form=fragments.ACTION_FORM,
+        opening_post_html=opening_html, action_form=fragments.ACTION_FORM,
+        reply_items=fragments.reply_items(
+            posts, reply_html, flat=options["layout"] == "flat", highlight_after=options["highlight_after"]
+        ),
     )
     if request.user.is_authenticated:
         services.thread_visit_record(member=request.user, thread=thread)
@@ -198,7 +200,7 @@ def thread_detail(request, pk, slug):
     index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
         item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
-    context = _thread_page(request, thread, [])
+    context = _thread_page(request, thread, [], options)
     reply_index = fragments.reply_index(
         index, index_tail, view_all_url=thread.get_view_all_url(), highlight_after=options["highlight_after"],
         new_after=context["new_after"], ignored_ids=context["ignored_ids"],
@@ -225,7 +227,7 @@ def thread_all(request, pk, slug):
     return render(
         request,
         "forums/thread_all.html",
-        {"page": page, **options, **_thread_page(request, thread, posts, show_parent=True)},
+        {"page": page, **options, **_thread_page(request, thread, posts, options, show_parent=True)},
     )
 
 
