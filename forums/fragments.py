@@ -25,6 +25,7 @@ forums.rendering, as everywhere else.
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -53,7 +54,7 @@ from . import permissions
 
 POST_TEMPLATE = "forums/_post.html"
 # The page-level form every post action button submits (templates/forums/thread_base.html).
-ACTION_FORM = "post-action-form"
+ACTION_FORM = "actions"
 # Where the reader's ★ goes in a cached header; text from a post can never produce it,
 # because it is escaped.
 NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
@@ -259,16 +260,28 @@ class LocalDates:
         return text
 
 
+def _partial(name, context, *, holds_post_html=False) -> str:
+    """A partial of _post.html, without the indentation its template tags leave: a
+    newline stands for any run of white space around it, as it does in HTML. Partials
+    that hold a post's own HTML, which may have a <pre>, are only trimmed."""
+    html = get_template(f"{POST_TEMPLATE}#{name}").render(context)
+    return html.strip() if holds_post_html else _NEWLINE_SPACE.sub("\n", html)
+
+
+_NEWLINE_SPACE = re.compile(r"\s*\n\s*")
+
+
 def _template_digest() -> str:
-    """Part of every cache key: a changed _post.html (a new release) makes new keys."""
-    global _TEMPLATE_DIGEST
-    if _TEMPLATE_DIGEST is None:
-        source = get_template(POST_TEMPLATE).template.source
-        _TEMPLATE_DIGEST = hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
-    return _TEMPLATE_DIGEST
+    """Part of every cache key: a changed _post.html (a new release, or an edit while
+    developing, which reloads the template) makes new keys."""
+    global _DIGESTED
+    template = get_template(POST_TEMPLATE).template
+    if _DIGESTED[0] is not template:
+        _DIGESTED = (template, hashlib.blake2b(template.source.encode(), digest_size=6).hexdigest())
+    return _DIGESTED[1]
 
 
-_TEMPLATE_DIGEST = None
+_DIGESTED = (None, "")
 
 
 class PostRenderer:
@@ -325,16 +338,12 @@ class PostRenderer:
             "show_parent": self.show_parent, "is_host": post.author_id in self.host_ids,
             "new_marker": NEW_MARKER_SLOT,
         }
-        header = self._partial("header", context)
+        header = _partial("header", context)
         before, _slot, after = header.partition(NEW_MARKER_SLOT)
         return (
-            before, after, self._partial("body", context), self._partial("edited", context),
-            self._partial("count", context),
+            before, after, _partial("body", context, holds_post_html=True), _partial("edited", context),
+            _partial("count", context),
         )
-
-    @staticmethod
-    def _partial(name, context) -> str:
-        return get_template(f"{POST_TEMPLATE}#{name}").render(context)
 
     def _shared(self, posts) -> dict:
         """Each post's shared parts, by post id: from the cache, the missing ones
@@ -362,9 +371,9 @@ class PostRenderer:
         if post.is_deleted:
             return body
         if post.is_hidden:
-            return self._partial("hidden-body", {"post": post, "user": self.user})
+            return _partial("hidden-body", {"post": post, "user": self.user}, holds_post_html=True)
         if post.author_id in self.ignored_ids:
-            return self._partial("ignored-body", {"post": post, "body": mark_safe(body)})
+            return _partial("ignored-body", {"post": post, "body": mark_safe(body)}, holds_post_html=True)
         return body + edited
 
     def _prepare_actions(self):
@@ -392,8 +401,8 @@ class PostRenderer:
 
     def _button(self, url, name, value, label) -> str:
         return (
-            f'<li><button type="submit" form="{ACTION_FORM}" formaction="{url}" name="{name}" '
-            f'value="{value}" class="link-button">{label}</button></li>'
+            f'<li><button form="{ACTION_FORM}" formaction="{url}" name="{name}" value="{value}" '
+            f'class="link-button">{label}</button></li>'
         )
 
     def _actions(self, post) -> str:
@@ -447,7 +456,7 @@ class PostRenderer:
             parts.append(marker)
         parts += [after, self._body(post, body, edited), count]
         if post.is_opening_post and self.recommenders:
-            parts.append(self._partial("recommenders", {"recommenders": self.recommenders}))
+            parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
         if self.actions:
             parts.append(self._actions(post))
         parts.append("</article>")
@@ -458,7 +467,7 @@ class PostRenderer:
         PostQuerySet.for_thread_page, or posts with their authors."""
         posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
-        marker = self._partial("new-marker", {}) if self.new_after else ""
+        marker = _partial("new-marker", {}) if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
@@ -485,7 +494,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=No
     are rows of PostQuerySet.for_reply_index."""
     links, dates = MemberLinks(), LocalDates("M j, Y")
     view_all_url = escape(view_all_url)
-    marker = get_template(f"{POST_TEMPLATE}#new-marker").render({}) if new_after else ""
+    marker = _partial("new-marker", {}) if new_after else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
     parts = ['<ul class="reply-tree">']
     for item in items:
