@@ -54,8 +54,9 @@ MARKERS = [
     ("  numbers: |intcomma", "django.contrib.humanize.templatetags.humanize.intcomma"),
     ("  escaping", "django.utils.html.conditional_escape"),
     ("  {% member_link %}", "accounts.templatetags.members.member_link"),
+    ("SQL: compiling (ORM)", "django.db.models.sql.compiler.SQLCompiler.as_sql"),
     ("SQL: executing", "django.db.backends.utils.CursorWrapper.execute"),
-    ("ORM: building objects", "django.db.models.query.ModelIterable.__iter__"),
+    ("ORM: running queries into objects", "django.db.models.query.ModelIterable.__iter__"),
     ("session load", "django.contrib.sessions.backends.db.SessionStore.load"),
     ("user load", "django.contrib.auth.get_user"),
 ]

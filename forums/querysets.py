@@ -71,6 +71,34 @@ class ForumQuerySet(models.QuerySet):
         )
 
 
+class _WantedBy(models.Func):
+    """True for a thread that the member did not trash, in a forum they did not trash,
+    started by someone they do not ignore: three subqueries written out, because built
+    as three excludes through the ORM they took a millisecond of Python on every list
+    page. The thread's columns come from the ORM, so any alias of the table works."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, member_id, trashed_thread, trashed_forum, ignored_member):
+        super().__init__(models.F("pk"), models.F("forum_id"), models.F("author_id"))
+        self.member_id = member_id
+        self.tables = [model._meta.db_table for model in (trashed_thread, trashed_forum, ignored_member)]
+
+    def as_sql(self, compiler, connection, **extra):
+        (thread, thread_params), (forum, forum_params), (author, author_params) = (
+            compiler.compile(column) for column in self.get_source_expressions()
+        )
+        trashed_thread, trashed_forum, ignored = (connection.ops.quote_name(table) for table in self.tables)
+        sql = (
+            f"{thread} NOT IN (SELECT thread_id FROM {trashed_thread} WHERE member_id = %s) AND "
+            f"{forum} NOT IN (SELECT forum_id FROM {trashed_forum} WHERE member_id = %s) AND "
+            f"{author} NOT IN (SELECT ignored_id FROM {ignored} WHERE member_id = %s)"
+        )
+        member = self.member_id
+        return f"({sql})", (*thread_params, member, *forum_params, member, *author_params, member)
+
+
 class ThreadQuerySet(models.QuerySet):
     def for_reader(self, user):
         """Without the threads this member trashed, threads in forums they trashed, and
@@ -79,13 +107,7 @@ class ThreadQuerySet(models.QuerySet):
             return self
         from .models import IgnoredMember, TrashedForum, TrashedThread
 
-        return self.exclude(
-            pk__in=TrashedThread.objects.filter(member=user).values("thread_id")
-        ).exclude(
-            forum__in=TrashedForum.objects.filter(member=user).values("forum_id")
-        ).exclude(
-            author__in=IgnoredMember.objects.filter(member=user).values("ignored_id")
-        )
+        return self.filter(_WantedBy(user.pk, TrashedThread, TrashedForum, IgnoredMember))
 
     def greatest(self, since):
         """Threads by recommendations of their opening post since `since`; ties go to
