@@ -631,3 +631,30 @@ def forum_rows(forums) -> SafeString:
         row.append("</td></tr>\n")
         rows.append("".join(row))
     return mark_safe("".join(rows))
+
+
+def recent_posts(posts, *, recommendations=False) -> SafeString:
+    """The items of a list of one member's posts (rows of PostQuerySet.for_profile):
+    thread or reply, subject linked to the post, forum and time, and with
+    `recommendations` how many the post has."""
+    thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
+    reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
+    forum_url = url_filler("forums:forum-detail", NAME)
+    dates = LocalDates("c")
+    kinds = {True: escape(_("Thread")), False: escape(_("Reply"))}
+    where = escape(_("in"))
+    items = []
+    for post in posts:
+        opening = post.parent_id is None
+        url = thread_url(post.thread_id, post.thread__slug) if opening else reply_url(post.thread_id, post.number)
+        item = (
+            f'<li><span class="badge">{kinds[opening]}</span> <a href="{url}">{escape(post.subject)}</a> '
+            f'<span class="byline">{where} <a href="{forum_url(post.thread__forum__slug)}">'
+            f"{escape(post.thread__forum__name)}</a>, <time datetime=\"{dates.iso(post.created_at)}\">"
+            f"{escape(naturaltime(post.created_at))}</time>"
+        )
+        if recommendations and post.recommendation_count:
+            count = ngettext("%(counter)s recommendation", "%(counter)s recommendations", post.recommendation_count)
+            item += ", " + escape(count % {"counter": post.recommendation_count})
+        items.append(item + "</span></li>\n")
+    return mark_safe("".join(items))

@@ -213,10 +213,15 @@ class PostQuerySet(models.QuerySet):
         return self.filter(is_hidden=True, hidden_at__gte=since)
 
     def for_profile(self, author):
+        """Rows of an author's posts, newest first, with what a list of them shows
+        (forums.fragments.recent_posts): subject, where, when and recommendations."""
         return (
             self.filter(author=author)
             .order_by("-created_at", "-id")
-            .select_related("thread__forum")
+            .values_list(
+                "pk", "number", "parent_id", "thread_id", "thread__slug", "subject", "created_at",
+                "recommendation_count", "hidden_at", "thread__forum__name", "thread__forum__slug", named=True,
+            )
         )
 
 

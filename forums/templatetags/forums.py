@@ -25,3 +25,9 @@ def thread_rows(context, threads, show_forum=False):
 def forum_rows(forums):
     """The rows of a forum list (forums.fragments.forum_rows)."""
     return fragments.forum_rows(forums)
+
+
+@register.simple_tag
+def recent_posts(posts, recommendations=False):
+    """The items of a list of one member's posts (forums.fragments.recent_posts)."""
+    return fragments.recent_posts(posts, recommendations=recommendations)
