@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 
 from forums.models import Post
@@ -93,10 +93,13 @@ def _no_visitor_page_cache(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Redis outlives a test; a cached page or counter must not leak into the next one.
+    # Redis outlives a test; a cached page, post or counter must not leak into the next one.
+    fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
     cache.clear()
+    fragments.clear()
     yield
     cache.clear()
+    fragments.clear()
 
 
 @pytest.fixture
