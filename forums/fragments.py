@@ -342,6 +342,9 @@ class PostRenderer:
         }
         header = _partial("header", context)
         before, _slot, after = header.partition(NEW_MARKER_SLOT)
+        lock_notice = _partial("lock-notice", context, holds_post_html=True)
+        if lock_notice:
+            after = f"{after.rstrip()}\n{lock_notice}"
         return (
             before, after, _partial("body", context, holds_post_html=True), _partial("edited", context),
             _partial("count", context),
