@@ -261,14 +261,15 @@ class LocalDates:
 
 
 def _partial(name, context, *, holds_post_html=False) -> str:
-    """A partial of _post.html, without the indentation its template tags leave: a
-    newline stands for any run of white space around it, as it does in HTML. Partials
-    that hold a post's own HTML, which may have a <pre>, are only trimmed."""
-    html = get_template(f"{POST_TEMPLATE}#{name}").render(context)
-    return html.strip() if holds_post_html else _NEWLINE_SPACE.sub("\n", html)
+    """A partial of _post.html, without the indentation its template tags leave between
+    tags: one newline stands for the run of white space, as it does in HTML. Text is
+    left as written (a title or a lock notice is printed exactly), and partials that
+    hold a post's own HTML, which may have a <pre>, are only trimmed."""
+    html = get_template(f"{POST_TEMPLATE}#{name}").render(context).strip()
+    return html if holds_post_html else _SPACE_BETWEEN_TAGS.sub(">\n<", html)
 
 
-_NEWLINE_SPACE = re.compile(r"\s*\n\s*")
+_SPACE_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 
 
 def _template_digest() -> str:
@@ -467,7 +468,8 @@ class PostRenderer:
         PostQuerySet.for_thread_page, or posts with their authors."""
         posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
-        marker = _partial("new-marker", {}) if self.new_after else ""
+        # A space parts the ★ from the subject.
+        marker = _partial("new-marker", {}) + " " if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
@@ -494,7 +496,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, new_after=No
     are rows of PostQuerySet.for_reply_index."""
     links, dates = MemberLinks(), LocalDates("M j, Y")
     view_all_url = escape(view_all_url)
-    marker = _partial("new-marker", {}) if new_after else ""
+    marker = _partial("new-marker", {}) + " " if new_after else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
     parts = ['<ul class="reply-tree">']
     for item in items:
