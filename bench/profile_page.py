@@ -226,12 +226,26 @@ def instructions(page, args) -> float:
         command = [
             "valgrind", "--tool=callgrind", "--toggle-collect=pairwise_next", f"--callgrind-out-file={out}",
             sys.executable, __file__, page, "--count-inside", "--runs", str(args.instructions),
+            *(["--cold"] if args.cold else []),
         ]
         if args.member:
             command += ["--member", args.member]
         subprocess.run(command, check=True, capture_output=True)
         summary = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
         return int(summary.group(1)) / args.instructions
+
+
+def _cold_client_class():
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.test import Client
+
+    class ColdClient(Client):
+        def get(self, *args, **kwargs):
+            caches[settings.FORUMS_FRAGMENT_CACHE].clear()
+            return super().get(*args, **kwargs)
+
+    return ColdClient
 
 
 def main():
@@ -245,13 +259,20 @@ def main():
     parser.add_argument("--prepare", action="store_true", help="give the member the bench's read state first")
     parser.add_argument("--instructions", type=int, default=0, metavar="N",
                         help="also count CPU instructions per request over N requests under valgrind (slow)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty the cache of posts' shared parts before every request, and serve "
+                             "visitors without the page cache: the first render after a write")
     parser.add_argument("--count-inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cold:
+        os.environ["FORUMS_PAGE_CACHE_SECONDS"] = "0"
     setup_django()
 
     from django.test import Client
 
     from accounts.models import User
+
+    ColdClient = _cold_client_class()
 
     if args.member and args.member != "visitor":
         member = User.objects.get(username=args.member)
@@ -260,7 +281,7 @@ def main():
     if args.prepare:
         prepare(member)
     names = named_pages(member)
-    client = Client()
+    client = ColdClient() if args.cold else Client()
     who = "visitor"
     if args.member != "visitor":
         client.force_login(member)

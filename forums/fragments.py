@@ -1,9 +1,14 @@
-"""The HTML that thread pages repeat for every post and every line of the reply index.
+"""The HTML that pages repeat for every row: posts and the reply index on thread pages,
+the rows of thread and forum lists, a member's recent posts.
 
 A member's "View all" page of 50 replies spent about three quarters of its time in the
 template language: some 330 URL reversals, 520 translations and 100 date formats,
-most of them the same few strings again for each post (bench/profile_page.py shows
-where the time goes). So a post is put together here, in two parts:
+most of them the same few strings again for each post, and list pages fared alike
+(bench/profile_page.py shows where the time goes). So rows are built here, with URLs
+filled into prefixes reversed once (url_filler), and words translated, dates and
+numbers formatted once per page; the templates keep everything around them.
+
+A post is put together in two parts:
 
 - What every reader sees alike (the header, the body, the "Last edited" line and the
   recommendation count) comes from the partials of forums/_post.html, rendered once
@@ -37,8 +42,7 @@ from django.templatetags.static import static
 from django.template.defaultfilters import truncatechars, truncatewords
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone, translation
-from django.utils import numberformat
+from django.utils import numberformat, timezone, translation
 from django.utils.dateformat import format as format_date
 from django.utils.formats import get_format
 from django.utils.html import escape
@@ -95,7 +99,8 @@ def _url_filler(viewname, args, _root_urlconf, _urlconf, _script_prefix):
     # reverse() percent-encodes braces, so the URL has none of its own.
     pattern = url
     for n, (stand_in, _kind) in enumerate(stand_ins):
-        assert pattern.count(stand_in) == 1, url
+        if pattern.count(stand_in) != 1:
+            raise ValueError(f"{viewname}: cannot tell the arguments in {url}")
         pattern = pattern.replace(stand_in, "{%d}" % n)
     kinds = [kind for _stand_in, kind in stand_ins]
     if kinds == ["number"]:
@@ -262,14 +267,15 @@ class LocalDates:
 
 
 def _partial(name, context, *, holds_post_html=False) -> str:
-    """A partial of _post.html, without the indentation its template tags leave: a
-    newline stands for any run of white space around it, as it does in HTML. Partials
-    that hold a post's own HTML, which may have a <pre>, are only trimmed."""
-    html = get_template(f"{POST_TEMPLATE}#{name}").render(context)
-    return html.strip() if holds_post_html else _NEWLINE_SPACE.sub("\n", html)
+    """A partial of _post.html, without the indentation its template tags leave between
+    tags: one newline stands for the run of white space, as it does in HTML. Text is
+    left as written (a title or a lock notice is printed exactly), and partials that
+    hold a post's own HTML, which may have a <pre>, are only trimmed."""
+    html = get_template(f"{POST_TEMPLATE}#{name}").render(context).strip()
+    return html if holds_post_html else _SPACE_BETWEEN_TAGS.sub(">\n<", html)
 
 
-_NEWLINE_SPACE = re.compile(r"\s*\n\s*")
+_SPACE_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 
 
 def _template_digest() -> str:
@@ -308,7 +314,7 @@ class PostRenderer:
         self.recommenders = recommenders
         self.show_parent = show_parent
         self.heading = heading
-        self.member = user if user is not None and user.is_authenticated else None
+        self.member = user if getattr(user, "is_authenticated", False) else None
         self.actions = actions and self.member is not None
         self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
         if self.actions:
@@ -342,9 +348,6 @@ class PostRenderer:
         }
         header = _partial("header", context)
         before, _slot, after = header.partition(NEW_MARKER_SLOT)
-        lock_notice = _partial("lock-notice", context, holds_post_html=True)
-        if lock_notice:
-            after = f"{after.rstrip()}\n{lock_notice}"
         return (
             before, after, _partial("body", context, holds_post_html=True), _partial("edited", context),
             _partial("count", context),
@@ -472,7 +475,8 @@ class PostRenderer:
         PostQuerySet.for_thread_page, or posts with their authors."""
         posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
-        marker = _partial("new-marker", {}) if self.new_after else ""
+        # A space parts the ★ from the subject.
+        marker = _partial("new-marker", {}) + " " if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
@@ -500,7 +504,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
     PostQuerySet.for_reply_index."""
     links, dates = MemberLinks(), LocalDates("M j, Y")
     view_all_url = escape(view_all_url)
-    marker = _partial("new-marker", {}) if is_new else ""
+    marker = _partial("new-marker", {}) + " " if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
     parts = ['<ul class="reply-tree">']
     for item in items:

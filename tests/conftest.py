@@ -41,7 +41,12 @@ def _redis_database_per_worker():
         return
     url = urlsplit(location)
     database = (int(url.path.strip("/") or 0) + int(worker[2:])) % 16
-    own = {**caches, "default": {**caches["default"], "LOCATION": urlunsplit(url._replace(path=f"/{database}"))}}
+    own_location = urlunsplit(url._replace(path=f"/{database}"))
+    # Every alias kept in that Redis (the post fragments share it) moves with it.
+    own = {
+        alias: {**config, "LOCATION": own_location} if config.get("LOCATION") == location else config
+        for alias, config in caches.items()
+    }
     with override_settings(CACHES=own):
         yield
 

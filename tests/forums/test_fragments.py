@@ -161,7 +161,9 @@ def test_new_markers_and_ignoring_belong_to_the_reader(conversation, member, mem
     page = _text(member_client.get(thread.get_view_all_url()))
     other = _text(_client(people[0]).get(thread.get_view_all_url()))
 
-    assert 'class="new-marker"' in _post_html(page, 3)
+    assert re.search(r'class="post-subject"><span class="new-marker"[^>]*>★</span> <a href="#post-3">',
+                     _post_html(page, 3))
+    assert 'class="new-marker"' not in _post_html(page, 1)
     assert "You are ignoring" in _post_html(page, 2)
     # The other member's read state and ignores are their own.
     assert "You are ignoring" not in other
