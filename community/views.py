@@ -29,9 +29,9 @@ def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
     page_cache.shows(page_cache.member(member.pk))  # their post count, avatar and badges
-    recent_posts = Post.objects.for_profile(member).filter(is_hidden=False)[
-        : settings.FORUMS_PROFILE_RECENT_POSTS
-    ]
+    recent_posts = list(
+        Post.objects.for_profile(member).filter(is_hidden=False)[: settings.FORUMS_PROFILE_RECENT_POSTS]
+    )
     return render(
         request,
         "accounts/member_detail.html",

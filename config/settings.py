@@ -168,6 +168,18 @@ else:
             "LOCATION": "grassroots",
         }
     }
+# The parts of posts that every reader sees alike (forums.fragments): in Redis with the
+# rest, else in each process's memory, apart from the visitors' whole pages so that
+# neither pushes the other out, with room for the posts of many pages (a few KB each).
+CACHES["fragments"] = (
+    CACHES["default"]
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "grassroots-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -332,6 +344,10 @@ FORUMS_INDEX_PER_PAGE = 200
 FORUMS_SEARCH_MAX_RESULTS = 1000
 FORUMS_HOME_LATEST_THREADS = 15
 FORUMS_PROFILE_RECENT_POSTS = 20
+# Posts' shared HTML (forums.fragments) is cached under a digest of what it shows, so it
+# never goes stale; the timeout only bounds the memory it takes.
+FORUMS_FRAGMENT_CACHE = "fragments"
+FORUMS_FRAGMENT_CACHE_SECONDS = 24 * 3600
 # Absolute links in emails.
 FORUMS_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 FORUMS_EDIT_WINDOW_MINUTES = int(os.environ.get("FORUMS_EDIT_WINDOW_MINUTES", "60"))

@@ -48,15 +48,29 @@ def _edit_window() -> timedelta:
     return timedelta(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES)
 
 
+class PostRules:
+    """can_edit and can_delete for the many posts of one page: the reader's standing is
+    asked once, not for every post. can_edit() and can_delete() below go through it."""
+
+    def __init__(self, user):
+        self.user_id = user.pk
+        self.may_post = can_post(user)
+        self.staff = is_staff(user)
+        self.edits_from = timezone.now() - _edit_window()
+
+    def can_edit(self, post) -> bool:
+        if post.is_deleted or not self.may_post:
+            return False
+        return self.staff or (
+            post.author_id == self.user_id and not post.is_hidden and post.created_at >= self.edits_from
+        )
+
+    def can_delete(self, post) -> bool:
+        return not post.is_deleted and self.may_post and (post.author_id == self.user_id or self.staff)
+
+
 def can_edit(user, post) -> bool:
-    if post.is_deleted or not can_post(user):
-        return False
-    if is_staff(user):
-        return True
-    return (
-        post.author_id == user.pk and not post.is_hidden
-        and timezone.now() - post.created_at <= _edit_window()
-    )
+    return PostRules(user).can_edit(post)
 
 
 def check_edit_permission(user, post) -> None:
@@ -87,7 +101,7 @@ def can_read_text(user, post) -> bool:
 
 
 def can_delete(user, post) -> bool:
-    return not post.is_deleted and can_post(user) and (post.author_id == user.pk or is_staff(user))
+    return PostRules(user).can_delete(post)
 
 
 def check_delete_permission(user, post) -> None:

@@ -8,6 +8,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
+# What a link to a member needs of their row (a User row has some forty columns).
+LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
+# What a thread row shows of a thread (forums.fragments.thread_rows): all but the lock notice.
+THREAD_ROW_FIELDS = (
+    "forum", "title", "slug", "author", "created_at", "is_pinned", "is_locked", "reply_count",
+    "recommendation_count", "last_activity_at", "last_poster",
+)
+
+
 class SectionQuerySet(models.QuerySet):
     def for_navigation(self):
         return self.only("name", "slug", "position")
@@ -45,15 +54,49 @@ class ForumQuerySet(models.QuerySet):
             recent_post_count=Coalesce(models.Subquery(recent), 0),
         )
 
-    def with_last_post(self):
-        return self.select_related("last_post__author", "last_post__thread")
 
     def for_navigation(self):
         return self.featured().only("name", "slug", "position")
 
     def for_listing(self):
-        """Forums with what a forum row shows: counts and the last post with its author."""
-        return self.with_last_post().select_related("section")
+        """Rows of what a forum row shows (forums.fragments.forum_rows): counts, and the
+        last post with its thread and author. Rows, not instances: All Forums lists a
+        hundred forums, and five model instances for each took four times the query."""
+        return self.values_list(
+            "pk", "name", "slug", "purpose", "section_id", "thread_count", "post_count", "last_post_at",
+            "last_post_id", "last_post__number", "last_post__parent_id", "last_post__thread_id",
+            "last_post__thread__title", "last_post__thread__slug", "last_post__author_id",
+            "last_post__author__username", "last_post__author__display_name", "last_post__author__deleted_at",
+            named=True,
+        )
+
+
+class _WantedBy(models.Func):
+    """True for a thread that the member did not trash, in a forum they did not trash,
+    started by someone they do not ignore: three subqueries written out, because built
+    as three excludes through the ORM they took a millisecond of Python on every list
+    page. The thread's columns come from the ORM, so any alias of the table works."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, member_id, trashed_thread, trashed_forum, ignored_member):
+        super().__init__(models.F("pk"), models.F("forum_id"), models.F("author_id"))
+        self.member_id = member_id
+        self.tables = [model._meta.db_table for model in (trashed_thread, trashed_forum, ignored_member)]
+
+    def as_sql(self, compiler, connection, **extra):
+        (thread, thread_params), (forum, forum_params), (author, author_params) = (
+            compiler.compile(column) for column in self.get_source_expressions()
+        )
+        trashed_thread, trashed_forum, ignored = (connection.ops.quote_name(table) for table in self.tables)
+        sql = (
+            f"{thread} NOT IN (SELECT thread_id FROM {trashed_thread} WHERE member_id = %s) AND "
+            f"{forum} NOT IN (SELECT forum_id FROM {trashed_forum} WHERE member_id = %s) AND "
+            f"{author} NOT IN (SELECT ignored_id FROM {ignored} WHERE member_id = %s)"
+        )
+        member = self.member_id
+        return f"({sql})", (*thread_params, member, *forum_params, member, *author_params, member)
 
 
 class ThreadQuerySet(models.QuerySet):
@@ -64,13 +107,7 @@ class ThreadQuerySet(models.QuerySet):
             return self
         from .models import IgnoredMember, TrashedForum, TrashedThread
 
-        return self.exclude(
-            pk__in=TrashedThread.objects.filter(member=user).values("thread_id")
-        ).exclude(
-            forum__in=TrashedForum.objects.filter(member=user).values("forum_id")
-        ).exclude(
-            author__in=IgnoredMember.objects.filter(member=user).values("ignored_id")
-        )
+        return self.filter(_WantedBy(user.pk, TrashedThread, TrashedForum, IgnoredMember))
 
     def greatest(self, since):
         """Threads by recommendations of their opening post since `since`; ties go to
@@ -99,7 +136,11 @@ class ThreadQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_people(self):
-        return self.select_related("author", "last_poster")
+        """Authors and last posters, as far as a thread row shows them (a name and a link)."""
+        return self.select_related("author", "last_poster").only(
+            *THREAD_ROW_FIELDS,
+            *(f"{person}__{name}" for person in ("author", "last_poster") for name in LINKED_MEMBER_FIELDS),
+        )
 
     def for_forum_page(self, forum, user):
         return self.filter(forum=forum).for_reader(user).pinned_first().with_people()
@@ -114,7 +155,23 @@ class ThreadQuerySet(models.QuerySet):
         return self.select_related("forum__section")
 
 
+# What a thread page shows of a post and of its author (forums.fragments.PostFacts): a
+# User row has some forty columns, a post's header needs eight of them.
+POST_PAGE_FIELDS = (
+    "pk", "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html", "created_at",
+    "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
+    "author__username", "author__display_name", "author__deleted_at", "author__avatar",
+    "author__post_count", "author__star_until", "author__is_staff", "author__is_active",
+)
+
+
 class PostQuerySet(models.QuerySet):
+    def for_thread_page(self, *extra):
+        """Rows of what a thread page shows of posts and their authors, for
+        forums.fragments.PostFacts: rows, not instances, because building a post and an
+        author instance for each of 50 replies took as long as rendering them."""
+        return self.values_list(*POST_PAGE_FIELDS, *extra, named=True)
+
     def replies(self):
         return self.filter(parent__isnull=False)
 
@@ -135,22 +192,20 @@ class PostQuerySet(models.QuerySet):
         return self.filter(thread_id=post.thread_id, parent__isnull=False, tree_path__lt=post.tree_path).count()
 
     def for_reply_index(self, thread):
-        """The thread's replies, tree-ordered, with only what an index line shows."""
-        return (
-            self.replies_in_tree_order(thread)
-            .select_related("author")
-            .only(
-                "number", "depth", "subject", "created_at", "parent_id", "thread_id", "is_deleted", "is_hidden",
-                "author__username", "author__display_name", "author__deleted_at",
-            )
+        """The thread's replies, tree-ordered, as rows of only what an index line shows
+        (forums.fragments.reply_index): a page of the index has 200 lines, and building
+        a post and an author instance for each took four times as long as the query."""
+        return self.replies_in_tree_order(thread).values_list(
+            "pk", "number", "depth", "subject", "created_at", "is_deleted", "is_hidden", "author_id",
+            "author__username", "author__display_name", "author__deleted_at", named=True,
         )
 
     def for_full_text(self, thread):
         """The thread's replies with their bodies, tree-ordered, for "View all"."""
         return (
             self.replies_in_tree_order(thread)
-            .select_related("author")
             .annotate(parent_number=models.F("parent__number"))
+            .for_thread_page("parent_number")
         )
 
     def recently_hidden(self):
@@ -158,10 +213,15 @@ class PostQuerySet(models.QuerySet):
         return self.filter(is_hidden=True, hidden_at__gte=since)
 
     def for_profile(self, author):
+        """Rows of an author's posts, newest first, with what a list of them shows
+        (forums.fragments.recent_posts): subject, where, when and recommendations."""
         return (
             self.filter(author=author)
             .order_by("-created_at", "-id")
-            .select_related("thread__forum")
+            .values_list(
+                "pk", "number", "parent_id", "thread_id", "thread__slug", "subject", "created_at",
+                "recommendation_count", "hidden_at", "thread__forum__name", "thread__forum__slug", named=True,
+            )
         )
 
 

@@ -28,10 +28,10 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from . import services
+from . import fragments, services
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
-from .reading import mark_new_posts, mark_new_replies, thread_page
+from .reading import mark_new_replies, new_reply_rule, thread_page
 from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
@@ -169,13 +169,26 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _thread_page(request, thread, posts, *, listed=None) -> dict:
+def _thread_page(request, thread, posts, options, *, show_parent=False, listed=None) -> dict:
     """What every thread page shows beside the posts (forums.reading.thread_page), with
-    the replies it lists (`listed`, by default `posts`) marked new or not; a member's
-    visit is recorded after their "new" marks are worked out."""
+    the opening post and `posts` assembled for this reader (forums.fragments), and
+    `has_new` when any reply the page lists (`listed`, by default `posts`) is new to
+    them; a member's visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
-    listed = posts if listed is None else listed
-    context["has_new"] = mark_new_posts(request.user, listed, context["new_after"])
+    is_new = new_reply_rule(request.user, context["new_after"])
+    context["has_new"] = any(is_new(post) for post in (posts if listed is None else listed))
+    renderer = fragments.PostRenderer(
+        user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
+        ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
+        recommenders=context["recommenders"], show_parent=show_parent,
+    )
+    opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
+    context.update(
+        opening_post_html=opening_html, action_form=fragments.ACTION_FORM,
+        reply_items=fragments.reply_items(
+            posts, reply_html, flat=options["layout"] == "flat", highlight_after=options["highlight_after"]
+        ),
+    )
     if request.user.is_authenticated:
         services.thread_visit_record(member=request.user, thread=thread)
     return context
@@ -199,13 +212,15 @@ def thread_detail(request, pk, slug):
     index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
         item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
+    context = _thread_page(request, thread, [], options, listed=[item.post for item in index])
+    reply_index = fragments.reply_index(
+        index, index_tail, view_all_url=thread.get_view_all_url(), highlight_after=options["highlight_after"],
+        is_new=new_reply_rule(request.user, context["new_after"]), ignored_ids=context["ignored_ids"],
+    )
     return render(
         request,
         "forums/thread_detail.html",
-        {
-            "index": index, "index_tail": index_tail, "page": page,
-            **options, **_thread_page(request, thread, [], listed=[item.post for item in index]),
-        },
+        {"index": index, "reply_index": reply_index, "page": page, **options, **context},
     )
 
 
@@ -225,7 +240,7 @@ def thread_all(request, pk, slug):
     return render(
         request,
         "forums/thread_all.html",
-        {"page": page, "posts": posts, **options, **_thread_page(request, thread, posts)},
+        {"page": page, **options, **_thread_page(request, thread, posts, options, show_parent=True)},
     )
 
 
@@ -376,10 +391,14 @@ def notification_list(request):
     return render(request, "forums/notification_list.html", {"page": page})
 
 
-def _back(request, fallback):
-    """Return to the page the form was on (only ever on this site)."""
+def _back(request, fallback, *, post=None):
+    """Return to the page the form was on (only ever on this site); given the `post` the
+    form acted on, to that post when the page is one of its thread's."""
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        thread_prefix = reverse("forums:thread-short", args=[post.thread_id]) if post else None
+        if thread_prefix and target.startswith(thread_prefix) and "#" not in target:
+            target += f"#post-{post.number}"
         return redirect(target)
     return redirect(fallback)
 
@@ -402,7 +421,7 @@ def post_recommend(request, pk, number):
         services.recommendation_set(member=request.user, post=post, recommend=_yes(request, "recommend"))
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
-    return _back(request, post.get_absolute_url())
+    return _back(request, post.get_absolute_url(), post=post)
 
 
 @login_required

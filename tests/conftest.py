@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 
 from forums.models import Post
@@ -41,7 +41,12 @@ def _redis_database_per_worker():
         return
     url = urlsplit(location)
     database = (int(url.path.strip("/") or 0) + int(worker[2:])) % 16
-    own = {**caches, "default": {**caches["default"], "LOCATION": urlunsplit(url._replace(path=f"/{database}"))}}
+    own_location = urlunsplit(url._replace(path=f"/{database}"))
+    # Every alias kept in that Redis (the post fragments share it) moves with it.
+    own = {
+        alias: {**config, "LOCATION": own_location} if config.get("LOCATION") == location else config
+        for alias, config in caches.items()
+    }
     with override_settings(CACHES=own):
         yield
 
@@ -93,10 +98,13 @@ def _no_visitor_page_cache(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Redis outlives a test; a cached page or counter must not leak into the next one.
+    # Redis outlives a test; a cached page, post or counter must not leak into the next one.
+    fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
     cache.clear()
+    fragments.clear()
     yield
     cache.clear()
+    fragments.clear()
 
 
 @pytest.fixture

@@ -27,7 +27,13 @@ from moderation.services import alert_create, alert_rule_create, jury_vote, thre
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 
 PASSWORD = "correct horse battery staple"
-LOCAL_MEMORY = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scopes"}}
+LOCAL_MEMORY = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scopes"},
+    # The parts of posts every reader sees alike (forums.fragments), as in config/settings.py.
+    django_settings.FORUMS_FRAGMENT_CACHE: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scopes-fragments",
+    },
+}
 
 
 @pytest.fixture(params=["local memory", "redis"], autouse=True)

@@ -1,28 +1,33 @@
 from django import template
 
-from forums import permissions
+from forums import fragments
 
 register = template.Library()
 
 
-@register.filter
-def thread_url(thread, user):
-    """The thread's address in the reader's preferred view ("Original post only" or "View all")."""
-    if getattr(user, "is_authenticated", False) and user.thread_view == "all":
-        return thread.get_view_all_url()
-    return thread.get_absolute_url()
+@register.simple_tag(takes_context=True)
+def post_article(context, post, heading):
+    """A post inside another page's outline (a reply form, a jury's page), without the
+    reader's actions; `heading` is the level of its heading."""
+    thread = context.get("thread") or post.thread
+    return fragments.PostRenderer(
+        user=context.get("user"), thread=thread, actions=False, heading=heading
+    ).article(post)
 
 
-@register.filter
-def editable_by(post, user):
-    return permissions.can_edit(user, post)
+@register.simple_tag(takes_context=True)
+def thread_rows(context, threads, show_forum=False):
+    """The rows of a thread list (forums.fragments.thread_rows)."""
+    return fragments.thread_rows(threads, user=context.get("user"), show_forum=bool(show_forum))
 
 
-@register.filter
-def deletable_by(post, user):
-    return permissions.can_delete(user, post)
+@register.simple_tag
+def forum_rows(forums):
+    """The rows of a forum list (forums.fragments.forum_rows)."""
+    return fragments.forum_rows(forums)
 
 
-@register.filter
-def repliable_by(thread, user):
-    return permissions.can_reply(user, thread)
+@register.simple_tag
+def recent_posts(posts, recommendations=False):
+    """The items of a list of one member's posts (forums.fragments.recent_posts)."""
+    return fragments.recent_posts(posts, recommendations=recommendations)

@@ -203,3 +203,33 @@ def test_replying_works_without_javascript(live_server, browser):
         assert_no_csp_violation(console)
     finally:
         context.close()
+
+
+def test_post_action_buttons_work_without_javascript(live_server, browser):
+    """Recommend and Ignore are buttons of one page-level form (form= and formaction=):
+    they post to their own post's or author's address, and come back to the post."""
+    member, author = MemberFactory(), MemberFactory(display_name="Pat Plow")
+    thread = ThreadFactory(title="Snow clearing", body="Who clears the side streets?")
+    ReplyFactory(parent=thread.posts.get(number=0), body="The city, after the main roads.")
+    ReplyFactory(parent=thread.posts.get(number=0), author=author, body="Nobody, lately.")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, member)
+        page.goto(f"{live_server.url}{thread.get_view_all_url()}")
+
+        post_actions(page, 2).get_by_role("button", name="Recommend").click()
+
+        expect(page).to_have_url(re.compile(rf"{re.escape(thread.get_view_all_url())}#post-2$"))
+        expect(page.locator("#post-2 .recommend-count")).to_have_text("1 recommendation")
+        expect(post_actions(page, 2).get_by_role("button", name="Unrecommend")).to_be_visible()
+        expect(page.locator("#post-1 .recommend-count")).to_have_count(0)
+        assert Post.objects.get(thread=thread, number=2).recommendation_count == 1
+
+        post_actions(page, 2).get_by_role("button", name="Ignore Pat Plow").click()
+
+        expect(page.locator("#post-2")).to_contain_text("You are ignoring Pat Plow")
+        expect(post_actions(page, 2).get_by_role("button", name="Stop ignoring Pat Plow")).to_be_visible()
+        expect(page.locator("#post-1 .post-body")).to_contain_text("The city, after the main roads.")
+    finally:
+        context.close()

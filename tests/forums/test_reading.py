@@ -440,9 +440,9 @@ def busy_member(busy_forum):
 
 def test_forum_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
     client.force_login(busy_member)
-    # session, member, header 3, sponsor, forum, threads, forum mark, visits,
-    # new replies since the mark, following
-    with django_assert_num_queries(12):
+    # session, member, header 3, sponsor, forum, threads, forum mark and visits (one
+    # statement), new replies since the mark, following
+    with django_assert_num_queries(11):
         response = client.get(busy_forum.get_absolute_url())
     assert response.status_code == 200
 
@@ -451,9 +451,9 @@ def test_thread_page_query_count_for_a_member(client, busy_member, busy_forum, d
     thread = busy_forum.threads.order_by("-reply_count").first()
     client.force_login(busy_member)
     # session, member, header 3, sponsor, thread, opening post, recommenders, index,
-    # the member's flags (forum mark, visit, following, trashed, hosting), ignored
-    # members with recommendations, record visit, the forum's host ids (Host badge)
-    with django_assert_num_queries(14):
+    # the member's state in one statement (forum mark, visit, following, trashed, the
+    # forum's host ids for the Host badge, ignored members, recommendations), record visit
+    with django_assert_num_queries(12):
         response = client.get(thread.get_absolute_url())
     assert response.status_code == 200
 
@@ -462,20 +462,21 @@ def test_view_all_query_count_for_a_member(client, busy_member, busy_forum, djan
     thread = busy_forum.threads.order_by("-reply_count").first()
     client.force_login(busy_member)
     # as the thread page, with one page of replies instead of the index
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         response = client.get(thread.get_view_all_url())
     assert _text(response).count("You are ignoring") >= 1
 
 
 def test_latest_and_greatest_query_counts(client, busy_member, busy_forum, django_assert_num_queries):
     client.force_login(busy_member)
-    # session, member, header 3, sponsor, count, page, forum marks, visits (the threads
-    # started before the mark are not among the 30 newest, so nothing is counted)
-    with django_assert_num_queries(10):
+    # session, member, header 3, sponsor, count, page, forum marks and visits (one
+    # statement; the threads started before the mark are not among the 30 newest, so
+    # nothing is counted)
+    with django_assert_num_queries(9):
         latest = client.get(reverse("forums:latest"))
     assert _text(latest).count('class="thread-title"') == 30
     # Greatest has no new-since-mark threads here: its threads are all recommended ones;
     # the header and the sponsor now come from the cache (4 queries fewer).
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         greatest = client.get(reverse("forums:greatest"))
     assert _text(greatest).count('class="thread-title"') == 1

@@ -50,7 +50,7 @@ def test_reply_tree_order_follows_the_conversation(thread, opening_post):
 
     ordered = list(Post.objects.for_reply_index(thread))
 
-    assert ordered == [a, a1, a1x, a2, b]
+    assert [post.pk for post in ordered] == [a.pk, a1.pk, a1x.pk, a2.pk, b.pk]
     assert [post.depth for post in ordered] == [1, 2, 3, 2, 1]
 
 

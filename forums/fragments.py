@@ -1,0 +1,670 @@
+"""The HTML that pages repeat for every row: posts and the reply index on thread pages,
+the rows of thread and forum lists, a member's recent posts.
+
+A member's "View all" page of 50 replies spent about three quarters of its time in the
+template language: some 330 URL reversals, 520 translations and 100 date formats,
+most of them the same few strings again for each post, and list pages fared alike
+(bench/profile_page.py shows where the time goes). So rows are built here, with URLs
+filled into prefixes reversed once (url_filler), and words translated, dates and
+numbers formatted once per page; the templates keep everything around them.
+
+A post is put together in two parts:
+
+- What every reader sees alike (the header, the body, the "Last edited" line and the
+  recommendation count) comes from the partials of forums/_post.html, rendered once
+  per version of the post and cached, shared by every member. The cache key is a
+  digest of everything those partials show (the post's text and counters, its
+  author's name, badges and post count, the reader's time zone and language, and the
+  template itself), so an edit, a hiding, a new recommendation or a renamed author
+  makes a new key and the old entry simply expires: nothing has to be invalidated.
+- What is the reader's own is added per request: the ★ new marker, a post by an
+  ignored member folded away, a hidden post's text for staff (rare, so from partials
+  too), and the actions offered, built here for every post with URLs filled into
+  prefixes reversed once per page and words translated once per page. The buttons
+  post through one form per page (`ACTION_FORM`), which carries the only CSRF token
+  they need.
+
+Everything printed is escaped here or in the partials; post bodies come only from
+forums.rendering, as everywhere else.
+"""
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.cache import caches
+from django.templatetags.static import static
+from django.template.defaultfilters import truncatechars, truncatewords
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import numberformat, timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from accounts.standing import can_write, is_staff
+
+from . import permissions
+from .reading import new_reply_rule
+
+POST_TEMPLATE = "forums/_post.html"
+# The page-level form every post action button submits (templates/forums/thread_base.html).
+ACTION_FORM = "actions"
+# Where the reader's ★ goes in a cached header; text from a post can never produce it,
+# because it is escaped.
+NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
+_URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+def fragment_cache():
+    return caches[settings.FORUMS_FRAGMENT_CACHE]
+
+
+class _Slot:
+    def __init__(self, kind):
+        self.kind = kind
+
+
+# The arguments url_filler() leaves open: a row id or number, or a name (username, slug).
+NUMBER, NAME = _Slot("number"), _Slot("name")
+
+
+def url_filler(viewname, *args):
+    """A function that makes `reverse(viewname, args=...)` for any values of the
+    arguments given as NUMBER or NAME, from one reversal with a stand-in for each
+    (which passes its converter and cannot occur in the URL otherwise). Names are
+    quoted as reverse() quotes them; numbers need no quoting. Kept per URL
+    configuration and script prefix, which is all a reversed URL depends on."""
+    return _url_filler(viewname, args, settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=512)
+def _url_filler(viewname, args, _root_urlconf, _urlconf, _script_prefix):
+    stand_ins = [
+        (str(987654321987654300 + n) if arg.kind == "number" else f"url-slot-{n}", arg.kind)
+        for n, arg in enumerate(args) if isinstance(arg, _Slot)
+    ]
+    it = iter(stand_ins)
+    url = reverse(viewname, args=[next(it)[0] if isinstance(arg, _Slot) else arg for arg in args])
+    # reverse() percent-encodes braces, so the URL has none of its own.
+    pattern = url
+    for n, (stand_in, _kind) in enumerate(stand_ins):
+        if pattern.count(stand_in) != 1:
+            raise ValueError(f"{viewname}: cannot tell the arguments in {url}")
+        pattern = pattern.replace(stand_in, "{%d}" % n)
+    kinds = [kind for _stand_in, kind in stand_ins]
+    if kinds == ["number"]:
+        head, _n, tail = pattern.partition("{0}")
+        return lambda number: f"{head}{int(number)}{tail}"
+
+    def fill(*values):
+        return pattern.format(*(
+            int(value) if kind == "number" else quote(value, safe=_URL_SAFE)
+            for value, kind in zip(values, kinds, strict=True)
+        ))
+
+    return fill
+
+
+class Counts:
+    """The |intcomma filter for many numbers of one page: the language's separators
+    are looked up once."""
+
+    def __init__(self):
+        language = translation.get_language()
+        self._separators = (
+            get_format("DECIMAL_SEPARATOR", language), None, get_format("NUMBER_GROUPING", language),
+            get_format("THOUSAND_SEPARATOR", language),
+        )
+
+    def __call__(self, number: int) -> str:
+        return numberformat.format(number, *self._separators, force_grouping=True, use_l10n=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _purpose_excerpt(purpose: str) -> str:
+    return escape(truncatewords(purpose, 24))
+
+
+@dataclass(frozen=True, slots=True)
+class _Author:
+    """A member as far as a link to them needs (MemberLinks.author_of)."""
+
+    pk: int
+    username: str
+    display_name: str
+    deleted_at: datetime | None
+
+    public_name = property(User.public_name.fget)
+
+
+class AuthorFacts:
+    """What a post's header shows of its author, from a row of values. The rules that
+    decide a name, a tier and a profile's address are the User model's own."""
+
+    __slots__ = ("pk", "username", "display_name", "deleted_at", "avatar_name", "post_count", "star_until",
+                 "is_staff", "is_active")
+    is_authenticated = True
+
+    def __init__(self, pk, username, display_name, deleted_at, avatar_name, post_count, star_until,
+                 is_staff, is_active):
+        self.pk, self.username, self.display_name, self.deleted_at = pk, username, display_name, deleted_at
+        self.avatar_name, self.post_count, self.star_until = avatar_name, post_count, star_until
+        self.is_staff, self.is_active = is_staff, is_active
+
+    @classmethod
+    def of(cls, member) -> "AuthorFacts":
+        return cls(member.pk, member.username, member.display_name, member.deleted_at, member.avatar.name,
+                   member.post_count, member.star_until, member.is_staff, member.is_active)
+
+    public_name = property(User.public_name.fget)
+    tier = property(User.tier.fget)
+    is_star = property(User.is_star.fget)
+    get_absolute_url = User.get_absolute_url
+
+    @property
+    def avatar_url(self) -> str:
+        if self.avatar_name:
+            return User._meta.get_field("avatar").storage.url(self.avatar_name)
+        return static("img/avatar.svg")
+
+
+class PostFacts:
+    """What a thread page shows of a post (PostQuerySet.for_thread_page), with its author."""
+
+    __slots__ = ("pk", "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html",
+                 "created_at", "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
+                 "parent_number", "author")
+
+    @classmethod
+    def of(cls, post) -> "PostFacts":
+        """From a row of PostQuerySet.for_thread_page, or from a Post with its author."""
+        if isinstance(post, cls):
+            return post
+        facts = cls()
+        for name in cls.__slots__[:-2]:
+            setattr(facts, name, getattr(post, name))
+        facts.parent_number = getattr(post, "parent_number", None)
+        if hasattr(post, "author__username"):
+            facts.author = AuthorFacts(
+                post.author_id, post.author__username, post.author__display_name, post.author__deleted_at,
+                post.author__avatar, post.author__post_count, post.author__star_until, post.author__is_staff,
+                post.author__is_active,
+            )
+        else:
+            facts.author = AuthorFacts.of(post.author)
+        return facts
+
+    @property
+    def is_opening_post(self) -> bool:
+        return self.parent_id is None
+
+
+class MemberLinks:
+    """{% member_link %} for many members of one page: each profile URL is filled into
+    one reversed prefix, each member's link made once."""
+
+    def __init__(self):
+        self._profile_url = url_filler("members:member-detail", NAME)
+        self._links = {}
+        self._members = {}
+
+    def link(self, member) -> str:
+        link = self._links.get(member.pk)
+        if link is None:
+            name = escape(member.public_name)
+            if member.deleted_at:
+                link = name
+            else:
+                link = f'<a href="{self._profile_url(member.username)}">{name}</a>'
+            self._links[member.pk] = link
+        return link
+
+    def author_of(self, row, prefix="author"):
+        """The member whose id, username, display name and deletion time a row of values
+        holds under `prefix` (PostQuerySet.for_reply_index, ForumQuerySet.for_listing),
+        as far as a link needs: a whole User instance costs more to make than the line
+        it is for."""
+        pk = getattr(row, f"{prefix}_id")
+        member = self._members.get(pk)
+        if member is None:
+            member = self._members[pk] = _Author(
+                pk, getattr(row, f"{prefix}__username"), getattr(row, f"{prefix}__display_name"),
+                getattr(row, f"{prefix}__deleted_at"),
+            )
+        return member
+
+
+class LocalDates:
+    """The |date filter for many times of one page, in the reader's time zone, each day
+    formatted once."""
+
+    def __init__(self, day_format: str):
+        self._format = day_format
+        self._zone = timezone.get_current_timezone()
+        self._days = {}
+
+    def iso(self, moment: datetime) -> str:
+        return moment.astimezone(self._zone).isoformat()
+
+    def day(self, moment: datetime) -> str:
+        local = moment.astimezone(self._zone)
+        key = (local.year, local.month, local.day)
+        text = self._days.get(key)
+        if text is None:
+            text = self._days[key] = escape(format_date(local, self._format))
+        return text
+
+
+def _partial(name, context, *, holds_post_html=False) -> str:
+    """A partial of _post.html, without the indentation its template tags leave between
+    tags: one newline stands for the run of white space, as it does in HTML. Text is
+    left as written (a title or a lock notice is printed exactly), and partials that
+    hold a post's own HTML, which may have a <pre>, are only trimmed."""
+    html = get_template(f"{POST_TEMPLATE}#{name}").render(context).strip()
+    return html if holds_post_html else _SPACE_BETWEEN_TAGS.sub(">\n<", html)
+
+
+_SPACE_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
+
+
+def _template_digest() -> str:
+    """Part of every cache key: a changed _post.html (a new release, or an edit while
+    developing, which reloads the template) makes new keys."""
+    global _DIGESTED
+    template = get_template(POST_TEMPLATE).template
+    if _DIGESTED[0] is not template:
+        _DIGESTED = (template, hashlib.blake2b(template.source.encode(), digest_size=6).hexdigest())
+    return _DIGESTED[1]
+
+
+_DIGESTED = (None, "")
+
+
+class PostRenderer:
+    """Posts as one reader sees them on one page.
+
+    `host_ids` get the Host badge; `new_after`, `ignored_ids` and `my_recommendations`
+    are the reader's (forums.reading.member_thread_state); `actions` offers the
+    reader's actions (they post through ACTION_FORM, which the page must hold);
+    `heading` is the level of a post's heading where the page's outline needs
+    another than 1 for the opening post and 3 for replies.
+    """
+
+    def __init__(self, *, user, thread, host_ids=frozenset(), new_after=None, ignored_ids=frozenset(),
+                 my_recommendations=frozenset(), recommenders=(), show_parent=False, actions=True,
+                 heading=None):
+        self.user = user
+        self.thread = thread
+        self.host_ids = host_ids
+        self.new_after = new_after
+        self.new_reply = new_reply_rule(user, new_after)
+        self.ignored_ids = ignored_ids
+        self.my_recommendations = my_recommendations
+        self.recommenders = recommenders
+        self.show_parent = show_parent
+        self.heading = heading
+        self.member = user if getattr(user, "is_authenticated", False) else None
+        self.actions = actions and self.member is not None
+        self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
+        if self.actions:
+            self._prepare_actions()
+
+    # What every reader sees alike.
+
+    def _level(self, post) -> str:
+        return str(self.heading or ("1" if post.is_opening_post else "3"))
+
+    def _key(self, post) -> str:
+        author = post.author
+        facts = (
+            post.pk, post.thread_id, post.number, post.subject, post.created_at, post.edited_at,
+            post.edit_count, post.recommendation_count, post.is_deleted, post.is_hidden,
+            post.parent_id, post.depth, post.parent_number,
+            author.pk, author.username, author.display_name, author.deleted_at, author.avatar_name,
+            author.post_count, author.is_star, is_staff(author), post.author_id in self.host_ids,
+            self._level(post), self.show_parent, self.reader_key,
+            (self.thread.title, self.thread.lock_notice) if post.is_opening_post else None,
+        )
+        digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
+        digest.update(post.body_html.encode())
+        return f"post:{_template_digest()}:{post.pk}:{digest.hexdigest()}"
+
+    def _render_shared(self, post) -> tuple[str, str, str, str, str]:
+        context = {
+            "post": post, "thread": self.thread, "level": self._level(post),
+            "show_parent": self.show_parent, "is_host": post.author_id in self.host_ids,
+            "new_marker": NEW_MARKER_SLOT,
+        }
+        header = _partial("header", context)
+        before, _slot, after = header.partition(NEW_MARKER_SLOT)
+        return (
+            before, after, _partial("body", context, holds_post_html=True), _partial("edited", context),
+            _partial("count", context),
+        )
+
+    def _shared(self, posts) -> dict:
+        """Each post's shared parts, by post id: from the cache, the missing ones
+        rendered and stored (one round trip each way, whatever the number of posts)."""
+        keys = {post.pk: self._key(post) for post in posts}
+        cache = fragment_cache()
+        found = cache.get_many(list(keys.values()))
+        parts, missing = {}, {}
+        for post in posts:
+            key = keys[post.pk]
+            if key in found:
+                parts[post.pk] = found[key]
+            else:
+                parts[post.pk] = missing[key] = self._render_shared(post)
+        if missing:
+            cache.set_many(missing, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+        return parts
+
+    # The reader's own parts.
+
+    def _is_new(self, post) -> bool:
+        return not post.is_opening_post and self.new_reply(post)
+
+    def _body(self, post, body: str, edited: str) -> str:
+        if post.is_deleted:
+            return body
+        if post.is_hidden:
+            return _partial("hidden-body", {"post": post, "user": self.user}, holds_post_html=True)
+        if post.author_id in self.ignored_ids:
+            return _partial("ignored-body", {"post": post, "body": mark_safe(body)}, holds_post_html=True)
+        return body + edited
+
+    def _prepare_actions(self):
+        member, thread = self.member, self.thread
+        self.rules = permissions.PostRules(member)
+        self.may_reply = permissions.can_reply(member, thread)
+        self.may_write = can_write(member)
+        self.is_staff = is_staff(member)
+        self.urls = {
+            name: url_filler(view, thread.pk, NUMBER)
+            for name, view in [
+                ("reply", "forums:reply-create"), ("edit", "forums:post-edit"),
+                ("delete", "forums:post-delete"), ("recommend", "forums:post-recommend"),
+                ("alert", "moderation:alert-create"), ("hide", "moderation:post-hide"),
+            ]
+        }
+        self.ignore_url = url_filler("forums:member-ignore", NAME)
+        self.words = {
+            "actions": escape(_("Actions")), "reply": escape(_("Reply")), "quote": escape(_("Quote")),
+            "edit": escape(_("Edit")), "delete": escape(_("Delete")), "alert": escape(_("Alert")),
+            "hide": escape(_("Hide")), "unhide": escape(_("Unhide")),
+            "recommend": escape(_("Recommend")), "unrecommend": escape(_("Unrecommend")),
+        }
+        self.ignore_words = {True: _("Stop ignoring %(name)s"), False: _("Ignore %(name)s")}
+
+    def _button(self, url, name, value, label) -> str:
+        return (
+            f'<li><button form="{ACTION_FORM}" formaction="{url}" name="{name}" value="{value}" '
+            f'class="link-button">{label}</button></li>'
+        )
+
+    def _actions(self, post) -> str:
+        """The reader's actions on a post: only those the services would accept from
+        them (forums.permissions and accounts.standing decide)."""
+        member, words, urls, number = self.member, self.words, self.urls, post.number
+        items = []
+        if not post.is_deleted and self.may_reply:
+            reply = urls["reply"](number)
+            items.append(f'<li><a href="{reply}">{words["reply"]}</a></li>')
+            items.append(f'<li><a href="{reply}?quote=1">{words["quote"]}</a></li>')
+        if self.rules.can_edit(post):
+            items.append(f'<li><a href="{urls["edit"](number)}">{words["edit"]}</a></li>')
+        if self.rules.can_delete(post):
+            items.append(f'<li><a href="{urls["delete"](number)}">{words["delete"]}</a></li>')
+        others = post.author_id != member.pk
+        if others and not post.is_deleted and not post.is_hidden and self.may_write:
+            items.append(f'<li><a href="{urls["alert"](number)}">{words["alert"]}</a></li>')
+        if self.is_staff:
+            hidden = post.is_hidden
+            items.append(self._button(
+                urls["hide"](number), "hide", "0" if hidden else "1", words["unhide" if hidden else "hide"]
+            ))
+        if others and not post.is_deleted:
+            if self.may_write:
+                recommended = post.pk in self.my_recommendations
+                items.append(self._button(
+                    urls["recommend"](number), "recommend", "0" if recommended else "1",
+                    words["unrecommend" if recommended else "recommend"],
+                ))
+            author = post.author
+            if not author.deleted_at:
+                ignoring = post.author_id in self.ignored_ids
+                label = self.ignore_words[ignoring] % {"name": author.public_name}
+                items.append(self._button(self.ignore_url(author.username), "ignore", "0" if ignoring else "1",
+                                          escape(label)))
+        return f'<ul class="post-actions" aria-label="{words["actions"]}">{"".join(items)}</ul>'
+
+    def _article(self, post, shared, marker) -> SafeString:
+        before, after, body, edited, count = shared
+        new = self._is_new(post)
+        classes = "post"
+        if post.is_opening_post:
+            classes += " post-opening"
+        if post.is_deleted:
+            classes += " is-deleted"
+        if new:
+            classes += " is-new"
+        parts = [f'<article class="{classes}" id="post-{post.number}">', before]
+        if new:
+            parts.append(marker)
+        parts += [after, self._body(post, body, edited), count]
+        if post.is_opening_post and self.recommenders:
+            parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
+        if self.actions:
+            parts.append(self._actions(post))
+        parts.append("</article>")
+        return mark_safe("".join(parts))
+
+    def articles(self, posts) -> list[SafeString]:
+        """Each post's <article>, in the order given: rows of
+        PostQuerySet.for_thread_page, or posts with their authors."""
+        posts = [PostFacts.of(post) for post in posts]
+        shared = self._shared(posts)
+        # A space parts the ★ from the subject.
+        marker = _partial("new-marker", {}) + " " if self.new_after else ""
+        return [self._article(post, shared[post.pk], marker) for post in posts]
+
+    def article(self, post) -> SafeString:
+        return self.articles([post])[0]
+
+
+def reply_items(posts, articles, *, flat: bool, highlight_after=None) -> SafeString:
+    """The items of "View all"'s list of replies: each reply's article, indented by its
+    depth in the tree (up to 8) unless the reader reads flat, and highlighted when it
+    is among the newest."""
+    items = []
+    for post, article in zip(posts, articles, strict=True):
+        depth = 1 if flat else min(post.depth, 8)
+        highlighted = " is-highlighted" if highlight_after is not None and post.number > highlight_after else ""
+        items.append(f'<li class="reply depth-{depth}{highlighted}">{article}</li>\n')
+    return mark_safe("".join(items))
+
+
+def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
+                ignored_ids=frozenset()) -> SafeString:
+    """The reply index of "Original post only": one line per reply (its subject linked
+    to its place in "View all", author, day and number), nested as forums.tree.nest
+    says, with the reader's ★ marks (where `is_new`, forums.reading.new_reply_rule,
+    says so), highlighting and ignored members. The items' posts are rows of
+    PostQuerySet.for_reply_index."""
+    links, dates = MemberLinks(), LocalDates("M j, Y")
+    view_all_url = escape(view_all_url)
+    marker = _partial("new-marker", {}) + " " if is_new else ""
+    deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
+    parts = ['<ul class="reply-tree">']
+    for item in items:
+        post = item.post
+        if item.opens_list:
+            parts.append("<ul>")
+        elif item.closes_item:
+            parts.append("</li>" + "</ul></li>" * len(item.closed_lists))
+        highlighted = highlight_after is not None and post.number > highlight_after
+        parts.append(f'<li id="index-{post.number}"{" class=\"is-highlighted\"" if highlighted else ""}>')
+        if is_new and is_new(post):
+            parts.append(marker)
+        author = links.author_of(post)
+        if post.author_id in ignored_ids:
+            ignoring = escape(_("You are ignoring %(name)s") % {"name": author.public_name})
+            parts.append(f'<span class="muted">{ignoring}</span>')
+        else:
+            page = f"?page={item.page}" if item.page > 1 else ""
+            subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
+            parts.append(f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>')
+        parts.append(
+            f' <span class="byline">{links.link(author)} <time datetime="{dates.iso(post.created_at)}">'
+            f'{dates.day(post.created_at)}</time> <span class="post-number">#{post.number}</span></span>\n'
+        )
+    if items:
+        parts.append("</li>" + "</ul></li>" * len(tail))
+    parts.append("</ul>")
+    return mark_safe("".join(parts))
+
+
+# Thread and forum lists: their rows, built here for the reasons above (a page of 30
+# threads, or All Forums with a hundred forums, spent most of its time in the template
+# language); the tables around them stay in templates/forums/_thread_rows.html and
+# _forum_rows.html.
+
+
+def thread_rows(threads, *, user, show_forum=False) -> SafeString:
+    """A thread list's rows: title (in the reader's preferred view) with its reply count
+    and, for a member, what is new (forums.reading.mark_new_replies); the forum when
+    asked; author; last activity and last poster; recommendations."""
+    links, dates = MemberLinks(), LocalDates("c")
+    view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
+    thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
+    forum_url = url_filler("forums:forum-detail", NAME)
+    words = {
+        name: escape(text) for name, text in [
+            ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
+            ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
+            ("recommendations", _("Recommendations")),
+        ]
+    }
+    rows, reply_counts = [], {}
+    for thread in threads:
+        flags = [
+            name for name, on in [
+                ("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked),
+                ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
+            ] if on
+        ]
+        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">']
+        if thread.is_pinned:
+            row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
+        if thread.is_locked:
+            row.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
+        replies = reply_counts.get(thread.reply_count)
+        if replies is None:
+            replies = reply_counts[thread.reply_count] = escape(
+                ngettext("%(counter)s reply", "%(counter)s replies", thread.reply_count)
+                % {"counter": thread.reply_count}
+            )
+        row.append(
+            f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
+            f'<span class="reply-count">{replies}</span>'
+        )
+        if getattr(thread, "is_new", False):
+            row.append(f' <span class="badge badge-new">{words["new"]}</span>')
+        elif getattr(thread, "new_reply_count", 0):
+            new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
+            row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
+        row.append("</th>")
+        if show_forum:
+            forum = thread.forum
+            row.append(
+                f'<td data-label="{words["forum"]}"><a href="{forum_url(forum.slug)}">{escape(forum.name)}</a></td>'
+            )
+        row.append(
+            f'<td data-label="{words["author"]}">{links.link(thread.author)}</td>'
+            f'<td data-label="{words["last"]}"><time datetime="{dates.iso(thread.last_activity_at)}">'
+            f"{escape(naturaltime(thread.last_activity_at))}</time>"
+        )
+        if thread.reply_count:
+            row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
+        row.append(
+            f'</td><td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
+        )
+        rows.append("".join(row))
+    return mark_safe("".join(rows))
+
+
+def forum_rows(forums) -> SafeString:
+    """A forum list's rows (rows of ForumQuerySet.for_listing): name and purpose, thread
+    and post counts, and the last post with its thread, author and time."""
+    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
+    forum_url = url_filler("forums:forum-detail", NAME)
+    thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
+    reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
+    words = {
+        name: escape(text) for name, text in [
+            ("threads", _("Threads")), ("posts", _("Posts")), ("by", _("by")), ("none", _("No posts yet")),
+        ]
+    }
+    rows = []
+    for forum in forums:
+        row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
+        if forum.purpose:
+            row.append(f'<p class="forum-purpose">{_purpose_excerpt(forum.purpose)}</p>')
+        row.append(
+            f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'
+            f'<td class="num" data-label="{words["posts"]}">{counts(forum.post_count)}</td><td class="last-post">'
+        )
+        if forum.last_post_id:
+            if forum.last_post__parent_id is None:
+                url = thread_url(forum.last_post__thread_id, forum.last_post__thread__slug)
+            else:
+                url = reply_url(forum.last_post__thread_id, forum.last_post__number)
+            author = links.author_of(forum, prefix="last_post__author")
+            row.append(
+                f'<a href="{url}">{escape(truncatechars(forum.last_post__thread__title, 60))}</a> '
+                f'<span class="byline">{words["by"]} {links.link(author)}, '
+                f'<time datetime="{dates.iso(forum.last_post_at)}">{escape(naturaltime(forum.last_post_at))}</time></span>'
+            )
+        else:
+            row.append(f'<span class="muted">{words["none"]}</span>')
+        row.append("</td></tr>\n")
+        rows.append("".join(row))
+    return mark_safe("".join(rows))
+
+
+def recent_posts(posts, *, recommendations=False) -> SafeString:
+    """The items of a list of one member's posts (rows of PostQuerySet.for_profile):
+    thread or reply, subject linked to the post, forum and time, and with
+    `recommendations` how many the post has."""
+    thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
+    reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
+    forum_url = url_filler("forums:forum-detail", NAME)
+    dates = LocalDates("c")
+    kinds = {True: escape(_("Thread")), False: escape(_("Reply"))}
+    where = escape(_("in"))
+    items = []
+    for post in posts:
+        opening = post.parent_id is None
+        url = thread_url(post.thread_id, post.thread__slug) if opening else reply_url(post.thread_id, post.number)
+        item = (
+            f'<li><span class="badge">{kinds[opening]}</span> <a href="{url}">{escape(post.subject)}</a> '
+            f'<span class="byline">{where} <a href="{forum_url(post.thread__forum__slug)}">'
+            f"{escape(post.thread__forum__name)}</a>, <time datetime=\"{dates.iso(post.created_at)}\">"
+            f"{escape(naturaltime(post.created_at))}</time>"
+        )
+        if recommendations and post.recommendation_count:
+            count = ngettext("%(counter)s recommendation", "%(counter)s recommendations", post.recommendation_count)
+            item += ", " + escape(count % {"counter": post.recommendation_count})
+        items.append(item + "</span></li>\n")
+    return mark_safe("".join(items))

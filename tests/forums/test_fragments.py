@@ -1,0 +1,265 @@
+"""Thread pages assembled by forums.fragments: the parts of a post every reader sees
+alike come from a cache shared by all members, the reader's own parts never do; the
+post actions post through one form; and the pages stay small."""
+
+import re
+from datetime import UTC
+from html.parser import HTMLParser
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import member_update
+from forums.fragments import ACTION_FORM, NAME, NUMBER, url_filler
+from forums.models import Post
+from forums.services import member_ignore_set, post_edit, recommendation_set
+from moderation.services import post_hide
+from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _post_html(page: str, number: int) -> str:
+    start = page.index(f'id="post-{number}"')
+    return page[start:page.index("</article>", start)]
+
+
+def _client(member) -> Client:
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+def _post_fragment_count() -> int:
+    cache = caches[settings.FORUMS_FRAGMENT_CACHE]
+    if hasattr(cache, "_cache"):  # local memory
+        return sum(":post:" in key for key in cache._cache)
+    return len(cache.keys("post:*"))  # Redis
+
+
+@pytest.fixture
+def staff(db):
+    member = MemberFactory()
+    User.objects.filter(pk=member.pk).update(is_staff=True)
+    member.refresh_from_db()
+    return member
+
+
+@pytest.fixture
+def conversation(forum):
+    """A thread by one member with replies by two others."""
+    people = MemberFactory.create_batch(3)
+    thread = ThreadFactory(forum=forum, author=people[0], body="The opening words.")
+    opening = thread.posts.get(number=0)
+    first = ReplyFactory(parent=opening, author=people[1], body="A first answer.")
+    ReplyFactory(parent=first, author=people[2], body="An answer to the answer.")
+    return thread, people
+
+
+def test_shared_parts_are_rendered_once_for_every_reader(conversation):
+    thread, people = conversation
+    url = thread.get_view_all_url()
+    first = _text(_client(people[0]).get(url))
+    stored = _post_fragment_count()
+    second = _text(_client(people[1]).get(url))
+
+    assert stored >= 3  # the opening post and two replies
+    assert _post_fragment_count() == stored  # the second reader found them all in the cache
+    # The ★ is the reader's own (a member's own reply is no news to them), the rest alike.
+    marker = re.compile(r'<span class="new-marker"[^>]*>★</span> ')
+    for number in (0, 1, 2):
+        header = re.search(r"<header class=\"post-header\">.*?</header>", _post_html(first, number), re.S)
+        assert marker.sub("", header.group(0)) in marker.sub("", _post_html(second, number))
+
+
+def test_an_edit_shows_at_once_though_the_post_is_cached(conversation, member_client):
+    thread, people = conversation
+    reply = thread.posts.get(number=1)
+    member_client.get(thread.get_view_all_url())
+
+    post_edit(editor=people[1], post=reply, body="A **better** answer.")
+    page = _text(member_client.get(thread.get_view_all_url()))
+
+    body = re.search(r'<div class="post-body">(.*?)</div>', _post_html(page, 1), re.S).group(1)
+    assert body == "<p>A <strong>better</strong> answer.</p>"
+    assert "Last edited" in _post_html(page, 1)
+
+
+def test_hiding_a_cached_post_replaces_its_text_for_members_not_for_staff(conversation, member_client, staff):
+    thread, people = conversation
+    reply = thread.posts.get(number=1)
+    member_client.get(thread.get_view_all_url())
+
+    post_hide(staff=staff, post=reply, hide=True, reason="Rude")
+    member_page = _text(member_client.get(thread.get_view_all_url()))
+    staff_page = _text(_client(staff).get(thread.get_view_all_url()))
+
+    assert "A first answer." not in member_page
+    assert "This post was hidden by a jury of members." in _post_html(member_page, 1)
+    assert "Staff: show the hidden text" in _post_html(staff_page, 1)
+    assert "A first answer." in _post_html(staff_page, 1)
+    # And back: the text returns for everyone.
+    post_hide(staff=staff, post=reply, hide=False)
+    assert "A first answer." in _post_html(_text(member_client.get(thread.get_view_all_url())), 1)
+
+
+def test_a_new_recommendation_changes_the_cached_count(conversation, member, member_client):
+    thread, people = conversation
+    reply = thread.posts.get(number=1)
+    assert "recommendation" not in _post_html(_text(member_client.get(thread.get_view_all_url())), 1)
+
+    recommendation_set(member=member, post=reply, recommend=True)
+    page = _text(member_client.get(thread.get_view_all_url()))
+
+    assert '<p class="recommend-count">1 recommendation</p>' in _post_html(page, 1)
+    assert ">Unrecommend</button>" in _post_html(page, 1)
+
+
+def test_an_authors_new_name_reaches_their_cached_posts(conversation, member_client):
+    thread, people = conversation
+    member_client.get(thread.get_view_all_url())
+
+    member_update(member=people[2], display_name="Renamed Person")
+    page = _text(member_client.get(thread.get_view_all_url()))
+
+    assert "Renamed Person" in _post_html(page, 2)
+
+
+def test_a_members_own_actions_are_never_served_to_another(conversation):
+    thread, people = conversation
+    author, other = people[1], people[2]
+    edit_url = reverse("forums:post-edit", args=[thread.pk, 1])
+    delete_url = reverse("forums:post-delete", args=[thread.pk, 1])
+
+    own = _post_html(_text(_client(author).get(thread.get_view_all_url())), 1)
+    theirs = _post_html(_text(_client(other).get(thread.get_view_all_url())), 1)
+    visitor = _post_html(_text(Client().get(thread.get_view_all_url())), 1)
+
+    assert edit_url in own and delete_url in own
+    assert ">Recommend</button>" not in own and "Ignore " not in own
+    assert edit_url not in theirs and delete_url not in theirs
+    assert ">Recommend</button>" in theirs and f"Ignore {author.public_name}" in theirs
+    assert 'class="post-actions"' not in visitor
+
+
+def test_new_markers_and_ignoring_belong_to_the_reader(conversation, member, member_client):
+    thread, people = conversation
+    member_ignore_set(member=member, other=people[2], ignore=True)
+    member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
+    ReplyFactory(parent=thread.posts.get(number=0), author=people[1], body="Fresh news.")
+
+    page = _text(member_client.get(thread.get_view_all_url()))
+    other = _text(_client(people[0]).get(thread.get_view_all_url()))
+
+    assert re.search(r'class="post-subject"><span class="new-marker"[^>]*>★</span> <a href="#post-3">',
+                     _post_html(page, 3))
+    assert 'class="new-marker"' not in _post_html(page, 1)
+    assert "You are ignoring" in _post_html(page, 2)
+    # The other member's read state and ignores are their own.
+    assert "You are ignoring" not in other
+    assert "An answer to the answer." in _post_html(other, 2)
+
+
+class _Buttons(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms, self.buttons, self.tokens = {}, [], 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms[attrs.get("id")] = attrs
+        if tag == "button" and attrs.get("form") == ACTION_FORM:
+            self.buttons.append(attrs)
+        if tag == "input" and attrs.get("name") == "csrfmiddlewaretoken":
+            self.tokens += 1
+
+
+def _buttons(page: str) -> _Buttons:
+    parser = _Buttons()
+    parser.feed(page)
+    return parser
+
+
+def test_post_actions_post_through_one_form_with_one_token(conversation, member, staff):
+    thread, people = conversation
+    for number in range(3, 12):
+        ReplyFactory(parent=thread.posts.get(number=0), author=people[number % 3])
+    page = _text(_client(staff).get(thread.get_view_all_url()))
+    parsed = _buttons(page)
+
+    assert parsed.forms[ACTION_FORM]["method"] == "post"
+    expected = {
+        (reverse(view, args=[thread.pk, number]), name)
+        for number in range(12)
+        for view, name in [("forums:post-recommend", "recommend"), ("moderation:post-hide", "hide")]
+    } | {(reverse("forums:member-ignore", args=[person.username]), "ignore") for person in people}
+    assert {(button["formaction"], button["name"]) for button in parsed.buttons} == expected
+    # One token for all the posts' buttons, whatever their number: the page's other
+    # forms are Log out, Follow and Trash thread, and the host tools' Lock and Pin.
+    assert parsed.tokens == 6
+    assert 'name="next"' in page.split(f'id="{ACTION_FORM}"')[1].split("</form>")[0]
+
+
+def test_recommending_from_the_action_form_returns_to_the_post(conversation, member_client):
+    thread, _people = conversation
+    page = _text(member_client.get(thread.get_view_all_url()))
+    token = re.search(rf'id="{ACTION_FORM}"[^>]*>.*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S).group(1)
+
+    response = member_client.post(
+        reverse("forums:post-recommend", args=[thread.pk, 2]),
+        {"csrfmiddlewaretoken": token, "next": thread.get_view_all_url(), "recommend": "1"},
+    )
+
+    assert response["Location"] == f"{thread.get_view_all_url()}#post-2"
+    assert Post.objects.get(thread=thread, number=2).recommendation_count == 1
+
+
+def test_a_member_view_all_page_of_50_replies_stays_under_100_kb(forum, member):
+    people = MemberFactory.create_batch(4)
+    thread = ThreadFactory(forum=forum, author=people[0], body="Opening. " * 60)
+    opening = thread.posts.get(number=0)
+    # About the length of the demo data's replies (one to four paragraphs).
+    body = "\n\n".join(["The budget vote is close and the county has to decide by Friday. " * 3] * 3)
+    parent = opening
+    for number in range(50):
+        parent = ReplyFactory(parent=parent if number % 3 else opening, author=people[number % 4], body=body)
+    member_ignore_set(member=member, other=people[3], ignore=True)
+    recommendation_set(member=member, post=opening, recommend=True)
+
+    page = _client(member).get(thread.get_view_all_url()).content
+
+    assert page.count(b'class="post-body"') == 51
+    assert len(page) < 100 * 1024, len(page)
+
+
+@pytest.mark.parametrize("username", ["ann", "zoë.müller", "a+b@c-d_e"])
+def test_url_filler_makes_what_reverse_makes(username):
+    profile = url_filler("members:member-detail", NAME)
+    jump = url_filler("forums:post-jump", NUMBER, NUMBER)
+    reply = url_filler("forums:reply-create", 42, NUMBER)
+
+    assert profile(username) == reverse("members:member-detail", args=[username])
+    assert jump(7, 3) == reverse("forums:post-jump", args=[7, 3])
+    assert reply(0) == reverse("forums:reply-create", args=[42, 0])
+
+
+def test_time_zone_is_part_of_the_shared_parts(conversation, member, member_client):
+    thread, people = conversation
+    utc = _text(Client().get(thread.get_view_all_url()))
+    member_update(member=member, time_zone="Asia/Tokyo")
+    tokyo = _text(member_client.get(thread.get_view_all_url()))
+
+    created = thread.posts.get(number=1).created_at
+    assert f'datetime="{timezone.localtime(created, UTC).isoformat()}"' in _post_html(utc, 1)
+    assert "+09:00" in re.search(r'<time datetime="([^"]+)"', _post_html(tokyo, 1)).group(1)
