@@ -174,6 +174,22 @@ def walk_budget(*, wanted: int, read: int, found: int, all_words: int, posts: in
     return max(int(index_cost), read)
 
 
+def _filter_conditions(*, visible, in_forum, post, include_hidden, forum, author, since, until):
+    """The search form's filters as SQL conditions and their parameters, for either
+    engine's query: `visible` and `in_forum` are its own SQL, `post` its posts' alias."""
+    adapt = connection.ops.adapt_datetimefield_value
+    filters = [
+        (not include_hidden, visible, None),
+        (forum is not None, in_forum, forum and forum.pk),
+        (author is not None, f"{post}.author_id = %s", author and author.pk),
+        (since is not None, f"{post}.created_at >= %s", since and adapt(since)),
+        (until is not None, f"{post}.created_at < %s", until and adapt(until)),
+    ]
+    conditions = [sql for wanted, sql, _param in filters if wanted]
+    params = [param for wanted, _sql, param in filters if wanted and param is not None]
+    return conditions, params
+
+
 class _PostgresResults:
     """The newest FORUMS_SEARCH_MAX_RESULTS matches that pass the filters, found by the
     cheaper of a walk and the full-text index (see PROBE_ROWS), then ranked, with
@@ -181,22 +197,11 @@ class _PostgresResults:
 
     def __init__(self, terms: Terms, *, order, include_hidden, forum, author, since, until):
         self.tsquery, self.all_words, self.order = _tsquery(terms), _tsquery_all_words(terms), order
-        adapt = connection.ops.adapt_datetimefield_value
-        conditions, self.params = [], []
-        if not include_hidden:
-            conditions.append("NOT p.is_deleted AND NOT p.is_hidden")
-        if forum is not None:
-            conditions.append("p.thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)")
-            self.params.append(forum.pk)
-        if author is not None:
-            conditions.append("p.author_id = %s")
-            self.params.append(author.pk)
-        if since is not None:
-            conditions.append("p.created_at >= %s")
-            self.params.append(adapt(since))
-        if until is not None:
-            conditions.append("p.created_at < %s")
-            self.params.append(adapt(until))
+        conditions, self.params = _filter_conditions(
+            visible="NOT p.is_deleted AND NOT p.is_hidden",
+            in_forum="p.thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)",
+            post="p", include_hidden=include_hidden, forum=forum, author=author, since=since, until=until,
+        )
         self.conditions = " AND ".join(conditions) or "TRUE"
         # The posts a walk reads, newest first: all of them, or all of a small author's
         # or forum's, listed from their index (OFFSET 0 keeps the planner from turning
@@ -347,22 +352,11 @@ class _Fts5Results:
 
     def __init__(self, match: str, *, order, include_hidden, forum, author, since, until):
         self.match, self.order = match, order
-        adapt = connection.ops.adapt_datetimefield_value
-        conditions, self.where_params = [], []
-        if not include_hidden:
-            conditions.append("forums_post.is_deleted = 0 AND forums_post.is_hidden = 0")
-        if forum is not None:
-            conditions.append("forums_thread.forum_id = %s")
-            self.where_params.append(forum.pk)
-        if author is not None:
-            conditions.append("forums_post.author_id = %s")
-            self.where_params.append(author.pk)
-        if since is not None:
-            conditions.append("forums_post.created_at >= %s")
-            self.where_params.append(adapt(since))
-        if until is not None:
-            conditions.append("forums_post.created_at < %s")
-            self.where_params.append(adapt(until))
+        conditions, self.where_params = _filter_conditions(
+            visible="forums_post.is_deleted = 0 AND forums_post.is_hidden = 0",
+            in_forum="forums_thread.forum_id = %s",
+            post="forums_post", include_hidden=include_hidden, forum=forum, author=author, since=since, until=until,
+        )
         self.conditions = "".join(f" AND {condition}" for condition in conditions)
 
     def _from(self) -> str:
