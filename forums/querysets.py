@@ -191,22 +191,22 @@ class PostQuerySet(models.QuerySet):
             return post.number - 1
         return self.filter(thread_id=post.thread_id, parent__isnull=False, tree_path__lt=post.tree_path).count()
 
-    def for_reply_index(self, thread):
-        """The thread's replies, tree-ordered, as rows of only what an index line shows
-        (forums.fragments.reply_index): a page of the index has 200 lines, and building
-        a post and an author instance for each took four times as long as the query."""
-        return self.replies_in_tree_order(thread).values_list(
+    def reply_index_rows(self):
+        """Replies as rows of only what an index line shows (forums.fragments.reply_index):
+        a page of the index has 200 lines, and building a post and an author instance
+        for each took four times as long as the query."""
+        return self.values_list(
             "pk", "number", "depth", "subject", "created_at", "is_deleted", "is_hidden", "author_id",
             "author__username", "author__display_name", "author__deleted_at", named=True,
         )
 
-    def for_full_text(self, thread):
-        """The thread's replies with their bodies, tree-ordered, for "View all"."""
-        return (
-            self.replies_in_tree_order(thread)
-            .annotate(parent_number=models.F("parent__number"))
-            .for_thread_page("parent_number")
-        )
+    def for_reply_index(self, thread):
+        """The thread's replies, tree-ordered, as reply index rows."""
+        return self.replies_in_tree_order(thread).reply_index_rows()
+
+    def full_text_rows(self):
+        """Replies as rows with their bodies and their parents' numbers, for "View all"."""
+        return self.annotate(parent_number=models.F("parent__number")).for_thread_page("parent_number")
 
     def recently_hidden(self):
         since = timezone.now() - timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS)

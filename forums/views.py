@@ -21,6 +21,7 @@ from config.submission import Submission
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
+from .querysets import PostQuerySet
 from .permissions import (
     can_read_text,
     check_delete_permission,
@@ -201,13 +202,15 @@ def thread_detail(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.for_reply_index(thread)
+    replies = Post.objects.replies_in_tree_order(thread)
     flat = options["layout"] == "flat"
     if flat:
         replies = replies.order_by("number")
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
-    paginator = CountedPaginator(replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count)
+    paginator = CountedPaginator(
+        replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count, rows=PostQuerySet.reply_index_rows
+    )
     page = page_or_404(paginator, request.GET.get("page"))
     index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
@@ -231,10 +234,12 @@ def thread_all(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.for_full_text(thread)
+    replies = Post.objects.replies_in_tree_order(thread)
     if options["layout"] == "flat":
         replies = replies.order_by("number")
-    paginator = CountedPaginator(replies, options["per_page"], count=thread.reply_count)
+    paginator = CountedPaginator(
+        replies, options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows
+    )
     page = page_or_404(paginator, request.GET.get("page"))
     posts = list(page.object_list)
     return render(
