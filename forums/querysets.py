@@ -112,18 +112,22 @@ class ThreadQuerySet(models.QuerySet):
     def greatest(self, since):
         """Threads by recommendations of their opening post since `since`; ties go to
         the newer thread."""
-        from .models import Recommendation
+        from .models import Post, Recommendation
 
-        recent = (
-            Recommendation.objects.filter(created_at__gte=since, post__number=0)
-            .values("thread_id")
-            .annotate(recent=models.Count("id"))
-        )
+        # Found from the recent recommendations (the index on their time), each checked
+        # against its thread's opening post. Joined to posts instead, the planner may
+        # start from posts: SQLite read every thread's opening post (150 ms at 40,000
+        # threads) to find the few recommended in the last day.
+        opening_post = Post.objects.filter(thread_id=models.OuterRef("thread_id"), number=0).values("pk")[:1]
+        recent = Recommendation.objects.filter(created_at__gte=since, post_id=models.Subquery(opening_post))
         return (
             self.filter(pk__in=recent.values("thread_id"))
             .annotate(
                 recent_recommendations=models.Subquery(
-                    recent.filter(thread_id=models.OuterRef("pk")).values("recent")[:1]
+                    recent.filter(thread_id=models.OuterRef("pk"))
+                    .values("thread_id")
+                    .annotate(recent=models.Count("id"))
+                    .values("recent")
                 )
             )
             .order_by("-recent_recommendations", "-created_at", "-id")

@@ -315,6 +315,16 @@ def test_greatest_ties_go_to_the_newer_thread(client, db):
     assert page.index("Newer tie") < page.index("Older tie")
 
 
+def test_greatest_counts_only_recommendations_of_the_opening_post(client, db):
+    thread = ThreadFactory(title="Only its reply is loved")
+    reply = ReplyFactory(parent=thread.posts.get(number=0))
+    recommendation_set(member=MemberFactory(), post=reply, recommend=True)
+
+    page = _text(client.get(reverse("forums:greatest")))
+
+    assert "Only its reply is loved" not in page.split("<main")[1]
+
+
 @pytest.mark.parametrize("name", ["forums:latest", "forums:greatest"])
 def test_lists_paginate_and_reject_bad_pages(client, db, name):
     assert client.get(reverse(name), {"page": "abc"}).status_code == 404
