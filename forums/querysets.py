@@ -109,6 +109,29 @@ class ThreadQuerySet(models.QuerySet):
 
         return self.filter(_WantedBy(user.pk, TrashedThread, TrashedForum, IgnoredMember))
 
+    def count_for_reader(self, user) -> int:
+        """How many threads `for_reader(user)` keeps of all threads, for Latest's page
+        count: the forums' thread counters, less the member's trashed threads and
+        ignored members' threads in the forums they kept. Counting the rows took 60 ms
+        at 40,000 threads on every page of Latest. One query."""
+        from .models import Forum, IgnoredMember, TrashedThread
+
+        forums = Forum.objects.for_reader(user)
+        total = Coalesce(models.Sum("thread_count"), 0)
+        if user.is_authenticated:
+            unwanted = (
+                self.model.objects.filter(forum__in=forums.values("pk"))
+                .filter(
+                    models.Q(pk__in=TrashedThread.objects.filter(member=user).values("thread_id"))
+                    | models.Q(author__in=IgnoredMember.objects.filter(member=user).values("ignored_id"))
+                )
+                .order_by()
+                .annotate(n=models.Func("pk", function="COUNT"))
+                .values("n")
+            )
+            total = total - models.Subquery(unwanted)
+        return forums.aggregate(n=total)["n"]
+
     def greatest(self, since):
         """Threads by recommendations of their opening post since `since`; ties go to
         the newer thread."""

@@ -114,9 +114,11 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title, current):
-    """A page of site-wide threads; `current` names the list, for the Latest · Greatest switch."""
-    paginator = Paginator(threads, settings.FORUMS_THREADS_PER_PAGE)
+def _thread_list(request, threads, *, template, title, current, count=None):
+    """A page of site-wide threads; `current` names the list, for the Latest · Greatest
+    switch; `count`, how many there are, when known without counting them."""
+    per_page = settings.FORUMS_THREADS_PER_PAGE
+    paginator = Paginator(threads, per_page) if count is None else CountedPaginator(threads, per_page, count=count)
     page = page_or_404(paginator, request.GET.get("page"))
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
@@ -129,6 +131,7 @@ def latest(request):
     return _thread_list(
         request, Thread.objects.for_latest(request.user),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
+        count=Thread.objects.count_for_reader(request.user),
     )
 
 
