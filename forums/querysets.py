@@ -119,17 +119,13 @@ class ThreadQuerySet(models.QuerySet):
         forums = Forum.objects.for_reader(user)
         total = Coalesce(models.Sum("thread_count"), 0)
         if user.is_authenticated:
-            unwanted = (
-                self.model.objects.filter(forum__in=forums.values("pk"))
-                .filter(
-                    models.Q(pk__in=TrashedThread.objects.filter(member=user).values("thread_id"))
-                    | models.Q(author__in=IgnoredMember.objects.filter(member=user).values("ignored_id"))
-                )
-                .order_by()
-                .annotate(n=models.Func("pk", function="COUNT"))
-                .values("n")
-            )
-            total = total - models.Subquery(unwanted)
+            trashed = TrashedThread.objects.filter(member=user).values("thread_id")
+            ignored = IgnoredMember.objects.filter(member=user).values("ignored_id")
+            kept = self.model.objects.filter(forum__in=forums.values("pk")).order_by()
+            # Two counts, each found through an index (the trashed ids, the ignored
+            # authors'): with OR between them PostgreSQL read every thread.
+            for unwanted in (kept.filter(pk__in=trashed), kept.filter(author__in=ignored).exclude(pk__in=trashed)):
+                total = total - models.Subquery(unwanted.annotate(n=models.Func("pk", function="COUNT")).values("n"))
         return forums.aggregate(n=total)["n"]
 
     def greatest(self, since):
