@@ -180,7 +180,7 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     renderer = fragments.PostRenderer(
         user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
         ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
-        recommenders=context["recommenders"], show_parent=show_parent,
+        trashed=context["trashed"], recommenders=context["recommenders"], show_parent=show_parent,
     )
     opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
     context.update(
