@@ -19,6 +19,7 @@ from config import page_cache, ratelimit
 from config.submission import Submission
 
 from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
+from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
@@ -329,16 +330,16 @@ def post_delete(request, pk, number):
 
 @page_cache.visitor_page(page_cache.THREAD)
 def post_history(request, pk, number):
-    """"Edit history": every earlier version of a post. Anyone who can read the thread;
-    a hidden post's history, like its text, only staff."""
+    """"Edit history": every version of a post with its changes from the one before.
+    Anyone who can read the thread; a hidden post's history, like its text, only staff."""
     post = _post_or_404(pk, number)
     if not can_read_text(request.user, post):
         raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
-    revisions = post.revisions.all()
+    versions = post_versions(post, post.revisions.all())
     page_cache.shows(page_cache.member(post.author_id))
     return render(
         request, "forums/post_history.html",
-        {"thread": post.thread, "post": post, "revisions": revisions},
+        {"thread": post.thread, "post": post, "versions": versions},
     )
 
 
