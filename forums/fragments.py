@@ -212,12 +212,24 @@ class PostFacts:
 
 class MemberLinks:
     """{% member_link %} for many members of one page: each profile URL is filled into
-    one reversed prefix, each member's link made once."""
+    one reversed prefix, each member's link made once; and their avatars."""
 
     def __init__(self):
         self._profile_url = url_filler("members:member-detail", NAME)
         self._links = {}
         self._members = {}
+        self._avatars = {}
+
+    def avatar(self, member) -> str:
+        """A small avatar beside a row that names the member in words too, so the image
+        says nothing more (alt=""). The default image for members without one."""
+        avatar = self._avatars.get(member.pk)
+        if avatar is None:
+            url = member.avatar.url if member.avatar else static("img/avatar.svg")
+            avatar = self._avatars[member.pk] = (
+                f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+            )
+        return avatar
 
     def link(self, member) -> str:
         link = self._links.get(member.pk)
@@ -552,9 +564,10 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
 
 
 def thread_rows(threads, *, user, show_forum=False) -> SafeString:
-    """A thread list's rows: title (in the reader's preferred view) with its reply count
-    and, for a member, what is new (forums.reading.mark_new_replies); the forum when
-    asked; author; last activity and last poster; recommendations."""
+    """A thread list's rows: the author's avatar, the title (in the reader's preferred
+    view) with its reply count and, for a member, what is new
+    (forums.reading.mark_new_replies); the forum when asked; author; last activity and
+    last poster; recommendations."""
     links, dates = MemberLinks(), LocalDates("c")
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
@@ -563,7 +576,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         name: escape(text) for name, text in [
             ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
             ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
-            ("recommendations", _("Recommendations")),
+            # The column's heading; on phones, the label of the count in each row.
+            ("recommendations", _("Recs")),
         ]
     }
     rows, reply_counts = [], {}
@@ -574,7 +588,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
                 ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
             ] if on
         ]
-        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">']
+        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">',
+               links.avatar(thread.author)]
         if thread.is_pinned:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
@@ -585,16 +600,17 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
                 ngettext("%(counter)s reply", "%(counter)s replies", thread.reply_count)
                 % {"counter": thread.reply_count}
             )
+        # The count and the "New" badge stay together when a long title wraps.
         row.append(
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
-            f'<span class="reply-count">{replies}</span>'
+            f'<span class="reply-count">{replies}'
         )
         if getattr(thread, "is_new", False):
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')
         elif getattr(thread, "new_reply_count", 0):
             new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
             row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
-        row.append("</th>")
+        row.append("</span></th>")
         if show_forum:
             forum = thread.forum
             row.append(
