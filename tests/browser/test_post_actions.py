@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from forums.models import TrashedThread
 from forums.services import recommendation_set
-from tests.browser.conftest import session_cookie
+from tests.browser.conftest import member_page
 from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,27 +51,19 @@ def long_thread(db):
 def test_each_posts_actions_stay_on_one_row(live_server, browser, long_thread, viewport):
     thread, staff, people = long_thread
     for reader in (staff, people[1]):
-        context = browser.new_context(viewport=viewport)
-        context.add_cookies([session_cookie(live_server, reader)])
-        try:
-            page = context.new_page()
+        with member_page(browser, live_server, reader, viewport=viewport) as page:
             page.goto(f"{live_server.url}{thread.get_view_all_url()}")
             rows = page.evaluate(ROWS)
             assert len(rows) == 12
             assert [row for row in rows if row["rows"] != 1 or row["spills"]] == [], reader.username
             assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
-        finally:
-            context.close()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, WIDE], ids=["390", "1280"])
 def test_more_opens_without_javascript_and_trash_says_what_it_does(live_server, browser, long_thread, viewport):
     thread, _staff, people = long_thread
     reader = MemberFactory()
-    context = browser.new_context(viewport=viewport, java_script_enabled=False)
-    context.add_cookies([session_cookie(live_server, reader)])
-    try:
-        page = context.new_page()
+    with member_page(browser, live_server, reader, viewport=viewport, java_script_enabled=False) as page:
         page.goto(f"{live_server.url}{thread.get_absolute_url()}")
         actions = page.locator("#post-0").get_by_role("list", name="Actions")
         expect(actions.get_by_role("link", name="Reply")).to_be_visible()
@@ -92,5 +84,3 @@ def test_more_opens_without_javascript_and_trash_says_what_it_does(live_server, 
         page.get_by_role("button", name="Restore thread").click()
         expect(page.get_by_text("Thread restored.")).to_be_visible()
         assert not TrashedThread.objects.filter(member=reader, thread=thread).exists()
-    finally:
-        context.close()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from forums.models import Forum
 from forums.services import thread_visit_record
-from tests.browser.conftest import session_cookie
+from tests.browser.conftest import member_page
 from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,26 +80,18 @@ def busy_forum(db):
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280", "390"])
 def test_forum_page_shows_many_threads_without_scrolling(live_server, browser, busy_forum, viewport):
     forum, reader = busy_forum
-    context = browser.new_context(viewport=viewport)
-    context.add_cookies([session_cookie(live_server, reader)])
-    try:
-        page = context.new_page()
+    with member_page(browser, live_server, reader, viewport=viewport) as page:
         page.goto(f"{live_server.url}{forum.get_absolute_url()}")
         rows = page.evaluate(ROWS)
         whole = sum(row["whole"] for row in rows)
         assert whole >= ROWS_ABOVE_THE_FOLD[viewport["width"]], whole
         assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280", "390"])
 def test_rows_show_avatars_and_unread_threads_stand_out_without_colour(live_server, browser, busy_forum, viewport):
     forum, reader = busy_forum
-    context = browser.new_context(viewport=viewport)
-    context.add_cookies([session_cookie(live_server, reader)])
-    try:
-        page = context.new_page()
+    with member_page(browser, live_server, reader, viewport=viewport) as page:
         for url in (forum.get_absolute_url(), "/latest/"):
             page.goto(f"{live_server.url}{url}")
             rows = page.evaluate(ROWS)
@@ -124,5 +116,3 @@ def test_rows_show_avatars_and_unread_threads_stand_out_without_colour(live_serv
         page.keyboard.press("Tab")
         expect(title).to_be_focused()
         assert title.evaluate("e => getComputedStyle(e).textDecorationLine") == "underline"
-    finally:
-        context.close()
