@@ -2,7 +2,7 @@
 shows at least 15 threads on a 1280 × 800 screen without scrolling, the author's
 avatar beside each row, unread threads told apart by weight and a "New" badge rather
 than by colour alone, and titles that are links without an underline until hover or
-focus."""
+focus; on profiles too."""
 
 import pytest
 from django.core.management import call_command
@@ -57,6 +57,11 @@ ROWS = """() => [...document.querySelectorAll('.thread-list tbody tr')].map(row 
     };
 })"""
 
+# Avatars load lazily, after the page's load event: wait for those on screen.
+AVATARS_ON_SCREEN_LOADED = """() => [...document.querySelectorAll('.thread-list img.avatar')]
+    .filter(img => img.getBoundingClientRect().bottom <= innerHeight)
+    .every(img => img.complete && img.naturalWidth > 0)"""
+
 
 @pytest.fixture
 def busy_forum(db):
@@ -94,6 +99,7 @@ def test_rows_show_avatars_and_unread_threads_stand_out_without_colour(live_serv
     with member_page(browser, live_server, reader, viewport=viewport) as page:
         for url in (forum.get_absolute_url(), "/latest/"):
             page.goto(f"{live_server.url}{url}")
+            page.wait_for_function(AVATARS_ON_SCREEN_LOADED)
             rows = page.evaluate(ROWS)
             unread, read = [row for row in rows if row["unread"]], [row for row in rows if not row["unread"]]
             assert len(unread) >= 10 and len(read) >= 10, (url, len(unread), len(read))
@@ -116,3 +122,10 @@ def test_rows_show_avatars_and_unread_threads_stand_out_without_colour(live_serv
         page.keyboard.press("Tab")
         expect(title).to_be_focused()
         assert title.evaluate("e => getComputedStyle(e).textDecorationLine") == "underline"
+
+        # A member's own list of threads and replies, on their profile, alike.
+        page.goto(f"{live_server.url}{forum.threads.latest('created_at').author.get_absolute_url()}")
+        first = page.locator(".recent-posts > li > a").first
+        assert first.evaluate("e => getComputedStyle(e).textDecorationLine") == "none"
+        first.hover()
+        assert first.evaluate("e => getComputedStyle(e).textDecorationLine") == "underline"
