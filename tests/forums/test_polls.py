@@ -467,3 +467,13 @@ def test_feed_query_count_with_polls(client, three_polls, django_assert_num_quer
         feed = client.get(reverse("forums:latest-feed")).content.decode()
     assert feed.count("Poll: Which colour?") == 3
 
+
+
+def test_who_starts_polls_comes_from_the_environment(settings):
+    from tests.processes import run_python
+
+    assert settings.FORUMS_POLLS_FOR == "members"
+    show = "import django; django.setup(); from django.conf import settings; print(settings.FORUMS_POLLS_FOR)"
+    assert run_python("-c", show, FORUMS_POLLS_FOR="Star").stdout.strip() == "star"
+    wrong = run_python("-c", show, FORUMS_POLLS_FOR="everyone")
+    assert wrong.returncode != 0 and "FORUMS_POLLS_FOR='everyone' is not one of: members, star" in wrong.stderr
