@@ -20,6 +20,7 @@ from forums.services import post_delete, post_edit, thread_create
 from moderation.models import ModerationAction
 from moderation.services import host_add, poll_close
 from tests.factories import MemberFactory, ReplyFactory
+from tests.invariants import assert_counters_equal_rows
 
 COLOURS = ("Red", "Green", "Blue", "Yellow")
 
@@ -109,6 +110,7 @@ def test_votes_are_counted_per_option_and_per_voter(poll_thread, voters):
     poll_vote(member=voters[2], thread=poll_thread, options=[green])
     assert _counts(poll_thread) == [2, 1, 0, 0]
     assert _voters(poll_thread) == 3 == PollVote.objects.count()
+    assert_counters_equal_rows()
 
 
 def test_multiple_choice_allows_up_to_its_maximum(forum, member, voters):
@@ -143,6 +145,7 @@ def test_a_vote_can_be_changed_where_the_poll_allows_it(forum, member, voters):
     poll_vote(member=voters[0], thread=thread, options=[green, blue])
     assert _counts(thread) == [0, 1, 1, 0] and _voters(thread) == 1
     assert set(PollChoice.objects.values_list("option__text", flat=True)) == {"Green", "Blue"}
+    assert_counters_equal_rows()
 
 
 def test_a_vote_for_an_option_of_another_poll_is_refused(forum, member, poll_thread, voters):
