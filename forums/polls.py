@@ -218,6 +218,8 @@ class PollPage:
     has_voted: bool
     show_results: bool
     can_vote: bool
+    # A member whose standing (suspended, restricted) keeps them from voting.
+    standing_refuses: bool
     vote_url: str
 
     @property
@@ -227,8 +229,8 @@ class PollPage:
 
 def poll_page(thread: Thread, user, opening_post) -> PollPage | None:
     """The thread's poll for `user`, or None when the thread has none or its opening
-    post's text is not for them (deleted, or hidden from all but staff). One query,
-    and none for a thread without a poll."""
+    post's text is not for them (deleted, or hidden from all but staff, who see it but
+    cannot vote). One query, and none for a thread without a poll."""
     if not thread.has_poll or not can_read_text(user, opening_post):
         return None
     rows = list(PollOption.objects.for_thread_page(thread, user))
@@ -257,8 +259,9 @@ def poll_page(thread: Thread, user, opening_post) -> PollPage | None:
         ],
         has_voted=has_voted, show_results=show_results,
         can_vote=(
-            user.is_authenticated and can_vote(user) and not is_closed
+            user.is_authenticated and can_vote(user) and not is_closed and not opening_post.is_hidden
             and (not has_voted or head.poll__allows_vote_change)
         ),
+        standing_refuses=user.is_authenticated and not can_vote(user),
         vote_url=reverse("forums:poll-vote", args=[thread.pk]),
     )

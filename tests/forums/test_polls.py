@@ -310,6 +310,8 @@ def test_a_refused_vote_gets_a_clear_400_and_changes_nothing(client, forum, memb
 
 def test_a_suspended_member_is_refused_with_403(client, poll_thread, voters):
     client.force_login(member_suspend(member=voters[0], reason="Spam"))
+    page = _main(client.get(poll_thread.get_absolute_url()))
+    assert "Your account cannot vote at the moment." in page and 'name="option"' not in page
     response = client.post(reverse("forums:poll-vote", args=[poll_thread.pk]),
                            {"option": _options(poll_thread)[0].pk})
     assert response.status_code == 403 and "suspended" in response.content.decode()
@@ -391,6 +393,18 @@ def test_search_finds_a_poll_by_its_question_also_after_an_edit(client, forum, m
     post_edit(editor=member, post=thread.posts.get(number=0), body="New details below.")
     found = client.get(reverse("forums:search"), {"q": "pineapple"}).content.decode()
     assert thread.get_absolute_url() in found
+
+
+def test_rerendering_posts_keeps_the_question_searchable(poll_thread, voters):
+    from django.core.management import call_command
+
+    from forums.models import Post
+
+    reply = ReplyFactory(parent=poll_thread.posts.get(number=0), author=voters[0], body="Blue, surely.")
+    Post.objects.filter(thread=poll_thread).update(body_html="<p>stale</p>")
+    call_command("rerender_posts")
+    texts = dict(Post.objects.filter(thread=poll_thread).values_list("number", "body_text"))
+    assert texts == {0: "Vote, please. Which colour?", reply.number: "Blue, surely."}
 
 
 def test_feeds_carry_the_poll_as_text(client, poll_thread):
