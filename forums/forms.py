@@ -35,8 +35,10 @@ class PollForm(forms.Form):
         label=_("Choices per member"), required=False, initial=1, min_value=1, max_value=polls.OPTIONS_MAX,
         help_text=_("1 for a single choice; more lets members tick up to that many options."),
     )
+    # Not required: a form sent without the poll's fields (older pages, scripts) is a
+    # thread without a poll, not an error.
     results_shown = forms.ChoiceField(
-        label=_("Show the results"), choices=Poll.Results, initial=Poll.Results.AFTER_VOTING
+        label=_("Show the results"), choices=Poll.Results, initial=Poll.Results.AFTER_VOTING, required=False
     )
     allows_vote_change = forms.BooleanField(label=_("Members may change their vote"), required=False)
     closes_at = forms.DateTimeField(
@@ -54,7 +56,8 @@ class PollForm(forms.Form):
             self.spec = polls.poll_spec(
                 question=cleaned["question"], options=polls.option_lines(cleaned["options"]),
                 max_choices=cleaned["max_choices"], allows_vote_change=cleaned["allows_vote_change"],
-                results_shown=cleaned["results_shown"], closes_at=cleaned["closes_at"],
+                results_shown=cleaned["results_shown"] or Poll.Results.AFTER_VOTING,
+                closes_at=cleaned["closes_at"],
             )
         except ValidationError as refusal:
             self.add_error(None, refusal)

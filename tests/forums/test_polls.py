@@ -231,6 +231,10 @@ def test_the_new_thread_form_without_a_poll_starts_none(member_client, forum):
     response = member_client.post(reverse("forums:thread-create", args=[forum.slug]),
                                   {**NEW_THREAD, **_poll_fields(question="", options="")})
     assert response.status_code == 302 and not Poll.objects.exists()
+    # A form sent without any of the poll's fields is a thread without a poll too.
+    response = member_client.post(reverse("forums:thread-create", args=[forum.slug]),
+                                  {**NEW_THREAD, "title": "No poll fields at all"})
+    assert response.status_code == 302 and not Poll.objects.exists()
 
 
 @pytest.mark.parametrize("options, message", [
