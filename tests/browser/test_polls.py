@@ -11,7 +11,7 @@ from forums.polls import PollSpec
 from forums.services import thread_create
 from tests.factories import ForumFactory, MemberFactory
 
-from .test_posting import assert_no_csp_violation, log_in
+from .test_posting import assert_no_csp_violation, field, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,3 +54,28 @@ def test_member_votes_and_sees_the_results(live_server, browser, javascript):
     vote = PollVote.objects.get(member=member)
     assert sorted(vote.choices.values_list("option__text", flat=True)) == ["Sledging", "Stay in"]
     assert Poll.objects.get(pk=thread.pk).voter_count == 1
+
+
+def test_member_starts_a_thread_with_a_poll_without_javascript(live_server, browser):
+    """"Add a poll" is a <details> on the new-thread form: it opens without script."""
+    member = MemberFactory()
+    forum = ForumFactory(name="Town Hall", slug="town-hall")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, member)
+        page.goto(f"{live_server.url}/f/town-hall/new/")
+        field(page, "Title").fill("Library hours")
+        field(page, "Message").fill("The library wants to know.")
+        page.get_by_text("Add a poll").click()
+        field(page, "Question").fill("Which evening should it stay open?")
+        field(page, "Options").fill("Tuesday\nThursday\nFriday")
+        field(page, "Show the results").select_option("always")
+        page.get_by_role("button", name="Post thread").click()
+
+        poll = page.get_by_role("region", name="Poll: Which evening should it stay open?")
+        expect(poll.get_by_role("radio")).to_have_count(3)
+        expect(poll.get_by_text("0 members have voted.")).to_be_visible()
+    finally:
+        context.close()
+    assert forum.threads.get().poll.question == "Which evening should it stay open?"
