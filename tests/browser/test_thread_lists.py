@@ -35,8 +35,9 @@ TITLES = [
     "Fact check: the claims in last night's debate",
     "Garden club swap on Saturday",
 ]
-# How many rows each screen shows whole before any scrolling: at least.
-ROWS_ABOVE_THE_FOLD = {1280: 15, 390: 6}
+# How many rows each screen shows whole before any scrolling: at least. (At 390 px
+# the rows' times, "now" or "a minute ago", decide whether a line wraps.)
+ROWS_ABOVE_THE_FOLD = {1280: 15, 390: 5}
 
 ROWS = """() => [...document.querySelectorAll('.thread-list tbody tr')].map(row => {
     const title = row.querySelector('.thread-title'), avatar = row.querySelector('img.avatar');
