@@ -567,8 +567,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     """A thread list's rows: the author's avatar, the title (in the reader's preferred
     view) with its reply count and, for a member, what is new
     (forums.reading.mark_new_replies); the forum when asked; author; last activity and
-    last poster; recommendations."""
-    links, dates = MemberLinks(), LocalDates("c")
+    last poster; views (forums.view_counts) and recommendations."""
+    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
     forum_url = url_filler("forums:forum-detail", NAME)
@@ -576,8 +576,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         name: escape(text) for name, text in [
             ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
             ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
-            # The column's heading; on phones, the label of the count in each row.
-            ("recommendations", _("Recs")),
+            # The columns' headings; on phones, the labels of the counts in each row.
+            ("views", _("Views")), ("recommendations", _("Recs")),
         ]
     }
     rows, reply_counts = [], {}
@@ -624,7 +624,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         if thread.reply_count:
             row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
         row.append(
-            f'</td><td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
+            f'</td><td class="num" data-label="{words["views"]}">{counts(thread.view_count)}</td>'
+            f'<td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
         )
         rows.append("".join(row))
     return mark_safe("".join(rows))

@@ -13,7 +13,7 @@ LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
 # What a thread row shows of a thread (forums.fragments.thread_rows): all but the lock notice.
 THREAD_ROW_FIELDS = (
     "forum", "title", "slug", "author", "created_at", "is_pinned", "is_locked", "reply_count",
-    "recommendation_count", "last_activity_at", "last_poster",
+    "recommendation_count", "view_count", "last_activity_at", "last_poster",
 )
 
 
