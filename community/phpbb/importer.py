@@ -53,7 +53,7 @@ from .common import (
     one_line,
     unescape,
 )
-from .posts import PostImport
+from .posts import PostImport, convert_post
 from .source import Source
 from .text import to_markdown
 
@@ -283,12 +283,21 @@ class Importer:
             # fork: the workers inherit the loaded Markdown and bleach set-up.
             pool = multiprocessing.get_context("fork").Pool(self.workers)
         try:
+            # The workers convert the next chunk while this process writes the last one.
+            converting = None
             for chunk in chunks(rows, self.batch):
-                state.read(chunk, pool)
+                wanted = state.select(chunk)
+                sources = [(row["post_text"], row["bbcode_uid"]) for row in wanted]
+                job = pool.map_async(convert_post, sources, chunksize=25) if pool else map(convert_post, sources)
+                if converting is not None:
+                    state.add(converting[0], converting[1].get() if pool else converting[1])
+                converting = (wanted, job)
                 seen += len(chunk)
                 rate = seen / max(time.monotonic() - started, 0.001)
                 self.progress(f"posts: {seen:,} of {total:,} read ({100 * seen // max(total, 1)}%), "
                               f"{rate:,.0f} posts/s")
+            if converting is not None:
+                state.add(converting[0], converting[1].get() if pool else converting[1])
             state.finish()
         finally:
             if pool is not None:

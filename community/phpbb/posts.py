@@ -45,9 +45,10 @@ def convert_post(row: tuple[str, str]) -> tuple[str, str, str, str, list[int]] |
 def _convert(text: str, uid: str) -> tuple[str, str, str, str, list[int]]:
     body = to_markdown(text or "", uid or "")
     body_html = render_post(body)
-    own = own_words(body_html)
+    body_text = plain_text(body_html)
+    own = own_words(body_html) if "<blockquote>" in body_html else body_text
     subject = Truncator(own).words(SUBJECT_WORDS, truncate="…")[:TITLE_MAX] if own else ""
-    return body, body_html, plain_text(body_html), subject, quoted_post_ids(text or "", uid or "")
+    return body, body_html, body_text, subject, quoted_post_ids(text or "", uid or "")
 
 
 @dataclass
@@ -93,7 +94,7 @@ class PostImport:
                 f"topic_type, {visibility} AS visibility FROM {{t}}topics")
         }
         self.versioned = visibility == "topic_visibility"
-        self.skipped_topics: dict[int, str] = {}
+        self.topic_problems: dict[int, str | None] = {}
         self.current: _ThreadState | None = None
         self.current_topic = None
         self.pending_threads: list[_ThreadState] = []
@@ -117,18 +118,22 @@ class PostImport:
             return "their forum was not imported (link forums, or global announcements without a forum)"
         return None
 
-    def read(self, rows: list[dict], pool) -> None:
+    def select(self, rows: list[dict]) -> list[dict]:
+        """The rows to import: not imported before, visible, in a topic that is imported.
+        Reads no state the writes change, so it may run ahead of them."""
         wanted = []
         for row in rows:
             topic_id, old_id = row["topic_id"], row["post_id"]
             if old_id in self.done_posts:
                 self.summary.already["posts"] += 1
                 continue
-            problem = self.skipped_topics.get(topic_id)
-            if problem is None and topic_id not in self.threads and topic_id != self.current_topic:
-                problem = self._topic_problem(self.topics.get(topic_id))
+            if topic_id in self.threads:
+                problem = None
+            elif topic_id in self.topic_problems:
+                problem = self.topic_problems[topic_id]
+            else:
+                problem = self.topic_problems[topic_id] = self._topic_problem(self.topics.get(topic_id))
                 if problem:
-                    self.skipped_topics[topic_id] = problem
                     self.summary.skip("topics", problem, topic_id)
             if problem:
                 self.summary.skip("posts", "in a topic that was not imported")
@@ -138,8 +143,10 @@ class PostImport:
                 self.summary.skip("posts", post_problem, old_id)
                 continue
             wanted.append(row)
-        sources = [(row["post_text"], row["bbcode_uid"]) for row in wanted]
-        converted = pool.map(convert_post, sources, chunksize=50) if pool else map(convert_post, sources)
+        return wanted
+
+    def add(self, wanted: list[dict], converted) -> None:
+        """Add the selected rows, with their converted text, to the pending batch."""
         for row, result in zip(wanted, converted):
             if result is None:
                 self.summary.skip("posts", "text that could not be converted", row["post_id"])
@@ -313,14 +320,19 @@ class PostImport:
             authored[post["author_id"]] += 1
             previous = last_posted.get(post["author_id"], post["created_at"])
             last_posted[post["author_id"]] = max(previous, post["created_at"])
+        # One statement per author, sent as one batch: bulk_update's CASE over thousands
+        # of ids costs SQLite a comparison per id per row.
         User = self.importer.User
-        members = list(User.objects.select_for_update().filter(pk__in=list(authored)).order_by("pk")
-                       .only("pk", "post_count", "last_posted_at"))
-        for member in members:
-            member.post_count += authored[member.pk]
-            if member.last_posted_at is None or last_posted[member.pk] > member.last_posted_at:
-                member.last_posted_at = last_posted[member.pk]
-        User.objects.bulk_update(members, ["post_count", "last_posted_at"], batch_size=self.importer.batch)
+        adapt = connection.ops.adapt_datetimefield_value
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {quote(User._meta.db_table)} SET post_count = post_count + %s, "
+                "last_posted_at = CASE WHEN last_posted_at IS NULL OR last_posted_at < %s THEN %s "
+                "ELSE last_posted_at END WHERE id = %s",
+                [(count, adapt(last_posted[member_id]), adapt(last_posted[member_id]), member_id)
+                 for member_id, count in sorted(authored.items())],
+            )
 
 
 def _allocate_post_ids(count: int) -> list[int]:
