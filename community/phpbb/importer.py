@@ -378,13 +378,17 @@ class Importer:
 
     @transaction.atomic
     def _save_messages(self, rows, members, recipients) -> None:
+        """A batch of messages in bulk: new conversations, messages numbered after what
+        their conversation holds, and every participant's seat, as read."""
         done = set(ImportedRow.objects.filter(
             source=SOURCE, kind=Kind.MESSAGE, old_id__in=[row["msg_id"] for row in rows]
         ).values_list("old_id", flat=True))
         roots = {row["root_level"] or row["msg_id"] for row in rows}
         conversations = dict(ImportedRow.objects.filter(
             source=SOURCE, kind=Kind.CONVERSATION, old_id__in=roots).values_list("old_id", "new_id"))
-        loaded = {c.pk: c for c in Conversation.objects.filter(pk__in=conversations.values())}
+        loaded = Conversation.objects.in_bulk(list(conversations.values()))
+        by_root = {root: loaded[pk] for root, pk in conversations.items() if pk in loaded}
+        new_roots, messages = [], []
         for row in rows:
             old_id = row["msg_id"]
             if old_id in done:
@@ -394,34 +398,43 @@ class Importer:
             if author_id is None:
                 self.summary.skip("messages", "the author was not imported", old_id)
                 continue
-            root = row["root_level"] or old_id
-            sent_at = moment(row["message_time"])
-            conversation = loaded.get(conversations.get(root))
-            if conversation is None:
+            root, sent_at = row["root_level"] or old_id, moment(row["message_time"])
+            if root not in by_root:
                 subject = one_line(unescape(row["message_subject"]), TITLE_MAX) or "(no subject)"
-                conversation = Conversation.objects.create(
-                    subject=subject, started_by_id=author_id, created_at=sent_at, last_message_at=sent_at)
-                conversations[root], loaded[conversation.pk] = conversation.pk, conversation
-                self._map(Kind.CONVERSATION, [(root, conversation.pk)])
-                self.summary.imported["conversations"] += 1
+                by_root[root] = Conversation(subject=subject, started_by_id=author_id, created_at=sent_at,
+                                             last_message_at=sent_at)
+                new_roots.append(root)
             body = to_markdown(row["message_text"] or "", row["bbcode_uid"] or "")
+            messages.append((old_id, root, author_id, sent_at, body, render_post(body)))
+        Conversation.objects.bulk_create([by_root[root] for root in new_roots])
+        self._map(Kind.CONVERSATION, [(root, by_root[root].pk) for root in new_roots])
+        touched = {root: by_root[root] for _, root, *_ in messages}
+        seats = {(seat.conversation_id, seat.member_id): seat
+                 for seat in Participant.objects.filter(conversation__in=[c.pk for c in touched.values()])}
+        existing_seats = set(seats)
+        created = []
+        for old_id, root, author_id, sent_at, body, body_html in messages:
+            conversation = touched[root]
             conversation.message_count += 1
-            message = Message.objects.create(
-                conversation=conversation, author_id=author_id, number=conversation.message_count,
-                body=body, body_html=render_post(body), created_at=sent_at)
             conversation.last_message_at = max(conversation.last_message_at, sent_at)
-            Conversation.objects.filter(pk=conversation.pk).update(
-                message_count=conversation.message_count, last_message_at=conversation.last_message_at)
+            created.append(Message(conversation=conversation, author_id=author_id, body=body, body_html=body_html,
+                                   number=conversation.message_count, created_at=sent_at))
             for member_id in recipients.get(old_id, set()) | {author_id}:
-                seat, _ = Participant.objects.get_or_create(
-                    conversation=conversation, member_id=member_id,
-                    defaults={"joined_at": sent_at, "last_message_at": sent_at})
-                seat.last_message_at = seat.last_read_at = conversation.last_message_at
+                seat = seats.setdefault((conversation.pk, member_id), Participant(
+                    conversation=conversation, member_id=member_id, joined_at=sent_at, last_message_at=sent_at))
                 if member_id == author_id:
-                    seat.last_sent_at = sent_at
-                seat.save(update_fields=["last_message_at", "last_read_at", "last_sent_at"])
-            self._map(Kind.MESSAGE, [(old_id, message.pk)])
-            self.summary.imported["messages"] += 1
+                    seat.last_sent_at = max(seat.last_sent_at or sent_at, sent_at)
+        Message.objects.bulk_create(created)
+        Conversation.objects.bulk_update(touched.values(), ["message_count", "last_message_at"])
+        by_pk = {conversation.pk: conversation for conversation in touched.values()}
+        for seat in seats.values():
+            seat.last_message_at = seat.last_read_at = by_pk[seat.conversation_id].last_message_at
+        Participant.objects.bulk_create([seat for key, seat in seats.items() if key not in existing_seats])
+        Participant.objects.bulk_update([seat for key, seat in seats.items() if key in existing_seats],
+                                        ["last_message_at", "last_read_at", "last_sent_at"])
+        self._map(Kind.MESSAGE, [(old_id, message.pk) for (old_id, *_), message in zip(messages, created)])
+        self.summary.imported["conversations"] += len(new_roots)
+        self.summary.imported["messages"] += len(created)
 
     def not_carried_over(self) -> None:
         source = self.source

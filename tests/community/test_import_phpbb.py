@@ -218,9 +218,15 @@ def test_import_phpbb_again_brings_only_what_is_new(phpbb):
     ])
     phpbb.insert("topics", **phpbb.topic_row(7, 7, "Late topic", poster=4, time=1_600_000_100))
     phpbb.insert("users", **phpbb.user_row(8, "newcomer"))
+    phpbb.insert("privmsgs", msg_id=3, root_level=1, author_id=3, message_time=1_600_000_200,
+                 message_subject="Re: Seeds", message_text=phpbb.text(["Here they are"]), bbcode_uid=phpbb.uid)
+    phpbb.insert_many("privmsgs_to", [{"msg_id": 3, "user_id": 4, "author_id": 3}])
     output = run_import(phpbb)
 
-    assert "Imported: 1 members, 1 threads, 2 posts" in output
+    assert "Imported: 1 members, 1 threads, 2 posts, 1 messages" in output
+    conversation = Conversation.objects.get()
+    assert [m.number for m in conversation.messages.order_by("number")] == [1, 2, 3]
+    assert conversation.last_message_at.timestamp() == 1_600_000_200
     assert Thread.objects.count() == threads_before + 1
     assert {row["id"]: row for row in Post.objects.filter(pk__in=before).values()} == before
     late_reply = post_of(11)
