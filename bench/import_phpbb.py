@@ -50,6 +50,8 @@ def build_source(args) -> str:
 
 
 def target_url(args) -> str:
+    if args.target:
+        return args.target
     if args.database == "postgres":
         base = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
         return f"{base}/grassroots_bench_phpbb_{args.posts}"
@@ -88,10 +90,13 @@ def main():
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--target", help="the Grassroots database URL to import into (made afresh)")
     parser.add_argument("--rebuild", action="store_true", help="generate the phpBB database again")
     parser.add_argument("--resync", action="store_true", help="also time a second run (nothing new)")
     args = parser.parse_args()
 
+    if args.target:
+        args.database = "sqlite" if args.target.startswith("sqlite") else "postgres"
     source = build_source(args)
     target = target_url(args)
     fresh_target(target)

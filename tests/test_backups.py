@@ -34,6 +34,7 @@ from accounts.services import (
 from conversations.services import conversation_create, message_create
 from community.management.commands import export_site
 from community.management.commands.import_site import NOT_EMPTY
+from community.models import ImportedRow
 from forums.models import Post
 from forums.services import (
     community_update,
@@ -126,6 +127,8 @@ def community(db, django_capture_on_commit_callbacks):
     conversation = conversation_create(sender=host, recipient=jurors[1], subject="Thanks",
                                        body="Thank you for serving on the jury.")
     message_create(author=jurors[1], conversation=conversation, body="Glad to help.")
+    # What an import from phpBB records (its old links redirect with it).
+    ImportedRow.objects.create(kind=ImportedRow.Kind.THREAD, old_id=7, new_id=thread.pk)
 
     # Secrets that must stay behind.
     session = SessionStore()

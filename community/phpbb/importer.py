@@ -57,6 +57,8 @@ from .posts import PostImport, convert_post
 from .source import Source
 from .text import to_markdown
 
+# A line of progress at most this often on long runs.
+PROGRESS_SECONDS = 10
 USERNAME_CHARACTERS = re.compile(r"[^\w.@+-]+")
 
 
@@ -278,6 +280,7 @@ class Importer:
             f"post_attachment, post_username, {visibility} AS visibility "
             "FROM {t}posts ORDER BY topic_id, post_time, post_id")
         started, seen = time.monotonic(), 0
+        reported = started
         pool = None
         if self.workers > 1:
             # fork: the workers inherit the loaded Markdown and bleach set-up.
@@ -293,9 +296,11 @@ class Importer:
                     state.add(converting[0], converting[1].get() if pool else converting[1])
                 converting = (wanted, job)
                 seen += len(chunk)
-                rate = seen / max(time.monotonic() - started, 0.001)
-                self.progress(f"posts: {seen:,} of {total:,} read ({100 * seen // max(total, 1)}%), "
-                              f"{rate:,.0f} posts/s")
+                now = time.monotonic()
+                if now - reported >= PROGRESS_SECONDS or seen >= total:
+                    reported = now
+                    self.progress(f"posts: {seen:,} of {total:,} read ({100 * seen // max(total, 1)}%), "
+                                  f"{seen / max(now - started, 0.001):,.0f} posts/s")
             if converting is not None:
                 state.add(converting[0], converting[1].get() if pool else converting[1])
             state.finish()
