@@ -237,7 +237,9 @@ def _element(element: ElementTree.Element) -> str:
         address = element.get("email", "") or _plain(element).strip()
         return f"[{_children(element).strip() or _escape(address)}](mailto:{_link_target(address)})"
     if tag == "ATTACHMENT":
-        return f"[Attachment: {_escape(element.get('filename', ''))}]"
+        # 3.0 writes the file name between <!-- ia0 --> comments inside the tag.
+        name = element.get("filename") or re.sub(r"<!--.*?-->", "", _plain(element)).strip()
+        return f"\\[Attachment: {_escape(name)}\\]"
     if tag == "p":
         return f"\n\n{_children(element)}\n\n"
     # Colours, sizes, fonts and any custom BBCode: their words, without the styling.

@@ -41,14 +41,16 @@ def _postgres_url() -> str | None:
     return urlunsplit(parts._replace(path=f"{parts.path}_phpbb{worker}"))
 
 
-def _recreate_postgres(url: str) -> None:
+def _postgres_database(url: str, *, create: bool) -> None:
+    """Drop the source database at `url`, and make it afresh when `create`."""
     import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 SOURCES = [("sqlite", "3.2"), ("sqlite", "3.0"), ("postgres", "3.2")]
@@ -63,13 +65,15 @@ def phpbb(request, tmp_path):
         url = _postgres_url()
         if url is None:
             pytest.skip("PostgreSQL sources are tested when DATABASE_URL is PostgreSQL")
-        _recreate_postgres(url)
+        _postgres_database(url, create=True)
     else:
         url = f"sqlite:///{tmp_path / 'phpbb.sqlite3'}"
     source = PhpbbSource(url, version=version).create()
     sample_community(source)
     yield source
     source.close()
+    if engine == "postgres":
+        _postgres_database(url, create=False)
 
 
 @pytest.fixture
@@ -359,5 +363,7 @@ def test_to_markdown_reads_both_phpbb_formats():
     bbcode = ("[b:u1]bold[/b:u1] 5 &lt; 6 &amp; *stars*\n# not a heading "
               '<!-- m --><a class="postlink" href="http://x.org/?a=1&amp;b=2">http://x.org/?a=1&amp;b=2</a><!-- m -->')
     assert to_markdown(bbcode, "u1") == "**bold** 5 < 6 & \\*stars\\*  \n\\# not a heading <http://x.org/?a=1&b=2>"
+    assert to_markdown("[attachment=0:u1]<!-- ia0 -->photo.jpg<!-- ia0 -->[/attachment:u1]", "u1") == (
+        "\\[Attachment: photo.jpg\\]")
     assert to_markdown("<t></t>") == "(no text)"
     assert to_markdown("<r><B>unclosed</r>") == "unclosed"  # damaged XML: its words
