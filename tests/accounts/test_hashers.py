@@ -21,7 +21,7 @@ def test_phpass_matches_the_reference_test_vector():
     (independent_phpass_hash("s3cret pass"), "s3cret pass"),  # phpBB 3.0's $H$
     (independent_phpass_hash("s3cret", prefix="$P$", salt="Zy.9/abc", rounds_log2=8), "s3cret"),
     (bcrypt_hash("s3cret pass"), "s3cret pass"),  # phpBB 3.1+'s $2y$
-])
+], ids=["phpass-H", "phpass-P", "bcrypt-2y"])  # the salts are random; xdist workers must agree on ids
 def test_phpbb_hasher_verifies_phpbb_hashes(phpbb_hash, password):
     assert hasher.verify(password, wrap(phpbb_hash))
     assert not hasher.verify(password + "!", wrap(phpbb_hash))
