@@ -22,6 +22,8 @@ urlpatterns = [
     path("messages/", include("conversations.urls")),
     path("", include("accounts.urls")),
     path("", include("community.urls")),
+    # Links into a forum imported from phpBB (manage.py import_phpbb) keep working.
+    path("", include("community.phpbb.urls")),
     path("", include("forums.urls")),
 ]
 # Uploaded avatars in development; production serves MEDIA_ROOT from the web server.
