@@ -221,6 +221,8 @@ else:
     MAILERS = {"default": {"BACKEND": "config.mail.ConsoleBackend"}}
 
 LANGUAGE_CODE = "en-us"
+# The site's date and time formats (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -316,6 +318,8 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # django-allauth
 # Its emails in the community's name (community/adapters.py).
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
+# Sign-up also takes the browser's time zone (a hidden field that static/js/site.js fills).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get(

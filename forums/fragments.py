@@ -247,10 +247,10 @@ class MemberLinks:
 
 class LocalDates:
     """The |date filter for many times of one page, in the reader's time zone, each day
-    formatted once."""
+    formatted once (`day_format`: a format, or the name of one such as "DATE_FORMAT")."""
 
     def __init__(self, day_format: str):
-        self._format = day_format
+        self._format = get_format(day_format)
         self._zone = timezone.get_current_timezone()
         self._days = {}
 
@@ -502,7 +502,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
     says, with the reader's ★ marks (where `is_new`, forums.reading.new_reply_rule,
     says so), highlighting and ignored members. The items' posts are rows of
     PostQuerySet.for_reply_index."""
-    links, dates = MemberLinks(), LocalDates("M j, Y")
+    links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
     marker = _partial("new-marker", {}) + " " if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
