@@ -604,9 +604,11 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     return mark_safe("".join(rows))
 
 
-def forum_rows(forums) -> SafeString:
-    """A forum list's rows (rows of ForumQuerySet.for_listing): name and purpose, thread
-    and post counts, and the last post with its thread, author and time."""
+def forum_rows(forums, *, purposes=True) -> SafeString:
+    """A forum list's rows (rows of ForumQuerySet.for_listing): name and (unless
+    `purposes` is false, as on All Forums, where a hundred forums must fit on few
+    screens) purpose, thread and post counts, and the last post with its thread, author
+    and time."""
     links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     forum_url = url_filler("forums:forum-detail", NAME)
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
@@ -619,7 +621,7 @@ def forum_rows(forums) -> SafeString:
     rows = []
     for forum in forums:
         row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
-        if forum.purpose:
+        if purposes and forum.purpose:
             row.append(f'<p class="forum-purpose">{_purpose_excerpt(forum.purpose)}</p>')
         row.append(
             f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'
