@@ -316,9 +316,15 @@ class PostRenderer:
         self.heading = heading
         self.member = user if getattr(user, "is_authenticated", False) else None
         self.actions = actions and self.member is not None
+        # A visitor gets a "Reply" on each post that leads, through the login page, to
+        # its reply form: the same for every visitor, so cached pages stay right.
+        self.visitor_reply = actions and self.member is None and not thread.is_locked
         self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
         if self.actions:
             self._prepare_actions()
+        elif self.visitor_reply:
+            self.reply_url = url_filler("forums:reply-create", thread.pk, NUMBER)
+            self.words = {"actions": escape(_("Actions")), "reply": escape(_("Reply"))}
 
     # What every reader sees alike.
 
@@ -467,6 +473,11 @@ class PostRenderer:
             parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
         if self.actions:
             parts.append(self._actions(post))
+        elif self.visitor_reply and not post.is_deleted:
+            parts.append(
+                f'<ul class="post-actions" aria-label="{self.words["actions"]}"><li>'
+                f'<a href="{self.reply_url(post.number)}">{self.words["reply"]}</a></li></ul>'
+            )
         parts.append("</article>")
         return mark_safe("".join(parts))
 
