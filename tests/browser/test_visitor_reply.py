@@ -36,33 +36,27 @@ def discussion(db):
 
 
 @pytest.mark.parametrize("width", VIEWPORTS)
-def test_visitor_logs_in_from_the_prompt_and_lands_on_the_reply_form(live_server, browser, discussion, width):
-    thread, _reply, member = discussion
-    context = browser.new_context(viewport=VIEWPORTS[width])
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server.url}{thread.get_absolute_url()}")
-        prompt = page.locator(".reply-prompt")
-        expect(prompt).to_have_text("Log in or create a free account to reply.")
-        expect(prompt).to_be_visible()
-        prompt.get_by_role("link", name="Log in").click()
-        _log_in(page, member)
-        expect(page.get_by_role("heading", name="Reply to “Potholes on Main Street”", level=1)).to_be_visible()
-        expect(page.get_by_role("button", name="Post reply")).to_be_visible()
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize("width", VIEWPORTS)
-def test_visitor_replies_to_a_reply_through_the_login_page(live_server, browser, discussion, width):
+@pytest.mark.parametrize("way_in", ["prompt", "reply"])
+def test_visitor_logs_in_and_lands_on_the_reply_form(live_server, browser, discussion, width, way_in):
+    """From the prompt under the opening post ("Original post only"), or from a reply's
+    own Reply ("View all")."""
     thread, reply, member = discussion
     context = browser.new_context(viewport=VIEWPORTS[width])
     try:
         page = context.new_page()
-        page.goto(f"{live_server.url}{thread.get_view_all_url()}")
-        page.locator(f"#post-{reply.number}").get_by_role("link", name="Reply").click()
+        if way_in == "prompt":
+            page.goto(f"{live_server.url}{thread.get_absolute_url()}")
+            prompt = page.locator(".reply-prompt")
+            expect(prompt).to_have_text("Log in or create a free account to reply.")
+            prompt.get_by_role("link", name="Log in").click()
+            subject = thread.title
+        else:
+            page.goto(f"{live_server.url}{thread.get_view_all_url()}")
+            page.locator(f"#post-{reply.number}").get_by_role("link", name="Reply").click()
+            subject = reply.subject
         _log_in(page, member)
-        expect(page.get_by_role("heading", name="Reply to “Fill them with gravel”", level=1)).to_be_visible()
+        expect(page.get_by_role("heading", name=f"Reply to “{subject}”", level=1)).to_be_visible()
+        expect(page.get_by_role("button", name="Post reply")).to_be_visible()
     finally:
         context.close()
 
