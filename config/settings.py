@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Before the page cache: visitors' cached thread pages are counted too.
+    "forums.view_counts.count_thread_views",
     "config.page_cache.visitor_page_cache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -382,6 +384,11 @@ FORUMS_HIDDEN_POSTS_LIMIT = 5
 FORUMS_HIDDEN_WINDOW_DAYS = 90
 FORUMS_MODERATION_LOG_PER_PAGE = 50
 FORUMS_GREATEST_HOURS = 24
+# Thread views (forums.view_counts): a reader counts once per thread in this window;
+# each app process adds its counts to the database after this many or this long.
+FORUMS_VIEW_COUNT_WINDOW_MINUTES = 30
+FORUMS_VIEW_COUNT_BATCH = int(os.environ.get("FORUMS_VIEW_COUNT_BATCH", "100"))
+FORUMS_VIEW_COUNT_FLUSH_SECONDS = int(os.environ.get("FORUMS_VIEW_COUNT_FLUSH_SECONDS", "60"))
 FORUMS_MAX_MENTIONS = 10
 # What happens to a member's posts when they delete their account: "keep" leaves
 # them up under "deleted member"; "remove" blanks them (placeholders keep the reply
@@ -391,6 +398,11 @@ if FORUMS_DELETED_MEMBER_POSTS not in {"keep", "remove"}:
     raise ImproperlyConfigured(
         f"FORUMS_DELETED_MEMBER_POSTS={FORUMS_DELETED_MEMBER_POSTS!r} is not one of: keep, remove."
     )
+# Who may start a thread with a poll: "members" (anyone who may post) or "star" (Star
+# Members and staff). Anyone in good standing may vote.
+FORUMS_POLLS_FOR = os.environ.get("FORUMS_POLLS_FOR", "members").strip().lower()
+if FORUMS_POLLS_FOR not in {"members", "star"}:
+    raise ImproperlyConfigured(f"FORUMS_POLLS_FOR={FORUMS_POLLS_FOR!r} is not one of: members, star.")
 # Rate limits (config/ratelimit.py), per member, or per IP for visitors, in allauth's
 # syntax: at most N per period. Refusals are shown with HTTP 429 and Retry-After.
 FORUMS_RATE_LIMITS = {

@@ -26,6 +26,7 @@ from .models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Poll,
     Post,
     PostRevision,
     Recommendation,
@@ -43,7 +44,8 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from .rendering import own_words, plain_text, render_post
+from .polls import PollSpec, poll_create
+from .rendering import own_words, plain_text, render_post, searchable_text
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -287,9 +289,11 @@ def forum_counters_refresh(*, forum_ids) -> None:
 
 @transaction.atomic
 def thread_create(
-    *, forum: Forum, author, title: str, body: str, created_at: datetime | None = None
+    *, forum: Forum, author, title: str, body: str, poll: PollSpec | None = None,
+    created_at: datetime | None = None,
 ) -> Thread:
-    """Start a thread with its opening post; count it; the author follows it."""
+    """Start a thread with its opening post, and its poll if given (forums.polls);
+    count it; the author follows it."""
     check_forum_post_permission(author, forum)
     title, body = validate_title(title), validate_body(body)
     body_html = render_post(body)
@@ -301,9 +305,11 @@ def thread_create(
         forum=forum, title=title, slug=_thread_slug(title), author=author,
         created_at=now, last_activity_at=now, last_poster=author,
     )
+    question = poll_create(author=author, thread=thread, spec=poll).question if poll else ""
     opening_post = Post.objects.create(
         thread=thread, author=author, parent=None, number=0, tree_path="", depth=0,
-        subject=title, body=body, body_html=body_html, body_text=plain_text(body_html),
+        subject=title, body=body, body_html=body_html,
+        body_text=searchable_text(body_html, poll_question=question),
         created_at=now,
     )
     Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
@@ -367,7 +373,7 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
         written_at=post.edited_at or post.created_at,
     )
     post.subject, post.body, post.body_html = subject, body, render_post(body)
-    post.body_text = plain_text(post.body_html)
+    post.body_text = searchable_text(post.body_html, poll_question=_poll_question(post))
     post.edited_at = timezone.now()
     post.edit_count = F("edit_count") + 1
     post.save(update_fields=["subject", "body", "body_html", "body_text", "edited_at", "edit_count"])
@@ -381,6 +387,13 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
         _thread_in_lists_changed(post.thread_id)
     post.refresh_from_db()
     return post
+
+
+def _poll_question(post: Post) -> str:
+    """The question of the poll an opening post carries, or ""."""
+    if not (post.is_opening_post and post.thread.has_poll):
+        return ""
+    return Poll.objects.filter(pk=post.thread_id).values_list("question", flat=True).first() or ""
 
 
 @transaction.atomic
@@ -571,6 +584,15 @@ def thread_visit_record(*, member, thread: Thread) -> None:
         unique_fields=["member", "thread"],
         update_fields=["visited_at", "seen_reply_count"],
     )
+
+
+@transaction.atomic
+def thread_views_add(counts: dict[int, int]) -> None:
+    """Add a batch of counted views (thread id -> readers) to the threads' totals. No
+    page's cache is dropped for it: a cached thread list shows the count it was
+    rendered with until something else changes it."""
+    for thread_id, count in sorted(counts.items()):  # one lock order for every process
+        Thread.objects.filter(pk=thread_id).update(view_count=F("view_count") + count)
 
 
 def _toggle(model, *, member, follow: bool, **target) -> bool:

@@ -21,6 +21,7 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    PollOption,
     Post,
     PostRevision,
     Recommendation,
@@ -37,9 +38,11 @@ from forums.services import (
     member_ignore_set,
     post_edit,
     recommendation_set,
+    thread_create,
     thread_trash_set,
     thread_visit_record,
 )
+from forums.polls import PollSpec, poll_vote
 from moderation.models import Alert, JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
@@ -107,6 +110,16 @@ def _build_world():
                       rng=random.Random(n))
             if not alert.jury.seats.filter(answer="").exists():
                 break
+
+    # Votes in three polls of others, two options each in a multiple-choice poll; others vote too.
+    for n, other in enumerate(others):
+        poll_thread = thread_create(
+            forum=forum, author=other, title=f"Poll {n}", body="Vote!",
+            poll=PollSpec(question=f"Question {n}?", options=("One", "Two", "Three"), max_choices=2),
+        )
+        options = list(PollOption.objects.filter(poll=poll_thread.pk).order_by("position"))
+        poll_vote(member=member, thread=poll_thread, options=options[:2])
+        poll_vote(member=other, thread=poll_thread, options=options[2:])
 
     # Subscriptions, ignores, trash, read markers.
     for thread in their_threads:
@@ -245,9 +258,9 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
     client.force_login(world["member"])
     # Session and member (2); email addresses, second factors, jury blacklist (3);
     # threads, posts, revisions (3); conversations, their participants, messages (3);
-    # recommendations, alerts, jury votes, appeals (4); thread and forum subscriptions,
-    # ignores, trashed threads and forums, notifications (6).
-    with django_assert_num_queries(21):
+    # poll votes (1); recommendations, alerts, jury votes, appeals (4); thread and forum
+    # subscriptions, ignores, trashed threads and forums, notifications (6).
+    with django_assert_num_queries(22):
         response = client.get(DATA_URL)
     assert response.status_code == 200
     # One more of each changes nothing.
@@ -257,7 +270,7 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
                         body="And another")
     recommendation_set(member=member, post=world["answers"][2], recommend=True)
     member_ignore_set(member=other, other=member, ignore=False)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         client.get(DATA_URL)
 
 
