@@ -233,6 +233,8 @@ else:
     MAILERS = {"default": {"BACKEND": "config.mail.ConsoleBackend"}}
 
 LANGUAGE_CODE = "en-us"
+# The site's date and time formats (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -328,11 +330,17 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # django-allauth
 # Its emails in the community's name (community/adapters.py).
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
+# Sign-up also takes the browser's time zone (a hidden field that static/js/site.js fills).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get(
     "ACCOUNT_EMAIL_VERIFICATION", "mandatory" if PRODUCTION else "optional"
 )
+# Where confirming is mandatory, a member who confirms in the browser they signed up in
+# is logged in and taken on to where they were going (e.g. the reply form a visitor's
+# "create a free account to reply" led from); allauth only does so within that session.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_USERNAME_MIN_LENGTH = 3

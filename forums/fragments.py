@@ -259,10 +259,10 @@ class MemberLinks:
 
 class LocalDates:
     """The |date filter for many times of one page, in the reader's time zone, each day
-    formatted once."""
+    formatted once (`day_format`: a format, or the name of one such as "DATE_FORMAT")."""
 
     def __init__(self, day_format: str):
-        self._format = day_format
+        self._format = get_format(day_format)
         self._zone = timezone.get_current_timezone()
         self._days = {}
 
@@ -329,9 +329,15 @@ class PostRenderer:
         self.heading = heading
         self.member = user if getattr(user, "is_authenticated", False) else None
         self.actions = actions and self.member is not None
+        # A visitor gets a "Reply" on each post that leads, through the login page, to
+        # its reply form: the same for every visitor, so cached pages stay right.
+        self.visitor_reply = actions and self.member is None and not thread.is_locked
         self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
         if self.actions:
             self._prepare_actions()
+        elif self.visitor_reply:
+            self.reply_url = url_filler("forums:reply-create", thread.pk, NUMBER)
+            self.words = {"actions": escape(_("Actions")), "reply": escape(_("Reply"))}
 
     # What every reader sees alike.
 
@@ -489,6 +495,11 @@ class PostRenderer:
             parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
         if self.actions:
             parts.append(self._actions(post))
+        elif self.visitor_reply and not post.is_deleted:
+            parts.append(
+                f'<ul class="post-actions" aria-label="{self.words["actions"]}"><li>'
+                f'<a href="{self.reply_url(post.number)}">{self.words["reply"]}</a></li></ul>'
+            )
         parts.append("</article>")
         return mark_safe("".join(parts))
 
@@ -524,7 +535,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
     says, with the reader's ★ marks (where `is_new`, forums.reading.new_reply_rule,
     says so), highlighting and ignored members. The items' posts are rows of
     PostQuerySet.for_reply_index."""
-    links, dates = MemberLinks(), LocalDates("M j, Y")
+    links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
     marker = _partial("new-marker", {}) + " " if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
@@ -631,9 +642,11 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     return mark_safe("".join(rows))
 
 
-def forum_rows(forums) -> SafeString:
-    """A forum list's rows (rows of ForumQuerySet.for_listing): name and purpose, thread
-    and post counts, and the last post with its thread, author and time."""
+def forum_rows(forums, *, purposes=True) -> SafeString:
+    """A forum list's rows (rows of ForumQuerySet.for_listing): name and (unless
+    `purposes` is false, as on All Forums, where a hundred forums must fit on few
+    screens) purpose, thread and post counts, and the last post with its thread, author
+    and time."""
     links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     forum_url = url_filler("forums:forum-detail", NAME)
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
@@ -646,7 +659,7 @@ def forum_rows(forums) -> SafeString:
     rows = []
     for forum in forums:
         row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
-        if forum.purpose:
+        if purposes and forum.purpose:
             row.append(f'<p class="forum-purpose">{_purpose_excerpt(forum.purpose)}</p>')
         row.append(
             f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'

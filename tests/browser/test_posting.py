@@ -39,7 +39,7 @@ def log_in(page, live_server, member):
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(
-        page.get_by_role("navigation", name="Account").get_by_role("link", name=member.public_name)
+        page.get_by_role("navigation", name="Account").locator("summary", has_text=member.public_name)
     ).to_be_visible()
 
 

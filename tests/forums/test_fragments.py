@@ -149,7 +149,10 @@ def test_a_members_own_actions_are_never_served_to_another(conversation):
     assert ">Recommend</button>" not in own and "Ignore " not in own
     assert edit_url not in theirs and delete_url not in theirs
     assert ">Recommend</button>" in theirs and f"Ignore {author.public_name}" in theirs
-    assert 'class="post-actions"' not in visitor
+    # A visitor's only action is the way to the reply form, through the login page.
+    reply_url = reverse("forums:reply-create", args=[thread.pk, 1])
+    assert f'<ul class="post-actions" aria-label="Actions"><li><a href="{reply_url}">Reply</a></li></ul>' in visitor
+    assert edit_url not in visitor and delete_url not in visitor and "Recommend" not in visitor
 
 
 def test_new_markers_and_ignoring_belong_to_the_reader(conversation, member, member_client):
