@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("moderation/", include("moderation.urls")),
     path("messages/", include("conversations.urls")),
+    path("pictures/", include("conversations.picture_urls")),
     path("", include("accounts.urls")),
     path("", include("community.urls")),
     path("", include("forums.urls")),
