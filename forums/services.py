@@ -684,6 +684,14 @@ _PICTURE_REFERENCE = re.compile(r"(!\[[^\]\n]*\]\()[ \t]*(?:<([^<>\n]+)>|([^()<>
 FILE_NAME_MAX = 255
 
 
+def mentions_pictures_by_name(body: str) -> bool:
+    """Whether the text places a picture by a file name rather than by its address."""
+    return any(
+        not (match.group(2) or match.group(3)).startswith(("/", "http:", "https:"))
+        for match in _PICTURE_REFERENCE.finditer(body)
+    )
+
+
 def picture_markdown(name: str, alt: str = "what it shows") -> str:
     """How a member places a picture by its file name or address."""
     return f"![{alt}](<{name}>)" if re.search(r"[\s()<>]", name) else f"![{alt}]({name})"
@@ -794,6 +802,7 @@ def pictures_upload(*, owner, files, body: str, require_placed: bool) -> str:
     """
     check_active_member(owner)
     limit = settings.FORUMS_PICTURES_PER_POST
+    files = files or []
     if len(files) > limit:
         raise ValidationError({"pictures": _(PICTURES_SENT_TOO_MANY).format(limit=limit, count=len(files))})
     encoded = []

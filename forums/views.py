@@ -268,10 +268,11 @@ def _preview(sub) -> dict:
 def with_pictures(request, sub) -> dict:
     """What a compose form sends to its service: its fields, once the pictures sent with
     them are stored (on "Preview" too: a browser sends a file only once) and the text
-    points at them. A refused picture stops the sending and shows on the form."""
+    points at them and at pictures sent before. A refused picture stops the sending
+    and shows on the form."""
     data = dict(sub.form.cleaned_data) if sub.sending or sub.previewing else {}
     files = data.pop("pictures", None)
-    if files:
+    if files or services.mentions_pictures_by_name(data.get("body", "")):
         with sub.refusals():
             data["body"] = services.pictures_upload(
                 owner=request.user, files=files, body=data["body"], require_placed=sub.sending

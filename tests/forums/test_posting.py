@@ -425,8 +425,9 @@ def test_rerender_posts_updates_stored_html(opening_post, capsys):
 
 def test_reply_form_query_count(member_client, reply, django_assert_num_queries):
     # session, member, header 3, sponsor, post, block check (the hidden-posts
-    # restriction is read from the member's row: accounts.standing)
-    with django_assert_num_queries(8):
+    # restriction is read from the member's row: accounts.standing), the member's
+    # pictures not placed yet
+    with django_assert_num_queries(9):
         response = member_client.get(_reply_url(reply))
     assert response.status_code == 200
 
