@@ -673,7 +673,7 @@ PICTURE_NOT_PLACED = gettext_noop(
 )
 PICTURE_ALLOWANCE = gettext_noop(
     "You can upload {limit_mb} MB of pictures in 24 hours and have {left_mb} MB left, so "
-    "{name} was not stored. Try again later."
+    "these pictures ({size_mb} MB) were not stored. Try again later."
 )
 PICTURE_ALLOWANCE_STAR = gettext_noop("Star Members can upload {limit_mb} MB.")
 PICTURE_NOT_YOURS = gettext_noop("Only staff can remove a picture once it is in a post or message.")
@@ -716,11 +716,12 @@ def _daily_allowance(owner) -> int:
     )
 
 
-def _allowance_refusal(owner, *, used: int, name: str) -> ValidationError:
+def _allowance_refusal(owner, *, used: int, size: int) -> ValidationError:
     megabyte = 1024 * 1024
     limit = _daily_allowance(owner)
     message = _(PICTURE_ALLOWANCE).format(
-        limit_mb=limit // megabyte, left_mb=max(0, limit - used) // megabyte, name=name
+        limit_mb=limit // megabyte, left_mb=f"{max(0, limit - used) / megabyte:.1f}",
+        size_mb=f"{size / megabyte:.1f}",
     )
     if not owner.is_star:
         message += " " + _(PICTURE_ALLOWANCE_STAR).format(
@@ -731,21 +732,21 @@ def _allowance_refusal(owner, *, used: int, name: str) -> ValidationError:
 
 @transaction.atomic
 def _pictures_store(*, owner, encoded: list[tuple[str, int, EncodedPicture]]) -> list[Picture]:
-    """Store re-encoded pictures as the owner's pending pictures, within their daily
-    allowance. The owner's row is locked, so uploads sent at once are counted together;
-    files stored before a failure are removed again."""
+    """Store re-encoded pictures as the owner's pending pictures, all of them within their
+    daily allowance or none. The owner's row is locked, so uploads sent at once are
+    counted together; files stored before a failure (of the store) are removed again."""
     get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk").get()
     now = timezone.now()
     used = sum(
         Picture.objects.uploaded_since(owner, now - timedelta(days=1)).values_list("uploaded_bytes", flat=True)
     )
+    size = sum(size for _name, size, _picture in encoded)
+    if used + size > _daily_allowance(owner):
+        raise _allowance_refusal(owner, used=used, size=size)
     storage = PICTURES_STORAGE
     stored_names, pictures = [], []
     try:
         for name, size, picture in encoded:
-            used += size
-            if used > _daily_allowance(owner):
-                raise _allowance_refusal(owner, used=used - size, name=name)
             stem = f"{now:%Y/%m}/{secrets.token_urlsafe(18)}"
             display = storage.save(f"{stem}.{picture.extension}", ContentFile(picture.display))
             stored_names.append(display)

@@ -286,7 +286,7 @@ def test_the_daily_allowance_is_larger_for_star_members(member_client, member, o
         assert _reply(member_client, opening_post, f"![{n}]({n}.png)", upload(f"{n}.png")).status_code == 302
     refused = _reply(member_client, opening_post, "![Third](3.png)", upload("3.png"))
     assert refused.status_code == 400
-    assert "was not stored" in refused.content.decode() and "Star Members can upload" in refused.content.decode()
+    assert "were not stored" in refused.content.decode() and "Star Members can upload" in refused.content.decode()
     assert Picture.objects.filter(owner=member).count() == 2
 
     star_grant(member=member, months=1)

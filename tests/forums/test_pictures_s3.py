@@ -9,7 +9,7 @@ from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from forums import services
-from forums.models import Picture, Post
+from forums.models import PICTURES_STORAGE, Picture, Post
 from tests.pictures import image_bytes, upload
 from tests.processes import run_python
 
@@ -98,13 +98,29 @@ def test_pictures_are_stored_served_and_deleted_in_s3(
 
 
 @pytest.mark.django_db
-def test_a_refused_upload_leaves_nothing_in_s3(pictures_in_s3, member, opening_post):
+def test_a_refused_upload_leaves_nothing_in_s3(pictures_in_s3, member, monkeypatch):
     keys_before = _keys(pictures_in_s3)
-    good = services.pictures_upload(owner=member, files=[upload("a.png")], body="", require_placed=False)
-    assert good == "" and len(_keys(pictures_in_s3)) == len(keys_before) + 2
+    services.pictures_upload(owner=member, files=[upload("a.png")], body="", require_placed=False)
+    assert len(_keys(pictures_in_s3)) == len(keys_before) + 2
     with pytest.raises(ValidationError):
         services.pictures_upload(
             owner=member, files=[upload("b.png"), upload("c.png", image_bytes("PNG") + b"<script>")],
             body="", require_placed=False,
         )
+    # The store fails after b.png is in the bucket: b.png goes again.
+    real_save = type(PICTURES_STORAGE._wrapped).save
+    calls = []
+
+    def failing_save(storage, name, content, **kwargs):
+        calls.append(name)
+        if len(calls) > 2:
+            raise OSError("the store is unreachable")
+        return real_save(storage, name, content, **kwargs)
+
+    monkeypatch.setattr(type(PICTURES_STORAGE._wrapped), "save", failing_save)
+    with pytest.raises(OSError):
+        services.pictures_upload(owner=member, files=[upload("b.png"), upload("c.png")], body="",
+                                 require_placed=False)
+    monkeypatch.undo()
     assert len(_keys(pictures_in_s3)) == len(keys_before) + 2
+    assert list(Picture.objects.filter(owner=member).values_list("name", flat=True)) == ["a.png"]
