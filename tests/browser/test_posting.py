@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from forums.models import Post, Thread
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+from tests.pictures import image_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -231,5 +232,40 @@ def test_post_action_buttons_work_without_javascript(live_server, browser):
         expect(page.locator("#post-2")).to_contain_text("You are ignoring Pat Plow")
         expect(post_actions(page, 2).get_by_role("button", name="Stop ignoring Pat Plow")).to_be_visible()
         expect(page.locator("#post-1 .post-body")).to_contain_text("The city, after the main roads.")
+    finally:
+        context.close()
+
+
+def test_member_attaches_a_picture_without_javascript_and_it_shows(live_server, browser):
+    """A plain file field, Preview (which keeps the picture), then Post reply: the picture
+    loads from the site itself, under the page's CSP."""
+    member = MemberFactory()
+    thread = ThreadFactory(title="Our street in spring", body="Show us yours.")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        console = []
+        page.on("console", lambda message: console.append(message.text))
+        log_in(page, live_server, member)
+
+        page.goto(f"{live_server.url}{thread.get_absolute_url()}")
+        post_actions(page, 0).get_by_role("link", name="Reply", exact=True).click()
+        field(page, "Message").fill("Blossom! ![Cherry trees in bloom](blossom.png)")
+        field(page, "Pictures").set_input_files(
+            files=[{"name": "blossom.png", "mimeType": "image/png", "buffer": image_bytes(size=(320, 200))}]
+        )
+        page.get_by_role("button", name="Preview").click()
+        preview_picture = page.get_by_role("region", name="Preview").get_by_role("img", name="Cherry trees in bloom")
+        expect(preview_picture).to_be_visible()
+        assert preview_picture.evaluate("image => image.naturalWidth") == 320
+        # Stored on preview, and listed among the member's pictures not placed yet.
+        expect(page.locator(".pending-picture-name")).to_have_text("blossom.png")
+        page.get_by_role("button", name="Post reply").click()
+
+        picture = page.locator("#post-1").get_by_role("img", name="Cherry trees in bloom")
+        expect(picture).to_be_visible()
+        assert picture.evaluate("image => image.complete && image.naturalWidth") == 320
+        assert Post.objects.get(thread=thread, number=1).pictures.get().name == "blossom.png"
+        assert_no_csp_violation(console)
     finally:
         context.close()

@@ -497,7 +497,8 @@ def test_staff_remove_a_picture_in_the_admin(client, member, opening_post):
 def test_prune_pictures_removes_old_unplaced_ones(member, opening_post, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
-    old, recent = pending_picture(member, "old.png"), pending_picture(member, "new.png")
+    old = pending_picture(member, "old.png")
+    pending_picture(member, "new.png")
     kept = pending_picture(member, "kept.png")
     services.reply_create(author=member, parent=opening_post, body=placed(kept))
     Picture.objects.filter(pk__in=[old.pk, kept.pk]).update(created_at=timezone.now() - timedelta(days=2))
