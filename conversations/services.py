@@ -77,8 +77,9 @@ def _add_message(conversation: Conversation, *, author, body: str, body_html: st
         conversation=conversation, author=author, number=number, body=body,
         body_html=body_html, created_at=now,
     )
-    if author is not None:
-        message.pictures.set(pictures_place(owner=author, body_html=body_html))
+    placed = pictures_place(owner=author, body_html=body_html) if author is not None else []
+    if placed:
+        message.pictures.add(*placed)
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1, last_message_at=now
     )
