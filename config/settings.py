@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Before the page cache: visitors' cached thread pages are counted too.
+    "forums.view_counts.count_thread_views",
     "config.page_cache.visitor_page_cache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -404,6 +406,11 @@ FORUMS_HIDDEN_POSTS_LIMIT = 5
 FORUMS_HIDDEN_WINDOW_DAYS = 90
 FORUMS_MODERATION_LOG_PER_PAGE = 50
 FORUMS_GREATEST_HOURS = 24
+# Thread views (forums.view_counts): a reader counts once per thread in this window;
+# each app process adds its counts to the database after this many or this long.
+FORUMS_VIEW_COUNT_WINDOW_MINUTES = 30
+FORUMS_VIEW_COUNT_BATCH = int(os.environ.get("FORUMS_VIEW_COUNT_BATCH", "100"))
+FORUMS_VIEW_COUNT_FLUSH_SECONDS = int(os.environ.get("FORUMS_VIEW_COUNT_FLUSH_SECONDS", "60"))
 FORUMS_MAX_MENTIONS = 10
 # What happens to a member's posts when they delete their account: "keep" leaves
 # them up under "deleted member"; "remove" blanks them (placeholders keep the reply

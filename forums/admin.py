@@ -69,7 +69,7 @@ class ThreadAdmin(ServicesOwnRowsMixin, admin.ModelAdmin):
     # (forums.services.post_edit keeps the slug, the subject and the search index in
     # step); the rest is counted or kept by forums.services.
     readonly_fields = [
-        "title", "slug", "forum", "author", "reply_count", "recommendation_count",
+        "title", "slug", "forum", "author", "reply_count", "recommendation_count", "view_count",
         "last_activity_at", "last_poster", "created_at", "is_locked", "is_pinned", "lock_notice",
     ]
 

@@ -151,6 +151,9 @@ class Thread(models.Model):
     reply_count = models.PositiveIntegerField(_("replies"), default=0)
     # The opening post's recommendations, shown on thread lists.
     recommendation_count = models.PositiveIntegerField(_("recommendations"), default=0)
+    # Readers, each counted once per FORUMS_VIEW_COUNT_WINDOW_MINUTES; counted in the
+    # cache and added here in batches (forums.view_counts), so it runs a little behind.
+    view_count = models.PositiveIntegerField(_("views"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"))
     last_poster = models.ForeignKey(
         settings.AUTH_USER_MODEL,

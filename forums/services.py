@@ -585,6 +585,15 @@ def thread_visit_record(*, member, thread: Thread) -> None:
     )
 
 
+@transaction.atomic
+def thread_views_add(counts: dict[int, int]) -> None:
+    """Add a batch of counted views (thread id -> readers) to the threads' totals. No
+    page's cache is dropped for it: a cached thread list shows the count it was
+    rendered with until something else changes it."""
+    for thread_id, count in sorted(counts.items()):  # one lock order for every process
+        Thread.objects.filter(pk=thread_id).update(view_count=F("view_count") + count)
+
+
 def _toggle(model, *, member, follow: bool, **target) -> bool:
     if follow:
         model.objects.get_or_create(member=member, **target)

@@ -29,7 +29,7 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from . import fragments, services
+from . import fragments, services, view_counts
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, new_reply_rule, thread_page
@@ -195,6 +195,7 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     return context
 
 
+@view_counts.counted
 @page_cache.visitor_page(page_cache.THREAD)
 def thread_detail(request, pk, slug):
     """A thread, "Original post only": the opening post in full and the reply index."""
@@ -225,6 +226,7 @@ def thread_detail(request, pk, slug):
     )
 
 
+@view_counts.counted
 @page_cache.visitor_page(page_cache.THREAD)
 def thread_all(request, pk, slug):
     """A thread, "View all": the opening post and every reply in full, in tree order."""

@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.test import override_settings
 
+from forums import view_counts
 from forums.models import Post
 
 from .processes import run_python
@@ -113,9 +114,11 @@ def _clear_cache():
     fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
     cache.clear()
     fragments.clear()
+    view_counts.forget()
     yield
     cache.clear()
     fragments.clear()
+    view_counts.forget()
 
 
 @pytest.fixture
