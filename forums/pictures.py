@@ -245,6 +245,12 @@ def encode_picture(data: bytes, *, name: str) -> EncodedPicture:
                 )
             if _MARKUP.search(data):
                 raise _refuse(NOT_ONLY_AN_IMAGE, name=name)
+            if image_format == "JPEG":
+                # Decode at the smallest scale still at least the display width both
+                # ways (a photo may be turned): a 40-megapixel photo then takes an
+                # eighth of the memory. Every byte is still read, so damage still shows.
+                width = settings.FORUMS_PICTURE_DISPLAY_WIDTH
+                image.draft(None, (width, width))
             loop = image.info.get("loop", 0)
             frames, durations = _decoded_frames(image, name)
             if _carries_more(data, image_format):

@@ -537,3 +537,17 @@ def test_compose_page_lists_pending_pictures_in_one_query(client, member, openin
     with django_assert_num_queries(9):
         page = client.get(url)
     assert all(f"{n}.png" in page.content.decode() for n in range(3))
+
+
+def test_admin_lists_uploads_with_their_posts_in_fixed_queries(client, opening_post, django_assert_num_queries):
+    for author in [MemberFactory() for _ in range(3)]:
+        pictures = [pending_picture(author, f"{author.username}-{n}.png") for n in range(2)]
+        services.reply_create(author=author, parent=opening_post, body=placed(pictures[0]))
+    client.force_login(_staff(is_superuser=True))
+    client.get(reverse("admin:forums_picture_changelist"))
+    # session, member, the count (twice: filtered and all), the page of pictures with
+    # owners, posts and threads, the format filter's choices
+    with django_assert_num_queries(6):
+        page = client.get(reverse("admin:forums_picture_changelist")).content.decode()
+    assert all(picture.name in page for picture in Picture.objects.all())
+    assert page.count("not placed yet") == 3 and page.count(f"{opening_post.thread.title} #") == 3
