@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django.views import defaults
 
 BODY_TOO_LARGE = gettext_noop(
     "What you sent is larger than {limit_mb} MB, so it was not saved. Shorten your text "
@@ -68,6 +70,16 @@ def limit_request_body(get_response):
         return HttpResponse(render_to_string("413.html", {"limit_mb": limit_mb}), status=413)
 
     return middleware
+
+
+def bad_request(request, exception):
+    """handler400. The forms that take pictures accept bodies up to
+    FORUMS_MAX_PICTURES_REQUEST_BYTES, so text alone may pass DATA_UPLOAD_MAX_MEMORY_SIZE
+    there: that gets the 413 page, which says why, rather than a bare 400."""
+    if isinstance(exception, RequestDataTooBig):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // MEGABYTE
+        return HttpResponse(render_to_string("413.html", {"limit_mb": limit_mb}), status=413)
+    return defaults.bad_request(request, exception)
 
 
 def refused_body_notice(get_response):

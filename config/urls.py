@@ -12,6 +12,7 @@ register_converter(UsernameConverter, "username")
 
 # allauth renders its rate-limit refusals (signup, login, password reset) with this.
 handler429 = "config.ratelimit.allauth_too_many_requests"
+handler400 = "config.middleware.bad_request"
 
 urlpatterns = [
     # No trailing slash: load balancer health checks ask for exactly this path.

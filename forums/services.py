@@ -756,6 +756,7 @@ def _pictures_store(*, owner, encoded: list[tuple[str, int, EncodedPicture]]) ->
     stored_names, pictures = [], []
     try:
         for name, size, picture in encoded:
+            # Random, so no name is guessed from another or from what the member sent.
             stem = f"{now:%Y/%m}/{secrets.token_urlsafe(18)}"
             display = storage.save(f"{stem}.{picture.extension}", ContentFile(picture.display))
             stored_names.append(display)
@@ -845,9 +846,10 @@ def pictures_place(*, owner, body_html: str, post: Post | None = None) -> list[i
     ids, _without_alt = placed_pictures(body_html)
     if not ids:
         return []
-    mine = Picture.objects.pending().filter(owner=owner, pk__in=ids)
+    # Locked, so that a picture sent with two posts at once is placed by one of them.
+    mine = Picture.objects.pending().filter(owner=owner, pk__in=ids).select_for_update()
     placed = list(mine.values_list("pk", flat=True))
-    mine.filter(pk__in=placed).update(post=post, placed_at=timezone.now())
+    Picture.objects.filter(pk__in=placed).update(post=post, placed_at=timezone.now())
     return placed
 
 
@@ -857,9 +859,13 @@ def pictures_delete(*, pictures) -> int:
     if not rows:
         return 0
     Picture.objects.filter(pk__in=[pk for pk, *_files in rows]).delete()
-    storage = PICTURES_STORAGE
     names = [name for _pk, *files in rows for name in files]
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+    def delete_files():
+        for name in names:
+            PICTURES_STORAGE.delete(name)
+
+    transaction.on_commit(delete_files)
     return len(rows)
 
 

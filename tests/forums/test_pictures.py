@@ -262,6 +262,16 @@ def test_a_100_mb_body_gets_the_413_page(member_client, opening_post):
     assert not Picture.objects.exists()
 
 
+def test_text_alone_over_the_form_data_limit_gets_the_413_page(member_client, opening_post, settings):
+    """Picture forms take bodies of 33 MB; text beyond DATA_UPLOAD_MAX_MEMORY_SIZE is
+    refused by Django while it reads the form, with the 413 page rather than a bare 400."""
+    url = reverse("forums:reply-create", args=[opening_post.thread_id, opening_post.number])
+    response = member_client.post(url, {"body": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    assert response.status_code == 413
+    assert "larger than 3 MB" in response.content.decode()
+    assert not Post.objects.filter(parent=opening_post).exists()
+
+
 def test_too_many_pictures_at_once_are_refused(member_client, member, opening_post, settings):
     settings.FORUMS_PICTURES_PER_POST = 2
     files = [upload(f"{n}.png") for n in range(3)]
