@@ -561,3 +561,11 @@ def test_admin_lists_uploads_with_their_posts_in_fixed_queries(client, opening_p
         page = client.get(reverse("admin:forums_picture_changelist")).content.decode()
     assert all(picture.name in page for picture in Picture.objects.all())
     assert page.count("not placed yet") == 3 and page.count(f"{opening_post.thread.title} #") == 3
+
+
+def test_the_rendering_knows_the_addresses_the_site_serves_pictures_at():
+    from forums.pictures import PICTURE_PATH, PICTURE_URL
+
+    assert reverse("pictures:picture", args=[42]) == PICTURE_PATH.format(id=42)
+    assert PICTURE_URL.match(reverse("pictures:picture", args=[42])).group(1) == "42"
+    assert PICTURE_URL.match(reverse("pictures:picture-thumbnail", args=[42])).group(1) == "42"
