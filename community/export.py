@@ -19,6 +19,7 @@ from forums.models import (
     IgnoredMember,
     Notification,
     Picture,
+    PollChoice,
     Post,
     PostRevision,
     Recommendation,
@@ -175,6 +176,21 @@ def _forum_marks(model, member: User) -> list[dict]:
     return [{"forum": row["forum__name"], "since": _when(row["created_at"])} for row in rows.values("forum__name", "created_at")]
 
 
+def _poll_votes(member: User) -> list[dict]:
+    """The member's votes in polls, oldest first, each with the options it chose."""
+    votes: dict[int, dict] = {}
+    rows = (
+        PollChoice.objects.filter(vote__member=member)
+        .order_by("vote__cast_at", "vote_id", "option__position")
+        .values_list("vote_id", "vote__poll_id", "vote__poll__question", "option__text", "vote__cast_at")
+    )
+    for vote_id, thread_id, question, option, cast_at in rows:
+        votes.setdefault(vote_id, {
+            "thread_id": thread_id, "question": question, "options": [], "cast_at": _when(cast_at),
+        })["options"].append(option)
+    return list(votes.values())
+
+
 def member_data_export(*, member: User) -> dict:
     """Everything the site keeps about `member` that is theirs to take away. The caller
     passes the logged-in member; nobody exports someone else's data."""
@@ -197,14 +213,16 @@ def member_data_export(*, member: User) -> dict:
         "jury_blacklist": sorted(member.jury_blacklist.values_list("username", flat=True)),
         "threads": [
             {"id": row["id"], "title": row["title"], "forum": row["forum__name"],
-             "created_at": _when(row["created_at"]), "reply_count": row["reply_count"]}
+             "created_at": _when(row["created_at"]), "reply_count": row["reply_count"],
+             "poll_question": row["poll__question"]}
             for row in Thread.objects.filter(author=member)
             .order_by("created_at", "id")
-            .values("id", "title", "forum__name", "created_at", "reply_count")
+            .values("id", "title", "forum__name", "created_at", "reply_count", "poll__question")
         ],
         "posts": _posts(member),
         "pictures": _pictures(member),
         "conversations": _conversations(member),
+        "poll_votes": _poll_votes(member),
         "recommendations": [
             {"post_id": row["post_id"], "thread_title": row["thread__title"],
              "post_number": row["post__number"], "created_at": _when(row["created_at"])}

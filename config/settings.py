@@ -420,6 +420,11 @@ if FORUMS_DELETED_MEMBER_POSTS not in {"keep", "remove"}:
     raise ImproperlyConfigured(
         f"FORUMS_DELETED_MEMBER_POSTS={FORUMS_DELETED_MEMBER_POSTS!r} is not one of: keep, remove."
     )
+# Who may start a thread with a poll: "members" (anyone who may post) or "star" (Star
+# Members and staff). Anyone in good standing may vote.
+FORUMS_POLLS_FOR = os.environ.get("FORUMS_POLLS_FOR", "members").strip().lower()
+if FORUMS_POLLS_FOR not in {"members", "star"}:
+    raise ImproperlyConfigured(f"FORUMS_POLLS_FOR={FORUMS_POLLS_FOR!r} is not one of: members, star.")
 # Rate limits (config/ratelimit.py), per member, or per IP for visitors, in allauth's
 # syntax: at most N per period. Refusals are shown with HTTP 429 and Retry-After.
 FORUMS_RATE_LIMITS = {

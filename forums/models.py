@@ -5,12 +5,14 @@ from django.db import models
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .querysets import (
     ForumQuerySet,
     NotificationQuerySet,
     PictureQuerySet,
+    PollOptionQuerySet,
     PostQuerySet,
     SectionQuerySet,
     ThreadQuerySet,
@@ -144,6 +146,9 @@ class Thread(models.Model):
     is_pinned = models.BooleanField(_("pinned"), default=False)
     is_locked = models.BooleanField(_("locked"), default=False)
     lock_notice = models.CharField(_("lock notice"), max_length=300, blank=True)
+    # Set once, when the thread starts with a poll: a thread page asks for the poll only
+    # then, so the pages of the many threads without one cost no query for it.
+    has_poll = models.BooleanField(_("has a poll"), default=False)
 
     # Kept exact by forums.services inside the posting transaction. reply_count is
     # also the number of the newest reply, because replies are never removed (a
@@ -262,6 +267,92 @@ class Post(models.Model):
         if self.is_opening_post:
             return self.thread.get_absolute_url()
         return reverse("forums:post-jump", args=[self.thread_id, self.number])
+
+
+class Poll(models.Model):
+    """A question the opening post asks the members, with 2 to 20 options. Its thread
+    is its key, so a member's votes on a thread page are found by the thread's id."""
+
+    class Results(models.TextChoices):
+        AFTER_VOTING = "voted", _("to members who voted, and to everyone once it closes")
+        AFTER_CLOSING = "closed", _("to everyone once it closes")
+        ALWAYS = "always", _("to everyone at any time")
+
+    thread = models.OneToOneField(
+        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, primary_key=True, related_name="poll"
+    )
+    question = models.CharField(_("question"), max_length=300)
+    # 1: a single choice; more: up to this many options.
+    max_choices = models.PositiveSmallIntegerField(_("choices per member"), default=1)
+    allows_vote_change = models.BooleanField(_("members may change their vote"), default=False)
+    results_shown = models.CharField(
+        _("results shown"), max_length=10, choices=Results, default=Results.AFTER_VOTING
+    )
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    # Closed early by a host or staff (moderation.services.poll_close logs it).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    # Kept exact by forums.polls inside the voting transaction, so results never count rows.
+    voter_count = models.PositiveIntegerField(_("voters"), default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_choices__gte=1), name="poll_max_choices_positive"),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    def is_closed(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.closed_at is not None or (self.closes_at is not None and self.closes_at <= now)
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, verbose_name=_("poll"), on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"))
+    text = models.CharField(_("option"), max_length=200)
+    vote_count = models.PositiveIntegerField(_("votes"), default=0)
+
+    objects = PollOptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["poll", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="poll_option_position"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class PollVote(models.Model):
+    """A member's vote in a poll: one per member and poll (the constraint keeps it so
+    when two requests race), with the options it chose (PollChoice)."""
+
+    poll = models.ForeignKey(Poll, verbose_name=_("poll"), on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.CASCADE, related_name="poll_votes"
+    )
+    cast_at = models.DateTimeField(_("cast at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "member"], name="poll_vote_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} in {self.poll}"
+
+
+class PollChoice(models.Model):
+    vote = models.ForeignKey(PollVote, on_delete=models.CASCADE, related_name="choices")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="choices")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "option"], name="poll_choice_once"),
+        ]
 
 
 class PostRevision(models.Model):

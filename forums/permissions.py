@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.standing import can_post, check_post_permission, is_staff
+from accounts.standing import (
+    can_post,
+    check_active_member,
+    check_not_restricted,
+    check_post_permission,
+    is_staff,
+)
 
 THREAD_LOCKED = gettext_noop("This thread is locked: it takes no new replies.")
 FORUM_BLOCKED = gettext_noop("You are blocked from posting in {forum}.")
@@ -17,6 +23,7 @@ EDIT_WINDOW_OVER = gettext_noop(
 )
 NOT_YOUR_POST = gettext_noop("Only the author can change this post.")
 POST_DELETED = gettext_noop("This post was deleted.")
+POLLS_FOR_STAR_MEMBERS = gettext_noop("Only Star Members can start polls.")
 HIDDEN_POST_EDIT = gettext_noop(
     "This post was hidden by moderation, so it can no longer be edited. If a jury hid "
     "it, you can appeal the verdict: follow “See why” on the post."
@@ -125,3 +132,28 @@ def can_see_picture(user, picture) -> bool:
     if picture.is_pending:
         return user.is_authenticated and (picture.owner_id == user.pk or is_staff(user))
     return False
+
+
+def can_create_poll(user) -> bool:
+    """For forms: whether the new-thread form offers a poll. FORUMS_POLLS_FOR says who
+    may: "members" (anyone who may post) or "star" (Star Members, and staff)."""
+    if not can_post(user):
+        return False
+    return settings.FORUMS_POLLS_FOR != "star" or user.is_star or is_staff(user)
+
+
+def check_poll_create_permission(user) -> None:
+    check_post_permission(user)
+    if settings.FORUMS_POLLS_FOR == "star" and not (user.is_star or is_staff(user)):
+        raise PermissionDenied(_(POLLS_FOR_STAR_MEMBERS))
+
+
+def can_vote(user) -> bool:
+    """For templates: the member's standing lets them vote (the poll's own state is
+    forums.polls' business). Suspended and restricted members cannot."""
+    return can_post(user)
+
+
+def check_vote_permission(user) -> None:
+    check_active_member(user)
+    check_not_restricted(user, _("vote in polls"))

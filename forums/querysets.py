@@ -225,6 +225,29 @@ class PostQuerySet(models.QuerySet):
         )
 
 
+class PollOptionQuerySet(models.QuerySet):
+    def for_thread_page(self, thread, member):
+        """Rows of a thread's poll options in order, each with the poll's own columns and
+        whether `member` chose it: the whole poll in one query (forums.polls.poll_page),
+        whatever the number of options or votes."""
+        from .models import PollChoice
+
+        if member.is_authenticated:
+            chosen = models.Exists(PollChoice.objects.filter(option=models.OuterRef("pk"), vote__member=member))
+        else:
+            chosen = models.Value(False)
+        return (
+            self.filter(poll_id=thread.pk)
+            .order_by("position")
+            .annotate(chosen=chosen)
+            .values_list(
+                "pk", "text", "vote_count", "chosen", "poll__question", "poll__max_choices",
+                "poll__allows_vote_change", "poll__results_shown", "poll__closes_at", "poll__closed_at",
+                "poll__voter_count", named=True,
+            )
+        )
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)

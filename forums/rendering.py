@@ -126,6 +126,12 @@ def plain_text(post_html: str) -> str:
     return " ".join(html.unescape(strip_tags(post_html)).split())
 
 
+def searchable_text(post_html: str, *, poll_question: str = "") -> str:
+    """What search indexes of a post's body (Post.body_text): its words and, for an
+    opening post with a poll, the poll's question, so that searching finds polls."""
+    return " ".join(filter(None, [plain_text(post_html), poll_question]))
+
+
 _QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)
 # A quote holding no other quote: removing these until none is left removes nested
 # quotes whole. Post HTML comes from `sanitize`, so the tag is always written this way.

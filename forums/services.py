@@ -30,6 +30,7 @@ from .models import (
     IgnoredMember,
     Notification,
     Picture,
+    Poll,
     Post,
     PostRevision,
     Recommendation,
@@ -48,7 +49,8 @@ from .permissions import (
     check_reply_permission,
 )
 from .pictures import PICTURE_PATH, EncodedPicture, check_file_size, encode_picture
-from .rendering import own_words, placed_pictures, plain_text, render_post, without_pictures
+from .polls import PollSpec, poll_create
+from .rendering import own_words, placed_pictures, plain_text, render_post, searchable_text, without_pictures
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -292,9 +294,11 @@ def forum_counters_refresh(*, forum_ids) -> None:
 
 @transaction.atomic
 def thread_create(
-    *, forum: Forum, author, title: str, body: str, created_at: datetime | None = None
+    *, forum: Forum, author, title: str, body: str, poll: PollSpec | None = None,
+    created_at: datetime | None = None,
 ) -> Thread:
-    """Start a thread with its opening post; count it; the author follows it."""
+    """Start a thread with its opening post, and its poll if given (forums.polls);
+    count it; the author follows it."""
     check_forum_post_permission(author, forum)
     title, body = validate_title(title), validate_body(body)
     body_html = render_post(body)
@@ -307,9 +311,11 @@ def thread_create(
         forum=forum, title=title, slug=_thread_slug(title), author=author,
         created_at=now, last_activity_at=now, last_poster=author,
     )
+    question = poll_create(author=author, thread=thread, spec=poll).question if poll else ""
     opening_post = Post.objects.create(
         thread=thread, author=author, parent=None, number=0, tree_path="", depth=0,
-        subject=title, body=body, body_html=body_html, body_text=plain_text(body_html),
+        subject=title, body=body, body_html=body_html,
+        body_text=searchable_text(body_html, poll_question=question),
         created_at=now,
     )
     Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
@@ -378,7 +384,7 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
     post.subject, post.body, post.body_html = subject, body, render_post(body)
     check_placed_pictures(post.body_html)
     pictures_place(owner=editor, body_html=post.body_html, post=post)
-    post.body_text = plain_text(post.body_html)
+    post.body_text = searchable_text(post.body_html, poll_question=_poll_question(post))
     post.edited_at = timezone.now()
     post.edit_count = F("edit_count") + 1
     post.save(update_fields=["subject", "body", "body_html", "body_text", "edited_at", "edit_count"])
@@ -392,6 +398,13 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
         _thread_in_lists_changed(post.thread_id)
     post.refresh_from_db()
     return post
+
+
+def _poll_question(post: Post) -> str:
+    """The question of the poll an opening post carries, or ""."""
+    if not (post.is_opening_post and post.thread.has_poll):
+        return ""
+    return Poll.objects.filter(pk=post.thread_id).values_list("question", flat=True).first() or ""
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,17 +19,18 @@ from config import page_cache, ratelimit
 from config.middleware import accepts_pictures
 from config.submission import Submission
 
-from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
+from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
+    can_create_poll,
     can_read_text,
     check_delete_permission,
     check_edit_permission,
     check_forum_post_permission,
     check_reply_permission,
 )
-from . import fragments, services, view_counts
+from . import fragments, polls, services, view_counts
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, new_reply_rule, thread_page
@@ -186,6 +187,7 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
     context.update(
         opening_post_html=opening_html, action_form=fragments.ACTION_FORM,
+        poll=polls.poll_page(thread, request.user, context["opening_post"]),
         reply_items=fragments.reply_items(
             posts, reply_html, flat=options["layout"] == "flat", highlight_after=options["highlight_after"]
         ),
@@ -304,7 +306,10 @@ def thread_create(request, slug):
     """"Post new thread" in a forum. Members who may post there."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     check_forum_post_permission(request.user, forum)
-    sub = Submission(request, ThreadForm(request.POST or None, request.FILES or None), limit="post")
+    form = ThreadForm(
+        request.POST or None, request.FILES or None, with_poll=can_create_poll(request.user)
+    )
+    sub = Submission(request, form, limit="post")
     data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
@@ -401,6 +406,28 @@ def post_jump(request, pk, number):
     page = Post.objects.replies_before(post, flat=flat) // per_page + 1
     url = post.thread.get_view_all_url()
     return redirect(f"{url}{'?page=%d' % page if page > 1 else ''}#post-{post.number}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def poll_vote(request, pk):
+    """Vote in a thread's poll, or change one's vote where the poll allows it. Members
+    in good standing. Thread pages post here; this page shows the poll alone, with the
+    reason when a vote is refused."""
+    thread = get_object_or_404(Thread.objects.for_detail(), pk=pk, has_poll=True)
+    # A POST with nothing ticked is a vote for nothing, to refuse, not a request for the page.
+    data = request.POST if request.method == "POST" else None
+    sub = Submission(request, PollVoteForm(data, thread=thread))
+    if sub.sending:
+        with sub.refusals(denied_on=NON_FIELD_ERRORS):
+            polls.poll_vote(member=request.user, thread=thread, options=sub.form.cleaned_data["option"])
+            messages.success(request, _("Thank you: your vote is counted."))
+            return _back(request, f"{thread.get_absolute_url()}#poll")
+    opening_post = Post.objects.filter(thread=thread, number=0).only("is_deleted", "is_hidden").get()
+    return sub.render(
+        "forums/poll_vote.html",
+        {"thread": thread, "poll": polls.poll_page(thread, request.user, opening_post)},
+    )
 
 
 @login_required

@@ -34,7 +34,8 @@ from accounts.services import (
 from conversations.services import conversation_create, message_create
 from community.management.commands import export_site
 from community.management.commands.import_site import NOT_EMPTY
-from forums.models import Post
+from forums.models import PollOption, Post
+from forums.polls import PollSpec, poll_vote
 from forums.services import (
     community_update,
     forum_mark_read,
@@ -44,6 +45,7 @@ from forums.services import (
     post_edit,
     recommendation_set,
     reply_create,
+    thread_create,
     thread_subscription_set,
     thread_trash_set,
     thread_visit_record,
@@ -56,6 +58,7 @@ from moderation.services import (
     host_add,
     jury_vote,
     member_block,
+    poll_close,
     thread_lock,
 )
 
@@ -126,6 +129,12 @@ def community(db, django_capture_on_commit_callbacks):
     appeal_create(member=replier, jury=alert.jury, text="It was a fair point, made sharply.")
     member_block(moderator=staff, forum=forum, member=jurors[7], block=True, reason="Spam")
     thread_lock(moderator=staff, thread=thread, lock=True, reason="Cooling off")
+    poll_thread = thread_create(
+        forum=forum, author=poster, title="Pick a day", body="For the meet-up.",
+        poll=PollSpec(question="Which day?", options=("Saturday", "Sunday"), max_choices=2),
+    )
+    poll_vote(member=replier, thread=poll_thread, options=PollOption.objects.filter(poll=poll_thread.pk))
+    poll_close(moderator=staff, thread=poll_thread)
     member_suspend(member=jurors[6], reason="Spam", until=timezone.now() + timedelta(days=3))
     conversation = conversation_create(sender=host, recipient=jurors[1], subject="Thanks",
                                        body="Thank you for serving on the jury.")

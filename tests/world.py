@@ -24,6 +24,7 @@ from accounts.services import code_batch_create, member_create, member_suspend, 
 from conversations.models import Conversation
 from conversations.services import conversation_create
 from forums.models import Forum, Picture, Post, Thread
+from forums.polls import PollSpec
 from forums.services import forum_create, post_edit, reply_create, section_create, thread_create
 from moderation.models import AlertRule, Jury, JurySeat
 from moderation.services import (
@@ -32,6 +33,7 @@ from moderation.services import (
     host_add,
     jury_vote,
     member_block,
+    poll_close,
     post_hide,
     thread_lock,
 )
@@ -68,6 +70,8 @@ class World:
     verdict_post: Post  # by `member`, hidden by a jury: `closed_jury`
     closed_jury: Jury
     jury: Jury  # open; `member` is one of its seven jurors
+    poll_thread: Thread  # by ann, in Pets, with an open poll nobody has voted in
+    closed_poll_thread: Thread  # by ann, in Pets, its poll closed by staff
     conversation: Conversation  # between ann and `member` only
     star_code: str
     post_picture: Picture  # ann's, in other_reply
@@ -155,6 +159,13 @@ def build_world() -> World:
     jury = alert_create(alerter=al, post=jury_post, rule=rule, rng=random.Random(3)).jury
     assert jury.seats.filter(juror=member).exists()
 
+    poll_thread, closed_poll_thread = (
+        thread_create(forum=forum, author=ann, title=title, body="Vote below.",
+                      poll=PollSpec(question="Best pet?", options=("Cat", "Dog", "Fish")))
+        for title in ("Pet poll", "Closed pet poll")
+    )
+    poll_close(moderator=staff, thread=closed_poll_thread)
+
     message_picture = pending_picture(ann, "plans.png")
     conversation = conversation_create(
         sender=ann, recipient=member, subject="Private plans",
@@ -175,6 +186,7 @@ def build_world() -> World:
         opening_post=opening_post, member_reply=member_reply, other_reply=other_reply,
         other_thread=other_thread, locked_thread=locked_thread, hidden_post=hidden_post,
         verdict_post=verdict_post, closed_jury=closed_jury, jury=jury,
+        poll_thread=poll_thread, closed_poll_thread=closed_poll_thread,
         conversation=conversation, star_code=batch.codes.get().code,
         **{name: Picture.objects.get(pk=picture.pk) for name, picture in (
             ("post_picture", post_picture), ("hidden_picture", hidden_picture),

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('conversations', '0001_initial'),
-        ('forums', '0011_pictures'),
+        ('forums', '0012_pictures'),
     ]
 
     operations = [

@@ -22,6 +22,7 @@ from forums.models import (
     IgnoredMember,
     Notification,
     Picture,
+    PollOption,
     Post,
     PostRevision,
     Recommendation,
@@ -39,9 +40,11 @@ from forums.services import (
     post_edit,
     recommendation_set,
     reply_create,
+    thread_create,
     thread_trash_set,
     thread_visit_record,
 )
+from forums.polls import PollSpec, poll_vote
 from moderation.models import Alert, JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
@@ -110,6 +113,16 @@ def _build_world():
                       rng=random.Random(n))
             if not alert.jury.seats.filter(answer="").exists():
                 break
+
+    # Votes in three polls of others, two options each in a multiple-choice poll; others vote too.
+    for n, other in enumerate(others):
+        poll_thread = thread_create(
+            forum=forum, author=other, title=f"Poll {n}", body="Vote!",
+            poll=PollSpec(question=f"Question {n}?", options=("One", "Two", "Three"), max_choices=2),
+        )
+        options = list(PollOption.objects.filter(poll=poll_thread.pk).order_by("position"))
+        poll_vote(member=member, thread=poll_thread, options=options[:2])
+        poll_vote(member=other, thread=poll_thread, options=options[2:])
 
     # Subscriptions, ignores, trash, read markers.
     for thread in their_threads:
@@ -253,9 +266,9 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
                  body=placed(Picture.objects.filter(owner=member).first()))
     # Session and member (2); email addresses, second factors, jury blacklist (3);
     # threads, posts, revisions, pictures (4); conversations, their participants,
-    # messages (3); recommendations, alerts, jury votes, appeals (4); thread and forum
+    # messages (3); poll votes (1); recommendations, alerts, jury votes, appeals (4); thread and forum
     # subscriptions, ignores, trashed threads and forums, notifications (6).
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(DATA_URL)
     assert response.status_code == 200
     assert len(response.json()["pictures"]) == 3
@@ -267,7 +280,7 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
     recommendation_set(member=member, post=world["answers"][2], recommend=True)
     member_ignore_set(member=other, other=member, ignore=False)
     pending_picture(member, "one-more.png")
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         client.get(DATA_URL)
 
 

@@ -31,6 +31,9 @@ from forums.models import (
     IgnoredMember,
     Notification,
     Picture,
+    Poll,
+    PollOption,
+    PollVote,
     Post,
     Recommendation,
     Thread,
@@ -113,11 +116,27 @@ def _own_post_reply(w):
     return w.member_reply
 
 
+def _first_option(thread):
+    return PollOption.objects.filter(poll=thread.pk).order_by("position").first().pk
+
+
+def _voted(thread, user):
+    return PollVote.objects.filter(poll=thread.pk, member=user).exists()
+
+
+NEW_POLL = {"poll-question": "Tea or coffee?", "poll-options": "Tea\nCoffee", "poll-max_choices": "1",
+            "poll-results_shown": "voted"}
+
+
 TABLE = [
     # Posting.
     Row("thread-create", "forums:thread-create", lambda w: {"slug": w.forum.slug}, POSTER_IN_FORUM,
         data=lambda w, u: {"title": "A brand new thread", "body": "Its opening post."},
         changed=lambda w, u: Thread.objects.filter(author=u, title="A brand new thread").exists()),
+    # With FORUMS_POLLS_FOR = "members" (the default) anyone who may post starts polls.
+    Row("thread-create-with-poll", "forums:thread-create", lambda w: {"slug": w.forum.slug}, POSTER_IN_FORUM,
+        data=lambda w, u: {"title": "A thread with a poll", "body": "Vote.", **NEW_POLL},
+        changed=lambda w, u: Poll.objects.filter(thread__author=u, question="Tea or coffee?").exists()),
     Row("reply", "forums:reply-create", _post(lambda w: w.opening_post), POSTER_IN_FORUM,
         data=lambda w, u: {"subject": "", "body": "A reply of mine."},
         changed=lambda w, u: Post.objects.filter(author=u, body="A reply of mine.").exists()),
@@ -146,6 +165,17 @@ TABLE = [
     Row("recommend", "forums:post-recommend", _post(lambda w: w.other_reply), WRITER,
         data=lambda w, u: {"recommend": "1"},
         changed=lambda w, u: Recommendation.objects.filter(member=u, post=w.other_reply).exists()),
+    # Polls: members in good standing vote (blocks are about posting, not voting).
+    Row("poll-vote-page", "forums:poll-vote", _thread(lambda w: w.poll_thread), cells(200, visitor=LOGIN),
+        method="get"),
+    Row("poll-vote", "forums:poll-vote", _thread(lambda w: w.poll_thread), WRITER,
+        data=lambda w, u: {"option": _first_option(w.poll_thread)},
+        changed=lambda w, u: _voted(w.poll_thread, u)),
+    Row("poll-vote-other-polls-option", "forums:poll-vote", _thread(lambda w: w.poll_thread),
+        cells(400, visitor=LOGIN), data=lambda w, u: {"option": _first_option(w.closed_poll_thread)}),
+    Row("poll-vote-closed", "forums:poll-vote", _thread(lambda w: w.closed_poll_thread),
+        cells(400, visitor=LOGIN, suspended=403),
+        data=lambda w, u: {"option": _first_option(w.closed_poll_thread)}),
     # Reading what is hidden, by id: the earlier versions of a post hidden by staff.
     Row("post-history-hidden", "forums:post-history", _post(lambda w: w.hidden_post),
         cells(404, staff=200, superuser=200), method="get"),
@@ -224,6 +254,8 @@ TABLE = [
     Row("thread-pin", "moderation:thread-pin", _thread(lambda w: w.thread), HOST_OR_STAFF,
         data=lambda w, u: {"pin": "1"},
         changed=lambda w, u: _fresh(w.thread).is_pinned),
+    Row("poll-close", "moderation:poll-close", _thread(lambda w: w.poll_thread), HOST_OR_STAFF,
+        changed=lambda w, u: Poll.objects.get(pk=w.poll_thread.pk).closed_at is not None),
     Row("thread-move-page", "moderation:thread-move", _thread(lambda w: w.thread),
         cells(403, visitor=LOGIN, host=200, staff=200, superuser=200), method="get"),
     Row("thread-move", "moderation:thread-move", _thread(lambda w: w.thread), HOST_OR_STAFF,

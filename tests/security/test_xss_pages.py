@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from forums.feeds import xml_text
-from forums.models import Picture, Post
+from forums.models import Picture, PollOption, Post
 from forums.services import pictures_delete, pictures_upload, reply_create
 from forums.views import PENDING_SHOWN
 from moderation.models import Jury
@@ -33,6 +33,7 @@ from .xss_data import (
     payload_conversations,
     payload_juries,
     payload_members,
+    payload_polls,
     payload_replies,
     payload_threads,
 )
@@ -100,6 +101,33 @@ def assert_feeds_escape(client, forum, threads):
             assert html == xml_text(bodies[thread.pk]), (name, thread.title)
             assert executable_vectors(html) == [], (name, thread.title, html)
         assert seen == {thread.pk for thread in threads}, name
+
+
+def test_poll_questions_and_options_are_printed_escaped(client, one_page_feeds):
+    """A poll's question and options on its thread page (results, for visitors), on the
+    vote page (the form, for a member) and in the feeds, as text."""
+    authors = payload_members(["Poller"]) * len(PAYLOADS)
+    threads = payload_polls(forum=ForumFactory(slug="polls"), authors=authors, payloads=PAYLOADS)
+    options: dict[int, list[str]] = {}
+    for thread_id, text in PollOption.objects.order_by("position").values_list("poll_id", "text"):
+        options.setdefault(thread_id, []).append(text)
+    problems = []
+    for thread in threads:
+        values = [thread.poll.question, *options[thread.pk]]
+        problems += escaping_problems(client, thread.get_absolute_url(), values)
+    client.force_login(MemberFactory())
+    for thread in threads[::10]:
+        values = [thread.poll.question, *options[thread.pk]]
+        problems += escaping_problems(client, reverse("forums:poll-vote", args=[thread.pk]), values)
+    assert_none(problems)
+    for name in ("latest-feed", "latest-feed-atom"):
+        root = ET.fromstring(client.get(reverse(f"forums:{name}")).content)
+        atom = "{http://www.w3.org/2005/Atom}"
+        items = root.findall(f"{atom}entry") or root.findall("channel/item")
+        assert len(items) == len(threads), name
+        for item in items:
+            html = item.findtext(f"{atom}summary") or item.findtext("description") or ""
+            assert "Poll: " in html and executable_vectors(html) == [], (name, html)
 
 
 def test_feed_survives_control_characters(client):

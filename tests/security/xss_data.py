@@ -7,6 +7,8 @@ from django.utils.html import escape
 
 from accounts.services import member_update
 from conversations.services import conversation_create
+from forums.models import Poll
+from forums.polls import PollSpec
 from forums.services import reply_create, thread_create
 from moderation.models import Jury, JurySeat
 from moderation.services import alert_create, jury_vote
@@ -41,6 +43,19 @@ def payload_threads(*, forum, authors, payloads, lead: str = "") -> list:
     """A thread per payload: it is the title and the opening post (after `lead`)."""
     return [
         thread_create(forum=forum, author=author, title=clip(payload, 150), body=lead + payload)
+        for author, payload in zip(authors, payloads)
+    ]
+
+
+def payload_polls(*, forum, authors, payloads) -> list:
+    """A thread per payload whose poll asks it and offers it as an option (beside a
+    plain one); results shown to everyone, so visitors' pages print every option."""
+    return [
+        thread_create(
+            forum=forum, author=author, title="A poll", body="Vote below.",
+            poll=PollSpec(question=clip(payload, 300), options=(clip(payload, 200), "A plain option"),
+                          results_shown=Poll.Results.ALWAYS),
+        )
         for author, payload in zip(authors, payloads)
     ]
 

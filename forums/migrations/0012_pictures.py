@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forums', '0010_thread_view_count'),
+        ('forums', '0011_polls'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
