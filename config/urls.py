@@ -24,6 +24,8 @@ urlpatterns = [
     path("pictures/", include("conversations.picture_urls")),
     path("", include("accounts.urls")),
     path("", include("community.urls")),
+    # Links into a forum imported from phpBB (manage.py import_phpbb) keep working.
+    path("", include("community.phpbb.urls")),
     path("", include("forums.urls")),
 ]
 # Uploaded avatars in development; production serves MEDIA_ROOT from the web server.

@@ -13,7 +13,7 @@ LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
 # What a thread row shows of a thread (forums.fragments.thread_rows): all but the lock notice.
 THREAD_ROW_FIELDS = (
     "forum", "title", "slug", "author", "created_at", "is_pinned", "is_locked", "reply_count",
-    "recommendation_count", "last_activity_at", "last_poster",
+    "recommendation_count", "view_count", "last_activity_at", "last_poster",
 )
 
 
@@ -136,10 +136,12 @@ class ThreadQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_people(self):
-        """Authors and last posters, as far as a thread row shows them (a name and a link)."""
+        """Authors and last posters, as far as a thread row shows them (a name and a
+        link, and the author's avatar)."""
         return self.select_related("author", "last_poster").only(
             *THREAD_ROW_FIELDS,
             *(f"{person}__{name}" for person in ("author", "last_poster") for name in LINKED_MEMBER_FIELDS),
+            "author__avatar",
         )
 
     def for_forum_page(self, forum, user):

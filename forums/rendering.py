@@ -12,6 +12,7 @@ anything (and the CSP's `img-src 'self'` would block it anyway).
 
 import html
 import re
+import threading
 from functools import partial
 from urllib.parse import unquote
 
@@ -101,6 +102,19 @@ def _markdown_without_raw_html() -> markdown.Markdown:
     return md
 
 
+_per_thread = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """This thread's parser, reset for the next document. Building one costs as much as
+    converting a short post (a bulk import renders a million); an instance is not safe
+    to share between threads, and reset() is how Python-Markdown converts many."""
+    md = getattr(_per_thread, "markdown", None)
+    if md is None:
+        md = _per_thread.markdown = _markdown_without_raw_html()
+    return md.reset()
+
+
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=_allowed_attribute,
@@ -118,7 +132,7 @@ def sanitize(html: str) -> str:
 
 def render_post(source: str) -> str:
     """Markdown source -> safe HTML for storing on a Post."""
-    return sanitize(_markdown_without_raw_html().convert(source))
+    return sanitize(_markdown().convert(source))
 
 
 def plain_text(post_html: str) -> str:

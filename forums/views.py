@@ -20,6 +20,7 @@ from config.middleware import accepts_pictures
 from config.submission import Submission
 
 from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
+from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
@@ -182,7 +183,7 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     renderer = fragments.PostRenderer(
         user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
         ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
-        recommenders=context["recommenders"], show_parent=show_parent,
+        trashed=context["trashed"], recommenders=context["recommenders"], show_parent=show_parent,
     )
     opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
     context.update(
@@ -380,16 +381,16 @@ def post_delete(request, pk, number):
 
 @page_cache.visitor_page(page_cache.THREAD)
 def post_history(request, pk, number):
-    """"Edit history": every earlier version of a post. Anyone who can read the thread;
-    a hidden post's history, like its text, only staff."""
+    """"Edit history": every version of a post with its changes from the one before.
+    Anyone who can read the thread; a hidden post's history, like its text, only staff."""
     post = _post_or_404(pk, number)
     if not can_read_text(request.user, post):
         raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
-    revisions = post.revisions.all()
+    versions = post_versions(post, post.revisions.all())
     page_cache.shows(page_cache.member(post.author_id))
     return render(
         request, "forums/post_history.html",
-        {"thread": post.thread, "post": post, "revisions": revisions},
+        {"thread": post.thread, "post": post, "versions": versions},
     )
 
 

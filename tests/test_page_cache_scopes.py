@@ -255,7 +255,7 @@ def test_recommendations_show_in_the_thread_and_for_opening_posts_in_the_lists(
     source, page = visit(urls["Greatest"])
     assert source == "miss" and "Thread in forum A" in page
     source, page = visit(urls["forum A"])
-    assert source == "miss" and '<td class="num" data-label="Recommendations">1</td>' in page
+    assert source == "miss" and '<td class="num" data-label="Recs">1</td>' in page
     for name in ("forum B", "thread B", "thread C"):
         assert cached(urls[name]), name
 

@@ -3,7 +3,7 @@
 The look-and-feel tests (test_look_and_feel.py) walk these pages as a visitor and as a
 member, so every kind of page is checked with real content: long words and URLs, code,
 quotes, a deep reply tree, Star, host and staff authors, a hidden post, a locked and a
-pinned thread, notifications, a conversation and a seated jury.
+pinned thread, notifications, a conversation, a seated jury and an edited post.
 """
 
 import random
@@ -17,7 +17,7 @@ from accounts.services import member_update, star_grant
 from conversations.services import conversation_create, message_create
 from forums.models import Forum, Poll, PollOption
 from forums.polls import PollSpec, poll_vote
-from forums.services import recommendation_set, reply_create, thread_create
+from forums.services import post_edit, recommendation_set, reply_create, thread_create
 from moderation.models import AlertRule, Jury
 from moderation.services import alert_create, host_add, member_block, post_hide, thread_lock, thread_pin
 from tests.factories import MemberFactory
@@ -91,6 +91,10 @@ def build_tour() -> Tour:
         title="How the forum looks on a phone: long words, links, code and a deep reply tree",
     )
     opening = thread.posts.get(number=0)
+    # An edit, so that the edit history shows words inserted and deleted.
+    opening = post_edit(editor=viewer, post=opening, body=OPENING_BODY.replace(
+        "Members keep asking how the site looks on a phone", "Members often ask how the forum looks on a small phone"
+    ))
     parent = opening
     authors = [star, staff, others[0], others[1], star, others[2], others[3], star, others[0], staff]
     replies = []

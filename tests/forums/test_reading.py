@@ -203,7 +203,7 @@ def test_recommending_the_opening_post_counts_on_the_thread_and_lists_recommende
     page = _text(client.get(thread.get_absolute_url()))
     assert "Recommended by" in page
     assert page.index("Fan 0") < page.index("Fan 1") < page.index("Fan 2")
-    assert re.search(r'data-label="Recommendations">3<', _text(client.get(thread.forum.get_absolute_url())))
+    assert re.search(r'data-label="Recs">3<', _text(client.get(thread.forum.get_absolute_url())))
 
 
 def _recommend_notifications(post):

@@ -1,14 +1,17 @@
 """View counts (issue 19): each reader once per thread per window, visitors included
 (even from the page cache), counted in the cache and written in batches."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from forums import view_counts
 from forums.models import Thread
-from tests.factories import MemberFactory
+from forums.services import thread_subscription_set
+from tests.factories import MemberFactory, ThreadFactory
 
 
 def _views(thread) -> int:
@@ -98,3 +101,23 @@ def test_a_thread_another_process_is_moving_waits_for_the_next_batch(thread, big
     cache.delete(view_counts.MOVING.format(thread=thread.pk))
     assert view_counts.flush() == 1  # kept in this process's batch, moved now
     assert _views(thread) == 1
+
+
+@pytest.mark.parametrize("page", ["forum", "latest", "home", "subscriptions"])
+def test_thread_lists_show_each_threads_views(client, member, forum, page):
+    threads = [ThreadFactory(forum=forum, title=f"Thread read {views} times") for views in (3, 1250)]
+    for thread, views in zip(threads, (3, 1250)):
+        Thread.objects.filter(pk=thread.pk).update(view_count=views)
+        thread_subscription_set(member=member, thread=thread, follow=True)
+    client.force_login(member)
+    url = {
+        "forum": forum.get_absolute_url(), "latest": reverse("forums:latest"),
+        "home": reverse("forums:home"), "subscriptions": reverse("forums:my-subscriptions"),
+    }[page]
+
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", client.get(url).content.decode(), re.S)
+    views = {
+        title: re.search(r'data-label="Views">([^<]*)<', row).group(1)
+        for row in rows for title in ["Thread read 3 times", "Thread read 1250 times"] if title in row
+    }
+    assert views == {"Thread read 3 times": "3", "Thread read 1250 times": "1,250"}

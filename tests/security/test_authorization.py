@@ -352,6 +352,8 @@ READ_ONLY_PAGES = {
     "forums:forum-about", "forums:forum-feed", "forums:forum-feed-atom", "forums:thread-short",
     "forums:post-jump", "forums:thread-detail", "forums:thread-all",
     "members:member-detail", "moderation:log", "conversations:inbox", "conversations:sent",
+    # Old phpBB links: permanent redirects to the public pages above.
+    "phpbb:viewforum", "phpbb:viewtopic", "phpbb:memberlist",
 }
 # allauth's own views check their own permissions (and are tested upstream); the admin's
 # views are covered by the admin rows above; static files are not ours.

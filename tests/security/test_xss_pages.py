@@ -31,6 +31,7 @@ from .xss_data import (
     clip,
     escaping_problems,
     payload_conversations,
+    payload_edits,
     payload_juries,
     payload_members,
     payload_polls,
@@ -238,6 +239,22 @@ def test_jury_pages_print_payloads_escaped(client, settings):
             client, reverse("moderation:jury-detail", args=[jury.pk]),
             [jury.alert.comment, post.subject],
         )
+    assert_none(problems)
+
+
+def test_edit_history_prints_every_version_escaped(client):
+    """The edit history shows each version's changes, made from the plain text: a
+    payload (body and subject) is printed as text where it was inserted and where it
+    was deleted, never as HTML."""
+    author = MemberFactory()
+    thread = ThreadFactory(author=author, title="Edited replies")
+    replies = payload_replies(thread=thread, authors=[author] * len(PAYLOADS), payloads=PAYLOADS)
+    edited = payload_edits(posts=replies, payloads=PAYLOADS)
+
+    problems = []
+    for post in edited:
+        page = reverse("forums:post-history", args=[post.thread_id, post.number])
+        problems += escaping_problems(client, page, [post.body, post.subject])
     assert_none(problems)
 
 
