@@ -18,6 +18,7 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
     PollChoice,
     Post,
     PostRevision,
@@ -27,6 +28,7 @@ from forums.models import (
     TrashedForum,
     TrashedThread,
 )
+from forums.pictures import PICTURE_PATH
 from moderation.models import Alert, Appeal, JurySeat
 
 from accounts.models import User
@@ -143,6 +145,22 @@ def _conversations(member: User) -> list[dict]:
     ]
 
 
+def _pictures(member: User) -> list[dict]:
+    """Every picture the member uploaded, with the address that serves it to them (they
+    may see each of their own) and where it is placed."""
+    rows = Picture.objects.filter(owner=member).order_by("created_at", "id").values(
+        "id", "name", "format", "width", "height", "uploaded_bytes", "created_at", "placed_at",
+        "post_id",
+    )
+    return [
+        {"id": row["id"], "file_name": row["name"], "format": row["format"],
+         "width": row["width"], "height": row["height"], "uploaded_bytes": row["uploaded_bytes"],
+         "uploaded_at": _when(row["created_at"]), "placed_at": _when(row["placed_at"]),
+         "post_id": row["post_id"], "url": _absolute(PICTURE_PATH.format(id=row["id"]))}
+        for row in rows
+    ]
+
+
 def _thread_marks(model, member: User) -> list[dict]:
     """The threads a member follows or trashed, oldest first."""
     rows = model.objects.filter(member=member).order_by("created_at", "id")
@@ -202,6 +220,7 @@ def member_data_export(*, member: User) -> dict:
             .values("id", "title", "forum__name", "created_at", "reply_count", "poll__question")
         ],
         "posts": _posts(member),
+        "pictures": _pictures(member),
         "conversations": _conversations(member),
         "poll_votes": _poll_votes(member),
         "recommendations": [

@@ -242,8 +242,40 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Pictures in posts and messages are served by the site itself (community.views.
+# picture_file: its permission check, content type and headers), never from MEDIA_URL,
+# so they may live in a folder of their own or in any S3-compatible object store.
+PICTURES_S3_BUCKET = os.environ.get("PICTURES_S3_BUCKET", "").strip()
+if PICTURES_S3_BUCKET:
+    _pictures_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PICTURES_S3_BUCKET,
+            "endpoint_url": os.environ.get("PICTURES_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("PICTURES_S3_REGION") or None,
+            "access_key": os.environ.get("PICTURES_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("PICTURES_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("PICTURES_S3_PREFIX", "pictures"),
+            # Read through the site only: the bucket stays private, names never clash.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _pictures_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": Path(os.environ.get("PICTURES_ROOT", BASE_DIR / "pictures")),
+            # No URL: the files are not for the web server to hand out.
+            "base_url": None,
+        },
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "pictures": _pictures_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -255,8 +287,6 @@ STORAGES = {
 # Outside production, whitenoise serves straight from static/ without collectstatic.
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 WHITENOISE_USE_FINDERS = not PRODUCTION
-MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Content Security Policy: only our own origin; no inline script anywhere.
 SECURE_CSP = {
@@ -423,8 +453,29 @@ FORUMS_RATE_LIMITS = {
     # Password attempts on "Delete my account": a borrowed session must not guess on.
     "account_delete": "5/15m,20/d",
 }
+# Pictures in posts and messages (forums.pictures): the size of one file, how many a
+# post or message holds, and how many bytes a member may upload in 24 hours (more for
+# Star Members: a perk). Larger images are refused, not shrunk: Pillow would have to
+# decode them whole first (a 40-megapixel RGBA picture is 160 MB of memory).
+FORUMS_PICTURE_MAX_BYTES = int(os.environ.get("FORUMS_PICTURE_MAX_BYTES", 8 * 1024 * 1024))
+FORUMS_PICTURES_PER_POST = int(os.environ.get("FORUMS_PICTURES_PER_POST", "4"))
+FORUMS_PICTURE_BYTES_PER_DAY = int(os.environ.get("FORUMS_PICTURE_BYTES_PER_DAY", 40 * 1024 * 1024))
+FORUMS_PICTURE_BYTES_PER_DAY_STAR = int(
+    os.environ.get("FORUMS_PICTURE_BYTES_PER_DAY_STAR", 200 * 1024 * 1024)
+)
+# Every frame of an animation counts.
+FORUMS_PICTURE_MAX_PIXELS = 40_000_000
+FORUMS_PICTURE_MAX_FRAMES = 300
+FORUMS_PICTURE_DISPLAY_WIDTH = 1600
+FORUMS_PICTURE_THUMBNAIL_SIZE = 240
 # Request bodies over this size are refused with 413 before Django parses them;
-# the settings page may carry an avatar, so it gets more room.
+# the settings page may carry an avatar, so it gets more room, and the forms that
+# take pictures room for a full set of them.
 FORUMS_MAX_REQUEST_BYTES = 1024 * 1024
 FORUMS_MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+FORUMS_MAX_PICTURES_REQUEST_BYTES = (
+    FORUMS_PICTURE_MAX_BYTES * FORUMS_PICTURES_PER_POST + FORUMS_MAX_REQUEST_BYTES
+)
+# The form's fields other than files; uploaded files go to memory or a temporary file
+# (FILE_UPLOAD_MAX_MEMORY_SIZE) and are limited above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = FORUMS_MAX_UPLOAD_BYTES

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import polls
@@ -10,6 +12,40 @@ BODY_HELP = _(
     "Markdown: *italic*, **bold**, > quote, - list, [link](https://...), ``` code ```. "
     "Excerpts of copyrighted articles: at most 4 paragraphs, with a link to the source."
 )
+
+
+PICTURES_HELP = _(
+    "JPEG, PNG, GIF or WebP, up to {size_mb} MB each, {count} at most. Place each one in "
+    "your text with ![what it shows](file name), for example ![Our cat asleep](cat.jpg)."
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PicturesField(forms.FileField):
+    """Several files from one `<input type=file multiple>`, as a list. Whether each is a
+    picture, and how large, services.pictures_upload decides, naming the file."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_empty_file=True, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(PicturesField, self).clean(upload, initial) for upload in files if upload]
+
+
+def pictures_field():
+    return PicturesField(
+        label=_("Pictures"),
+        help_text=format_lazy(
+            PICTURES_HELP, size_mb=settings.FORUMS_PICTURE_MAX_BYTES // (1024 * 1024),
+            count=settings.FORUMS_PICTURES_PER_POST,
+        ),
+    )
 
 
 def _body_field():
@@ -70,9 +106,10 @@ class ThreadForm(forms.Form):
 
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
     body = _body_field()
+    pictures = pictures_field()
 
-    def __init__(self, data=None, *, with_poll: bool = False, **kwargs):
-        super().__init__(data, **kwargs)
+    def __init__(self, data=None, files=None, *, with_poll: bool = False, **kwargs):
+        super().__init__(data, files, **kwargs)
         self.poll = PollForm(data, prefix="poll") if with_poll else None
 
     def clean(self):
@@ -108,11 +145,13 @@ class ReplyForm(forms.Form):
         help_text=_("Leave empty to use the first words of your reply."),
     )
     body = _body_field()
+    pictures = pictures_field()
 
 
 class EditForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=TITLE_MAX)
     body = _body_field()
+    pictures = pictures_field()
 
 
 class SearchForm(forms.Form):

@@ -1,5 +1,9 @@
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .querysets import (
     ForumQuerySet,
     NotificationQuerySet,
+    PictureQuerySet,
     PollOptionQuerySet,
     PostQuerySet,
     SectionQuerySet,
@@ -366,6 +371,83 @@ class PostRevision(models.Model):
 
     def __str__(self):
         return f"{self.post} ({self.written_at:%Y-%m-%d %H:%M})"
+
+
+class _PicturesStorage(LazyObject):
+    """STORAGES["pictures"], looked up when first used, and again after a change of the
+    STORAGES setting (tests point it at a temporary folder or a local S3 server)."""
+
+    def _setup(self):
+        self._wrapped = storages["pictures"]
+
+
+PICTURES_STORAGE = _PicturesStorage()
+
+
+@receiver(setting_changed)
+def _pictures_storage_changed(*, setting, **kwargs):
+    if setting == "STORAGES":
+        PICTURES_STORAGE._wrapped = empty
+
+
+def pictures_storage():
+    """The pictures' storage: a folder, or an S3-compatible store (config/settings.py)."""
+    return PICTURES_STORAGE
+
+
+class Picture(models.Model):
+    """A picture a member uploaded, re-encoded (forums.pictures): a display size and a
+    thumbnail, under random names. Pending, shown only to its owner, until a post
+    (`post`) or a private message (conversations.Message.pictures) places it."""
+
+    class Format(models.TextChoices):
+        JPEG = "JPEG", "JPEG"
+        PNG = "PNG", "PNG"
+        GIF = "GIF", "GIF"
+        WEBP = "WEBP", "WebP"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE,
+        related_name="pictures",
+    )
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="pictures",
+        null=True, blank=True,
+    )
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    # The file's name on the member's computer: how they refer to it while writing.
+    name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=4, choices=Format)
+    display = models.FileField(_("display size"), storage=pictures_storage, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), storage=pictures_storage, max_length=200)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    # What the member sent, counted against their daily allowance.
+    uploaded_bytes = models.PositiveIntegerField(_("uploaded bytes"))
+    created_at = models.DateTimeField(_("uploaded at"))
+
+    objects = PictureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("picture")
+        verbose_name_plural = _("pictures")
+        indexes = [
+            # The daily allowance and the member's pending pictures.
+            models.Index("owner", models.F("created_at").desc(), name="picture_owner_newest"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("pictures:picture", args=[self.pk])
+
+    def get_thumbnail_url(self):
+        return reverse("pictures:picture-thumbnail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.placed_at is None
 
 
 class ForumBlock(models.Model):

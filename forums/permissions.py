@@ -119,6 +119,21 @@ def can_read_text(user, post) -> bool:
     return not post.is_deleted and (not post.is_hidden or is_staff(user))
 
 
+def can_see_picture(user, picture) -> bool:
+    """A picture on a post: whoever may read the post's words, and the author of a hidden
+    post. A pending one: its owner and staff. One placed in a private message: no one
+    here; conversations.permissions.can_see_picture lets its participants see it.
+    `picture` comes from Picture.objects.for_serving() (its post's state loaded)."""
+    if picture.post_id:
+        post = picture.post
+        return can_read_text(user, post) or (
+            not post.is_deleted and user.is_authenticated and post.author_id == user.pk
+        )
+    if picture.is_pending:
+        return user.is_authenticated and (picture.owner_id == user.pk or is_staff(user))
+    return False
+
+
 def can_create_poll(user) -> bool:
     """For forms: whether the new-thread form offers a poll. FORUMS_POLLS_FOR says who
     may: "members" (anyone who may post) or "star" (Star Members, and staff)."""

@@ -260,3 +260,25 @@ class NotificationQuerySet(models.QuerySet):
             .order_by("-created_at", "-id")
             .select_related("actor", "post__thread")
         )
+
+
+class PictureQuerySet(models.QuerySet):
+    def pending(self):
+        """Uploaded and not yet placed in a post or message."""
+        return self.filter(placed_at__isnull=True)
+
+    def uploaded_since(self, owner, since):
+        return self.filter(owner=owner, created_at__gte=since)
+
+    def for_compose(self, owner):
+        """The member's pending pictures, newest first, for the forms that place them."""
+        return self.pending().filter(owner=owner).order_by("-created_at", "-id").only(
+            "name", "width", "height", "created_at", "owner_id"
+        )
+
+    def for_serving(self):
+        """A picture with what decides who sees it: its post's state and author."""
+        return self.select_related("post").only(
+            "owner_id", "post_id", "placed_at", "format", "display", "thumbnail", "created_at",
+            "post__author_id", "post__is_deleted", "post__is_hidden",
+        )

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.standing import is_staff
 from config import page_cache, ratelimit
+from config.middleware import accepts_pictures
 from config.submission import Submission
 
 from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .history import post_versions
-from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
+from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .permissions import (
     can_create_poll,
@@ -269,23 +270,58 @@ def _preview(sub) -> dict:
     return {"preview": preview, "excerpt_warning": quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS}
 
 
+def with_pictures(request, sub) -> dict:
+    """What a compose form sends to its service: its fields, once the pictures sent with
+    them are stored (on "Preview" too: a browser sends a file only once) and the text
+    points at them and at pictures sent before. A refused picture stops the sending
+    and shows on the form."""
+    data = dict(sub.form.cleaned_data) if sub.sending or sub.previewing else {}
+    files = data.pop("pictures", None)
+    if files or services.mentions_pictures_by_name(data.get("body", "")):
+        with sub.refusals():
+            data["body"] = services.pictures_upload(
+                owner=request.user, files=files, body=data["body"], require_placed=sub.sending
+            )
+            # The form shows the text as it now is, pointing at the stored pictures.
+            sub.form.cleaned_data["body"] = data["body"]
+            sub.form.data = sub.form.data.copy()
+            sub.form.data["body"] = data["body"]
+            return data
+        sub.sending = sub.previewing = False
+    return data
+
+
+def compose_context(request, context: dict) -> dict:
+    """What every compose page shows besides its form: the member's pictures waiting
+    to be placed (a query run by the template, only on these pages)."""
+    return {**context, "pending_pictures": Picture.objects.for_compose(request.user)[:PENDING_SHOWN]}
+
+
+PENDING_SHOWN = 20
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def thread_create(request, slug):
     """"Post new thread" in a forum. Members who may post there."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     check_forum_post_permission(request.user, forum)
-    form = ThreadForm(request.POST or None, with_poll=can_create_poll(request.user))
+    form = ThreadForm(
+        request.POST or None, request.FILES or None, with_poll=can_create_poll(request.user)
+    )
     sub = Submission(request, form, limit="post")
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            thread = services.thread_create(forum=forum, author=request.user, **sub.form.cleaned_data)
+            thread = services.thread_create(forum=forum, author=request.user, **data)
             return redirect(thread)
-    return sub.render("forums/thread_form.html", {"forum": forum, **_preview(sub)})
+    return sub.render("forums/thread_form.html", compose_context(request, {"forum": forum, **_preview(sub)}))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def reply_create(request, pk, number):
     """"Reply" to the opening post or any reply; "Quote" starts with the quoted text."""
     parent = _post_or_404(pk, number)
@@ -295,29 +331,39 @@ def reply_create(request, pk, number):
     if request.GET.get("quote") and can_read_text(request.user, parent):
         quoted = "\n".join(f"> {line}" if line else ">" for line in parent.body.splitlines())
         initial["body"] = f"> **{parent.author.public_name} wrote:**\n>\n{quoted}\n\n"
-    sub = Submission(request, ReplyForm(request.POST or None, initial=initial), limit="post")
+    form = ReplyForm(request.POST or None, request.FILES or None, initial=initial)
+    sub = Submission(request, form, limit="post")
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            reply = services.reply_create(author=request.user, parent=parent, **sub.form.cleaned_data)
+            reply = services.reply_create(author=request.user, parent=parent, **data)
             return redirect(reply)
     return sub.render(
-        "forums/reply_form.html", {"thread": thread, "parent": parent, **_preview(sub)}
+        "forums/reply_form.html",
+        compose_context(request, {"thread": thread, "parent": parent, **_preview(sub)}),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def post_edit(request, pk, number):
     """Edit a post: its author within the edit window, staff at any time."""
     post = _post_or_404(pk, number)
     check_edit_permission(request.user, post)
-    form = EditForm(request.POST or None, initial={"subject": post.subject, "body": post.body})
+    form = EditForm(
+        request.POST or None, request.FILES or None, initial={"subject": post.subject, "body": post.body}
+    )
     sub = Submission(request, form)
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            edited = services.post_edit(editor=request.user, post=post, **sub.form.cleaned_data)
+            edited = services.post_edit(editor=request.user, post=post, **data)
             return redirect(edited)
-    return sub.render("forums/post_edit.html", {"thread": post.thread, "post": post, **_preview(sub)})
+    return sub.render(
+        "forums/post_edit.html",
+        compose_context(request, {"thread": post.thread, "post": post, **_preview(sub)}),
+    )
 
 
 @login_required

@@ -97,6 +97,17 @@ def _no_visitor_page_cache(settings):
     settings.FORUMS_PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pictures_in_a_temporary_folder(tmp_path_factory):
+    """Pictures the tests upload stay out of the project folder."""
+    pictures = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path_factory.mktemp("pictures"), "base_url": None},
+    }
+    with override_settings(STORAGES={**django_settings.STORAGES, "pictures": pictures}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Redis outlives a test; a cached page, post or counter must not leak into the next one.

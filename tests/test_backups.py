@@ -64,6 +64,7 @@ from moderation.services import (
 )
 
 from .factories import ForumFactory, MemberFactory, ThreadFactory
+from .pictures import pending_picture, placed
 from .processes import ROOT, run_python
 
 THREAD_TITLE = "Café society – “quotes”, ünïcode and 100% of the news"
@@ -104,7 +105,10 @@ def community(db, django_capture_on_commit_callbacks):
     thread_subscription_set(member=host, thread=thread, follow=True)
     forum_subscription_set(member=replier, forum=forum, follow=True)
     with django_capture_on_commit_callbacks(execute=True):
-        reply = reply_create(author=replier, parent=opening, body="You are all *wrong*.")
+        reply = reply_create(
+            author=replier, parent=opening,
+            body=f"You are all *wrong*. {placed(pending_picture(replier), 'A chart')}",
+        )
         reply_create(author=host, parent=reply, body="A nested answer that stays visible.")
     post_edit(editor=replier, post=reply, body="You are all wrong, and here is why.")
     recommendation_set(member=host, post=opening, recommend=True)
@@ -135,7 +139,8 @@ def community(db, django_capture_on_commit_callbacks):
     member_suspend(member=jurors[6], reason="Spam", until=timezone.now() + timedelta(days=3))
     conversation = conversation_create(sender=host, recipient=jurors[1], subject="Thanks",
                                        body="Thank you for serving on the jury.")
-    message_create(author=jurors[1], conversation=conversation, body="Glad to help.")
+    message_create(author=jurors[1], conversation=conversation,
+                   body=f"Glad to help. {placed(pending_picture(jurors[1]), 'My badge')}")
     # What an import from phpBB records (its old links redirect with it).
     ImportedRow.objects.create(kind=ImportedRow.Kind.THREAD, old_id=7, new_id=thread.pk)
 

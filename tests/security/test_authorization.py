@@ -30,6 +30,7 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
     Poll,
     PollOption,
     PollVote,
@@ -42,6 +43,7 @@ from forums.models import (
 )
 from moderation.models import Alert, Appeal, JurySeat
 
+from tests.pictures import upload
 from tests.world import HIDDEN_FIRST_VERSION, HIDDEN_TEXT, PASSWORD, PRIVATE_TEXT, ROLES
 
 from .conftest import db_state, state_diff
@@ -292,6 +294,27 @@ TABLE = [
         cells(404, visitor=LOGIN, member=302),
         data=lambda w, u: {"body": "Answering in private."},
         changed=lambda w, u: Message.objects.filter(conversation=w.conversation, author=u).exists()),
+    # Pictures: sent with a post or message (multipart), and served by id only to whoever
+    # may see what shows them.
+    Row("reply-with-picture", "forums:reply-create", _post(lambda w: w.opening_post), POSTER_IN_FORUM,
+        data=lambda w, u: {"subject": "", "body": "Mine: ![My dog](dog.png)", "pictures": upload("dog.png")},
+        changed=lambda w, u: Picture.objects.filter(owner=u, name="dog.png", post__isnull=False).exists()),
+    Row("message-with-picture", "conversations:conversation-detail", lambda w: {"pk": w.conversation.pk},
+        cells(404, visitor=LOGIN, member=302),
+        data=lambda w, u: {"body": "Look ![My plan](plan.png)", "pictures": upload("plan.png")},
+        changed=lambda w, u: Picture.objects.filter(owner=u, name="plan.png", messages__isnull=False).exists()),
+    Row("picture-of-post", "pictures:picture", lambda w: {"pk": w.post_picture.pk}, cells(200), method="get"),
+    Row("picture-thumbnail", "pictures:picture-thumbnail", lambda w: {"pk": w.post_picture.pk},
+        cells(200), method="get"),
+    Row("picture-of-hidden-post", "pictures:picture", lambda w: {"pk": w.hidden_picture.pk},
+        cells(404, staff=200, superuser=200), method="get"),
+    Row("picture-not-placed", "pictures:picture-thumbnail", lambda w: {"pk": w.pending_picture.pk},
+        cells(404, staff=200, superuser=200), method="get"),
+    # A private message's picture is private: staff who take no part do not see it either.
+    Row("picture-of-message", "pictures:picture", lambda w: {"pk": w.message_picture.pk},
+        cells(404, member=200), method="get"),
+    Row("picture-post-refused", "pictures:picture", lambda w: {"pk": w.post_picture.pk}, cells(405),
+        data=lambda w, u: {"anything": "1"}),
     # Staff pages. Staff without model permissions see the admin index and nothing in it.
     Row("admin-index", "admin:index", lambda w: {}, ADMIN_PAGE, method="get"),
     Row("admin-members", "admin:accounts_user_changelist", lambda w: {}, ADMIN_SUPERUSER_PAGE, method="get"),
@@ -308,6 +331,11 @@ TABLE = [
         cells(LOGIN, staff=403, superuser=302),
         data=lambda w, u: {"action": "grant_star_1", ACTION_CHECKBOX_NAME: [w.ann.pk]},
         changed=lambda w, u: _fresh(w.ann).is_star),
+    Row("admin-pictures", "admin:forums_picture_changelist", lambda w: {}, ADMIN_SUPERUSER_PAGE, method="get"),
+    Row("admin-remove-picture", "admin:forums_picture_changelist", lambda w: {},
+        cells(LOGIN, staff=403, superuser=302),
+        data=lambda w, u: {"action": "delete_selected", "post": "yes", ACTION_CHECKBOX_NAME: [w.post_picture.pk]},
+        changed=lambda w, u: not Picture.objects.filter(pk=w.post_picture.pk).exists()),
     Row("admin-hide-post", "admin:forums_post_changelist", lambda w: {},
         cells(LOGIN, staff=403, superuser=302),
         data=lambda w, u: {"action": "hide", ACTION_CHECKBOX_NAME: [w.other_reply.pk]},
