@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin import ReadOnlyInline
+
 from .models import CodeBatch, RedeemCode, Sponsor, User
 from .services import code_batch_create, star_grant
 
@@ -61,15 +63,9 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
-class RedeemCodeInline(admin.TabularInline):
+class RedeemCodeInline(ReadOnlyInline):
     model = RedeemCode
     fields = ["code", "redeemed_by", "redeemed_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CodeBatch)

@@ -1,8 +1,11 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from .models import User
+from .models import TIME_ZONE_CHOICES, User
+
+KNOWN_TIME_ZONES = frozenset(name for name, _label in TIME_ZONE_CHOICES)
 
 BLACKLIST_UNKNOWN = gettext_noop("No member is called {names}.")
 
@@ -66,3 +69,20 @@ class AccountDeleteForm(forms.Form):
         label=_("Your current password"), strip=False, max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up form (settings.ACCOUNT_FORMS) with the member's time zone, which
+    static/js/site.js reads from the browser into a hidden field; the adapter stores it
+    with the new account (community.adapters.AccountAdapter.save_user)."""
+
+    time_zone = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"data-browser-time-zone": True})
+    )
+
+    def clean_time_zone(self) -> str:
+        # Nobody types this field: without JavaScript it is empty, and a browser may
+        # name a zone this server's zoneinfo lacks. Neither is worth refusing a sign-up
+        # over; the member keeps UTC and can choose another zone in their settings.
+        zone = self.cleaned_data["time_zone"]
+        return zone if zone in KNOWN_TIME_ZONES else "UTC"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,4 +33,9 @@ def star(request):
                 )
                 return redirect("accounts:star")
     status = 400 if form.errors else 200
-    return render(request, "accounts/star.html", {"form": form}, status=status)
+    megabyte = 1024 * 1024
+    return render(request, "accounts/star.html", {
+        "form": form,
+        "picture_mb": settings.FORUMS_PICTURE_BYTES_PER_DAY // megabyte,
+        "star_picture_mb": settings.FORUMS_PICTURE_BYTES_PER_DAY_STAR // megabyte,
+    }, status=status)

@@ -14,6 +14,14 @@ from forums.models import Community
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        """The new member's time zone from the sign-up form (accounts.forms.SignupForm),
+        saved with the account rather than written again after it."""
+        zone = getattr(form, "cleaned_data", {}).get("time_zone")
+        if zone:
+            user.time_zone = zone
+        return super().save_user(request, user, form, commit)
+
     def get_from_email(self) -> str:
         return sender(Community.current().name)
 

@@ -18,6 +18,8 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
+    PollChoice,
     Post,
     PostRevision,
     Recommendation,
@@ -26,6 +28,7 @@ from forums.models import (
     TrashedForum,
     TrashedThread,
 )
+from forums.pictures import PICTURE_PATH
 from moderation.models import Alert, Appeal, JurySeat
 
 from accounts.models import User
@@ -142,6 +145,22 @@ def _conversations(member: User) -> list[dict]:
     ]
 
 
+def _pictures(member: User) -> list[dict]:
+    """Every picture the member uploaded, with the address that serves it to them (they
+    may see each of their own) and where it is placed."""
+    rows = Picture.objects.filter(owner=member).order_by("created_at", "id").values(
+        "id", "name", "format", "width", "height", "uploaded_bytes", "created_at", "placed_at",
+        "post_id",
+    )
+    return [
+        {"id": row["id"], "file_name": row["name"], "format": row["format"],
+         "width": row["width"], "height": row["height"], "uploaded_bytes": row["uploaded_bytes"],
+         "uploaded_at": _when(row["created_at"]), "placed_at": _when(row["placed_at"]),
+         "post_id": row["post_id"], "url": _absolute(PICTURE_PATH.format(id=row["id"]))}
+        for row in rows
+    ]
+
+
 def _thread_marks(model, member: User) -> list[dict]:
     """The threads a member follows or trashed, oldest first."""
     rows = model.objects.filter(member=member).order_by("created_at", "id")
@@ -155,6 +174,21 @@ def _forum_marks(model, member: User) -> list[dict]:
     """The forums a member follows or trashed, oldest first."""
     rows = model.objects.filter(member=member).order_by("created_at", "id")
     return [{"forum": row["forum__name"], "since": _when(row["created_at"])} for row in rows.values("forum__name", "created_at")]
+
+
+def _poll_votes(member: User) -> list[dict]:
+    """The member's votes in polls, oldest first, each with the options it chose."""
+    votes: dict[int, dict] = {}
+    rows = (
+        PollChoice.objects.filter(vote__member=member)
+        .order_by("vote__cast_at", "vote_id", "option__position")
+        .values_list("vote_id", "vote__poll_id", "vote__poll__question", "option__text", "vote__cast_at")
+    )
+    for vote_id, thread_id, question, option, cast_at in rows:
+        votes.setdefault(vote_id, {
+            "thread_id": thread_id, "question": question, "options": [], "cast_at": _when(cast_at),
+        })["options"].append(option)
+    return list(votes.values())
 
 
 def member_data_export(*, member: User) -> dict:
@@ -179,13 +213,16 @@ def member_data_export(*, member: User) -> dict:
         "jury_blacklist": sorted(member.jury_blacklist.values_list("username", flat=True)),
         "threads": [
             {"id": row["id"], "title": row["title"], "forum": row["forum__name"],
-             "created_at": _when(row["created_at"]), "reply_count": row["reply_count"]}
+             "created_at": _when(row["created_at"]), "reply_count": row["reply_count"],
+             "poll_question": row["poll__question"]}
             for row in Thread.objects.filter(author=member)
             .order_by("created_at", "id")
-            .values("id", "title", "forum__name", "created_at", "reply_count")
+            .values("id", "title", "forum__name", "created_at", "reply_count", "poll__question")
         ],
         "posts": _posts(member),
+        "pictures": _pictures(member),
         "conversations": _conversations(member),
+        "poll_votes": _poll_votes(member),
         "recommendations": [
             {"post_id": row["post_id"], "thread_title": row["thread__title"],
              "post_number": row["post__number"], "created_at": _when(row["created_at"])}

@@ -22,8 +22,10 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from accounts.services import PROFILE_FIELDS
 from config import page_cache
+from conversations import services as conversation_services
 from conversations.models import Participant
 from forums import services as forum_services
+from forums.models import Picture
 
 
 PASSWORD_WRONG = gettext_noop("That is not your current password.")
@@ -58,7 +60,7 @@ def member_delete(*, member: User, password: str) -> User:
     "deleted member" account: posts, threads, messages and moderation records point at
     it (PROTECT), so keeping it leaves every thread, forum and member counter exactly
     as it was, and nothing has to be reassigned row by row. Their name, email, profile,
-    avatar, password, email addresses, second factors, sessions, subscriptions,
+    avatar, pictures, password, email addresses, second factors, sessions, subscriptions,
     notifications, read markers, trash and ignores go. FORUMS_DELETED_MEMBER_POSTS
     decides whether their posts stay ("keep", shown as "deleted member") or are
     removed ("remove"). Suspended members may leave too: leaving is always allowed.
@@ -68,6 +70,10 @@ def member_delete(*, member: User, password: str) -> User:
         raise PermissionDenied(_(ALREADY_DELETED))
     if not password or not member.check_password(password):
         raise ValidationError({"password": _(PASSWORD_WRONG)}, code="password")
+
+    # Their pictures go whatever happens to their posts: the alt text stays in place.
+    conversation_services.messages_pictures_drop(pictures=Picture.objects.filter(owner=member))
+    forum_services.member_pictures_delete(member=member)
 
     if settings.FORUMS_DELETED_MEMBER_POSTS == "remove":
         forum_services.member_posts_remove(member=member)

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Before the page cache: visitors' cached thread pages are counted too.
+    "forums.view_counts.count_thread_views",
     "config.page_cache.visitor_page_cache",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,6 +188,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Django's hashers, then one that only checks passwords imported from phpBB
+# (accounts/hashers.py): at a member's first login Django re-hashes with the first.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "accounts.hashers.PhpbbPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -221,6 +233,8 @@ else:
     MAILERS = {"default": {"BACKEND": "config.mail.ConsoleBackend"}}
 
 LANGUAGE_CODE = "en-us"
+# The site's date and time formats (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -228,8 +242,40 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Pictures in posts and messages are served by the site itself (community.views.
+# picture_file: its permission check, content type and headers), never from MEDIA_URL,
+# so they may live in a folder of their own or in any S3-compatible object store.
+PICTURES_S3_BUCKET = os.environ.get("PICTURES_S3_BUCKET", "").strip()
+if PICTURES_S3_BUCKET:
+    _pictures_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PICTURES_S3_BUCKET,
+            "endpoint_url": os.environ.get("PICTURES_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("PICTURES_S3_REGION") or None,
+            "access_key": os.environ.get("PICTURES_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("PICTURES_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("PICTURES_S3_PREFIX", "pictures"),
+            # Read through the site only: the bucket stays private, names never clash.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _pictures_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": Path(os.environ.get("PICTURES_ROOT", BASE_DIR / "pictures")),
+            # No URL: the files are not for the web server to hand out.
+            "base_url": None,
+        },
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "pictures": _pictures_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -241,8 +287,6 @@ STORAGES = {
 # Outside production, whitenoise serves straight from static/ without collectstatic.
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 WHITENOISE_USE_FINDERS = not PRODUCTION
-MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Content Security Policy: only our own origin; no inline script anywhere.
 SECURE_CSP = {
@@ -321,11 +365,17 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # django-allauth
 # Its emails in the community's name (community/adapters.py).
 ACCOUNT_ADAPTER = "community.adapters.AccountAdapter"
+# Sign-up also takes the browser's time zone (a hidden field that static/js/site.js fills).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get(
     "ACCOUNT_EMAIL_VERIFICATION", "mandatory" if PRODUCTION else "optional"
 )
+# Where confirming is mandatory, a member who confirms in the browser they signed up in
+# is logged in and taken on to where they were going (e.g. the reply form a visitor's
+# "create a free account to reply" led from); allauth only does so within that session.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_USERNAME_MIN_LENGTH = 3
@@ -379,6 +429,11 @@ FORUMS_HIDDEN_POSTS_LIMIT = 5
 FORUMS_HIDDEN_WINDOW_DAYS = 90
 FORUMS_MODERATION_LOG_PER_PAGE = 50
 FORUMS_GREATEST_HOURS = 24
+# Thread views (forums.view_counts): a reader counts once per thread in this window;
+# each app process adds its counts to the database after this many or this long.
+FORUMS_VIEW_COUNT_WINDOW_MINUTES = 30
+FORUMS_VIEW_COUNT_BATCH = int(os.environ.get("FORUMS_VIEW_COUNT_BATCH", "100"))
+FORUMS_VIEW_COUNT_FLUSH_SECONDS = int(os.environ.get("FORUMS_VIEW_COUNT_FLUSH_SECONDS", "60"))
 FORUMS_MAX_MENTIONS = 10
 # What happens to a member's posts when they delete their account: "keep" leaves
 # them up under "deleted member"; "remove" blanks them (placeholders keep the reply
@@ -388,6 +443,11 @@ if FORUMS_DELETED_MEMBER_POSTS not in {"keep", "remove"}:
     raise ImproperlyConfigured(
         f"FORUMS_DELETED_MEMBER_POSTS={FORUMS_DELETED_MEMBER_POSTS!r} is not one of: keep, remove."
     )
+# Who may start a thread with a poll: "members" (anyone who may post) or "star" (Star
+# Members and staff). Anyone in good standing may vote.
+FORUMS_POLLS_FOR = os.environ.get("FORUMS_POLLS_FOR", "members").strip().lower()
+if FORUMS_POLLS_FOR not in {"members", "star"}:
+    raise ImproperlyConfigured(f"FORUMS_POLLS_FOR={FORUMS_POLLS_FOR!r} is not one of: members, star.")
 # Rate limits (config/ratelimit.py), per member, or per IP for visitors, in allauth's
 # syntax: at most N per period. Refusals are shown with HTTP 429 and Retry-After.
 FORUMS_RATE_LIMITS = {
@@ -398,8 +458,29 @@ FORUMS_RATE_LIMITS = {
     # Password attempts on "Delete my account": a borrowed session must not guess on.
     "account_delete": "5/15m,20/d",
 }
+# Pictures in posts and messages (forums.pictures): the size of one file, how many a
+# post or message holds, and how many bytes a member may upload in 24 hours (more for
+# Star Members: a perk). Larger images are refused, not shrunk: Pillow would have to
+# decode them whole first (a 40-megapixel RGBA picture is 160 MB of memory).
+FORUMS_PICTURE_MAX_BYTES = int(os.environ.get("FORUMS_PICTURE_MAX_BYTES", 8 * 1024 * 1024))
+FORUMS_PICTURES_PER_POST = int(os.environ.get("FORUMS_PICTURES_PER_POST", "4"))
+FORUMS_PICTURE_BYTES_PER_DAY = int(os.environ.get("FORUMS_PICTURE_BYTES_PER_DAY", 40 * 1024 * 1024))
+FORUMS_PICTURE_BYTES_PER_DAY_STAR = int(
+    os.environ.get("FORUMS_PICTURE_BYTES_PER_DAY_STAR", 200 * 1024 * 1024)
+)
+# Every frame of an animation counts.
+FORUMS_PICTURE_MAX_PIXELS = 40_000_000
+FORUMS_PICTURE_MAX_FRAMES = 300
+FORUMS_PICTURE_DISPLAY_WIDTH = 1600
+FORUMS_PICTURE_THUMBNAIL_SIZE = 240
 # Request bodies over this size are refused with 413 before Django parses them;
-# the settings page may carry an avatar, so it gets more room.
+# the settings page may carry an avatar, so it gets more room, and the forms that
+# take pictures room for a full set of them.
 FORUMS_MAX_REQUEST_BYTES = 1024 * 1024
 FORUMS_MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+FORUMS_MAX_PICTURES_REQUEST_BYTES = (
+    FORUMS_PICTURE_MAX_BYTES * FORUMS_PICTURES_PER_POST + FORUMS_MAX_REQUEST_BYTES
+)
+# The form's fields other than files; uploaded files go to memory or a temporary file
+# (FILE_UPLOAD_MAX_MEMORY_SIZE) and are limited above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = FORUMS_MAX_UPLOAD_BYTES

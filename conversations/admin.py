@@ -1,17 +1,8 @@
 from django.contrib import admin
 
+from config.admin import ReadOnlyInline
+
 from .models import Conversation, Message, Participant
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ParticipantInline(ReadOnlyInline):

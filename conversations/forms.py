@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from forums.forms import pictures_field
 from forums.services import BODY_MAX
 
 from .services import SUBJECT_MAX
@@ -27,6 +28,7 @@ class ConversationForm(forms.Form):
     )
     subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX)
     body = _body_field()
+    pictures = pictures_field()
 
     def clean_recipient(self):
         """The member the username names (as typed, or ignoring case); `@name` works too."""
@@ -42,3 +44,4 @@ class ConversationForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = _body_field()
+    pictures = pictures_field()

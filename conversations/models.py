@@ -97,6 +97,10 @@ class Message(models.Model):
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body (rendered HTML)"))
     created_at = models.DateTimeField(_("created at"))
+    # The pictures it placed: only the conversation's participants see them.
+    pictures = models.ManyToManyField(
+        "forums.Picture", verbose_name=_("pictures"), related_name="messages", blank=True
+    )
 
     objects = MessageQuerySet.as_manager()
 

@@ -18,8 +18,9 @@ from accounts.standing import (
 )
 from config.ratelimit import minutes_phrase
 from forums.models import IgnoredMember
+from forums.permissions import can_see_picture as can_see_forum_picture
 
-from .models import Conversation, Message
+from .models import Conversation, Message, Participant
 
 MESSAGE_SELF = gettext_noop("You cannot send a message to yourself.")
 IGNORED_BY_RECIPIENT = gettext_noop("{name} does not accept messages from you.")
@@ -137,3 +138,15 @@ def check_new_member_limits(sender, *, now, starts_conversation: bool) -> None:
             ),
             retry_after=math.ceil(seconds),
         )
+
+
+def can_see_picture(user, picture) -> bool:
+    """Who may see a picture: the forums' rule (posts and pending pictures), and for one
+    placed in a private message, the participants of its conversation. Staff too see
+    a message's picture only when they take part: messages are private."""
+    if can_see_forum_picture(user, picture):
+        return True
+    return bool(
+        user.is_authenticated and picture.post_id is None and not picture.is_pending
+        and Participant.objects.filter(member=user, conversation__messages__pictures=picture).exists()
+    )

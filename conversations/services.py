@@ -19,8 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.standing import is_new_member
-from forums.rendering import render_post
-from forums.services import TITLE_MAX, normalised_body, normalised_line
+from forums.rendering import render_post, without_pictures
+from forums.services import (
+    TITLE_MAX,
+    check_placed_pictures,
+    normalised_body,
+    normalised_line,
+    pictures_place,
+)
 
 from .models import Conversation, Message, Participant
 from .permissions import check_can_message, check_can_reply, check_new_member_limits
@@ -46,6 +52,7 @@ def validate_body(body: str) -> str:
 
 def _render(author, body: str) -> str:
     body_html = render_post(body)
+    check_placed_pictures(body_html)
     # Links are what spammers send; new members get the same limit as in posts.
     limit = settings.FORUMS_NEW_MEMBER_MAX_LINKS
     if author is not None and is_new_member(author) and body_html.count("<a ") > limit:
@@ -70,6 +77,9 @@ def _add_message(conversation: Conversation, *, author, body: str, body_html: st
         conversation=conversation, author=author, number=number, body=body,
         body_html=body_html, created_at=now,
     )
+    placed = pictures_place(owner=author, body_html=body_html) if author is not None else []
+    if placed:
+        message.pictures.add(*placed)
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1, last_message_at=now
     )
@@ -209,3 +219,11 @@ def jury_result_deliver(*, jury) -> list[Conversation]:
     return message_from_community(
         recipients=[jury.post.author_id, jury.alert.alerter_id], subject=subject, body=body
     )
+
+
+def messages_pictures_drop(*, pictures) -> None:
+    """Messages that show any of `pictures` (a queryset, about to be deleted) show their
+    alt text instead. For community.services.member_delete, inside its transaction."""
+    ids = list(pictures.values_list("pk", flat=True))
+    for message in Message.objects.filter(pictures__in=ids).distinct().only("pk", "body_html"):
+        Message.objects.filter(pk=message.pk).update(body_html=without_pictures(message.body_html, ids))

@@ -10,3 +10,4 @@ urlpatterns = [
     path("new/", views.conversation_create, name="conversation-create"),
     path("<id:pk>/", views.conversation_detail, name="conversation-detail"),
 ]
+

@@ -3,8 +3,11 @@ see because forums.services keeps it. Moderation (locking, pinning, hiding, bloc
 hosts) adds its actions in moderation/admin.py, so this app imports nothing of it."""
 
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import Community, Forum, Post, Section, Thread
+from . import services
+from .models import Community, Forum, Picture, Post, Section, Thread
 
 
 class ServicesOwnRowsMixin:
@@ -66,7 +69,7 @@ class ThreadAdmin(ServicesOwnRowsMixin, admin.ModelAdmin):
     # (forums.services.post_edit keeps the slug, the subject and the search index in
     # step); the rest is counted or kept by forums.services.
     readonly_fields = [
-        "title", "slug", "forum", "author", "reply_count", "recommendation_count",
+        "title", "slug", "forum", "author", "reply_count", "recommendation_count", "view_count",
         "last_activity_at", "last_poster", "created_at", "is_locked", "is_pinned", "lock_notice",
     ]
 
@@ -86,3 +89,46 @@ class PostAdmin(ServicesOwnRowsMixin, admin.ModelAdmin):
         "body_html", "body_text", "created_at", "recommendation_count", "edited_at",
         "edit_count", "is_deleted", "is_hidden", "hidden_at",
     ]
+
+
+@admin.register(Picture)
+class PictureAdmin(admin.ModelAdmin):
+    """Every upload with the post that shows it; staff remove one through
+    services.picture_delete (its files go too). Nothing else is editable: the files
+    are what forums.pictures made of the upload."""
+
+    list_display = ["preview", "name", "owner", "post_link", "format", "width", "height", "uploaded_bytes", "created_at", "placed_at"]
+    list_display_links = ["name"]
+    list_filter = ["format", ("placed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["owner", "post__thread"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = [
+        "preview", "owner", "post", "name", "format", "display", "thumbnail", "width", "height",
+        "uploaded_bytes", "created_at", "placed_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("picture"))
+    def preview(self, picture):
+        # Alt text: the list names the file beside it.
+        return format_html('<img src="{}" alt="" width="80">', picture.get_thumbnail_url())
+
+    @admin.display(description=_("post"), ordering="post")
+    def post_link(self, picture):
+        if picture.post_id is None:
+            return _("private message") if picture.placed_at else _("not placed yet")
+        post = picture.post
+        return format_html('<a href="{}">{} #{}</a>', post.get_absolute_url(), post.thread.title, post.number)
+
+    def delete_model(self, request, obj):
+        services.picture_delete(member=request.user, picture=obj)
+
+    def delete_queryset(self, request, queryset):
+        for picture in queryset.select_related("post"):
+            self.delete_model(request, picture)

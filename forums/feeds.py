@@ -6,9 +6,10 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from .models import Community, Forum, Post, Thread
+from .models import Community, Forum, PollOption, Post, Thread
 
 FEED_ITEMS = 30
 
@@ -43,9 +44,31 @@ class _ThreadFeed(Feed):
                 thread__in=threads, number=0
             ).values_list("thread_id", "body_html", "is_deleted", "is_hidden")
         }
+        shown = {thread.pk for thread in threads if thread.has_poll} & {
+            thread_id for thread_id, body in bodies.items() if body not in gone.values()
+        }
+        polls = self._polls(shown)
         for thread in threads:
-            thread.opening_html = bodies.get(thread.pk, "")
+            thread.opening_html = bodies.get(thread.pk, "") + polls.get(thread.pk, "")
         return threads
+
+    def _polls(self, thread_ids) -> dict[int, str]:
+        """Each poll as text under its opening post: the question and the options, no
+        counts (results may be for voters only). One query for all of them."""
+        if not thread_ids:
+            return {}
+        polls: dict[int, tuple[str, list[str]]] = {}
+        for thread_id, question, text in PollOption.objects.filter(poll__in=thread_ids).order_by(
+            "poll", "position"
+        ).values_list("poll_id", "poll__question", "text"):
+            polls.setdefault(thread_id, (question, []))[1].append(text)
+        return {
+            thread_id: format_html(
+                "<p>{}</p><ul>{}</ul>", _("Poll: %(question)s") % {"question": question},
+                format_html_join("", "<li>{}</li>", ((text,) for text in options)),
+            )
+            for thread_id, (question, options) in polls.items()
+        }
 
     def item_title(self, item):
         return xml_text(item.title)

@@ -1,12 +1,51 @@
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import polls
+from .models import Poll, PollOption
 from .services import BODY_MAX, TITLE_MAX
 
 BODY_HELP = _(
     "Markdown: *italic*, **bold**, > quote, - list, [link](https://...), ``` code ```. "
     "Excerpts of copyrighted articles: at most 4 paragraphs, with a link to the source."
 )
+
+
+PICTURES_HELP = _(
+    "JPEG, PNG, GIF or WebP, up to {size_mb} MB each, {count} at most. Place each one in "
+    "your text with ![what it shows](file name), for example ![Our cat asleep](cat.jpg)."
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PicturesField(forms.FileField):
+    """Several files from one `<input type=file multiple>`, as a list. Whether each is a
+    picture, and how large, services.pictures_upload decides, naming the file."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_empty_file=True, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(PicturesField, self).clean(upload, initial) for upload in files if upload]
+
+
+def pictures_field():
+    return PicturesField(
+        label=_("Pictures"),
+        help_text=format_lazy(
+            PICTURES_HELP, size_mb=settings.FORUMS_PICTURE_MAX_BYTES // (1024 * 1024),
+            count=settings.FORUMS_PICTURES_PER_POST,
+        ),
+    )
 
 
 def _body_field():
@@ -16,9 +55,88 @@ def _body_field():
     )
 
 
+class PollForm(forms.Form):
+    """The optional poll of a new thread, checked by forums.polls.poll_spec. Left empty,
+    the thread has no poll."""
+
+    question = forms.CharField(
+        label=_("Question"), max_length=polls.QUESTION_MAX, required=False,
+        help_text=_("Leave the question and options empty for a thread without a poll."),
+    )
+    options = forms.CharField(
+        label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One option per line: from 2 to 20 options."),
+    )
+    max_choices = forms.IntegerField(
+        label=_("Choices per member"), required=False, initial=1, min_value=1, max_value=polls.OPTIONS_MAX,
+        help_text=_("1 for a single choice; more lets members tick up to that many options."),
+    )
+    # Not required: a form sent without the poll's fields (older pages, scripts) is a
+    # thread without a poll, not an error.
+    results_shown = forms.ChoiceField(
+        label=_("Show the results"), choices=Poll.Results, initial=Poll.Results.AFTER_VOTING, required=False
+    )
+    allows_vote_change = forms.BooleanField(label=_("Members may change their vote"), required=False)
+    closes_at = forms.DateTimeField(
+        label=_("Closes"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Optional. After this time nobody can vote, and everyone sees the results."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.spec = None
+        if self.errors or not (cleaned["question"].strip() or cleaned["options"].strip()):
+            return cleaned
+        try:
+            self.spec = polls.poll_spec(
+                question=cleaned["question"], options=polls.option_lines(cleaned["options"]),
+                max_choices=cleaned["max_choices"], allows_vote_change=cleaned["allows_vote_change"],
+                results_shown=cleaned["results_shown"] or Poll.Results.AFTER_VOTING,
+                closes_at=cleaned["closes_at"],
+            )
+        except ValidationError as refusal:
+            self.add_error(None, refusal)
+        return cleaned
+
+
 class ThreadForm(forms.Form):
+    """A new thread; with `with_poll`, its optional poll too (as `poll`, a PollForm whose
+    result is cleaned_data["poll"]: a forums.polls.PollSpec or None)."""
+
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
     body = _body_field()
+    pictures = pictures_field()
+
+    def __init__(self, data=None, files=None, *, with_poll: bool = False, **kwargs):
+        super().__init__(data, files, **kwargs)
+        self.poll = PollForm(data, prefix="poll") if with_poll else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.poll is not None:
+            if not self.poll.is_valid():
+                raise ValidationError(_("The poll needs a change: see below."))
+            cleaned["poll"] = self.poll.spec
+        return cleaned
+
+
+class PollVoteForm(forms.Form):
+    """The options a member ticks in a thread's poll: only that poll's count."""
+
+    option = forms.ModelMultipleChoiceField(
+        queryset=PollOption.objects.none(),
+        error_messages={
+            "required": _(polls.CHOOSE_AN_OPTION),
+            "invalid_choice": _(polls.NOT_AN_OPTION),
+            "invalid_pk_value": _(polls.NOT_AN_OPTION),
+            "invalid_list": _(polls.NOT_AN_OPTION),
+        },
+    )
+
+    def __init__(self, data=None, *, thread, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["option"].queryset = PollOption.objects.filter(poll_id=thread.pk)
 
 
 class ReplyForm(forms.Form):
@@ -27,11 +145,13 @@ class ReplyForm(forms.Form):
         help_text=_("Leave empty to use the first words of your reply."),
     )
     body = _body_field()
+    pictures = pictures_field()
 
 
 class EditForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=TITLE_MAX)
     body = _body_field()
+    pictures = pictures_field()
 
 
 class SearchForm(forms.Form):

@@ -212,12 +212,24 @@ class PostFacts:
 
 class MemberLinks:
     """{% member_link %} for many members of one page: each profile URL is filled into
-    one reversed prefix, each member's link made once."""
+    one reversed prefix, each member's link made once; and their avatars."""
 
     def __init__(self):
         self._profile_url = url_filler("members:member-detail", NAME)
         self._links = {}
         self._members = {}
+        self._avatars = {}
+
+    def avatar(self, member) -> str:
+        """A small avatar beside a row that names the member in words too, so the image
+        says nothing more (alt=""). The default image for members without one."""
+        avatar = self._avatars.get(member.pk)
+        if avatar is None:
+            url = member.avatar.url if member.avatar else static("img/avatar.svg")
+            avatar = self._avatars[member.pk] = (
+                f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+            )
+        return avatar
 
     def link(self, member) -> str:
         link = self._links.get(member.pk)
@@ -247,10 +259,10 @@ class MemberLinks:
 
 class LocalDates:
     """The |date filter for many times of one page, in the reader's time zone, each day
-    formatted once."""
+    formatted once (`day_format`: a format, or the name of one such as "DATE_FORMAT")."""
 
     def __init__(self, day_format: str):
-        self._format = day_format
+        self._format = get_format(day_format)
         self._zone = timezone.get_current_timezone()
         self._days = {}
 
@@ -294,16 +306,16 @@ _DIGESTED = (None, "")
 class PostRenderer:
     """Posts as one reader sees them on one page.
 
-    `host_ids` get the Host badge; `new_after`, `ignored_ids` and `my_recommendations`
-    are the reader's (forums.reading.member_thread_state); `actions` offers the
-    reader's actions (they post through ACTION_FORM, which the page must hold);
+    `host_ids` get the Host badge; `new_after`, `ignored_ids`, `my_recommendations`
+    and `trashed` are the reader's (forums.reading.member_thread_state); `actions`
+    offers the reader's actions (they post through ACTION_FORM, which the page must hold);
     `heading` is the level of a post's heading where the page's outline needs
     another than 1 for the opening post and 3 for replies.
     """
 
     def __init__(self, *, user, thread, host_ids=frozenset(), new_after=None, ignored_ids=frozenset(),
-                 my_recommendations=frozenset(), recommenders=(), show_parent=False, actions=True,
-                 heading=None):
+                 my_recommendations=frozenset(), trashed=False, recommenders=(), show_parent=False,
+                 actions=True, heading=None):
         self.user = user
         self.thread = thread
         self.host_ids = host_ids
@@ -311,14 +323,21 @@ class PostRenderer:
         self.new_reply = new_reply_rule(user, new_after)
         self.ignored_ids = ignored_ids
         self.my_recommendations = my_recommendations
+        self.trashed = trashed
         self.recommenders = recommenders
         self.show_parent = show_parent
         self.heading = heading
         self.member = user if getattr(user, "is_authenticated", False) else None
         self.actions = actions and self.member is not None
+        # A visitor gets a "Reply" on each post that leads, through the login page, to
+        # its reply form: the same for every visitor, so cached pages stay right.
+        self.visitor_reply = actions and self.member is None and not thread.is_locked
         self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
         if self.actions:
             self._prepare_actions()
+        elif self.visitor_reply:
+            self.reply_url = url_filler("forums:reply-create", thread.pk, NUMBER)
+            self.words = {"actions": escape(_("Actions")), "reply": escape(_("Reply"))}
 
     # What every reader sees alike.
 
@@ -399,55 +418,64 @@ class PostRenderer:
             ]
         }
         self.ignore_url = url_filler("forums:member-ignore", NAME)
+        self.trash_url = reverse("forums:thread-trash", args=[thread.pk])
         self.words = {
             "actions": escape(_("Actions")), "reply": escape(_("Reply")), "quote": escape(_("Quote")),
             "edit": escape(_("Edit")), "delete": escape(_("Delete")), "alert": escape(_("Alert")),
             "hide": escape(_("Hide")), "unhide": escape(_("Unhide")),
             "recommend": escape(_("Recommend")), "unrecommend": escape(_("Unrecommend")),
+            "more": escape(_("More")), "trash": escape(_("Trash: hide this thread from my lists")),
         }
         self.ignore_words = {True: _("Stop ignoring %(name)s"), False: _("Ignore %(name)s")}
 
     def _button(self, url, name, value, label) -> str:
-        return (
-            f'<li><button form="{ACTION_FORM}" formaction="{url}" name="{name}" value="{value}" '
-            f'class="link-button">{label}</button></li>'
-        )
+        return f'<button form="{ACTION_FORM}" formaction="{url}" name="{name}" value="{value}">{label}</button>'
 
     def _actions(self, post) -> str:
         """The reader's actions on a post: only those the services would accept from
-        them (forums.permissions and accounts.standing decide)."""
+        them (forums.permissions and accounts.standing decide). The everyday ones stay
+        in one row; the rarely used and drastic ones (delete, alert, staff's edit and
+        hide, ignore, trash) wait behind "More", a <details> that opens without JavaScript, so that
+        a stray tap on a phone cannot ignore a member or trash a thread."""
         member, words, urls, number = self.member, self.words, self.urls, post.number
-        items = []
+        items, more = [], []
+        others = post.author_id != member.pk
         if not post.is_deleted and self.may_reply:
             reply = urls["reply"](number)
-            items.append(f'<li><a href="{reply}">{words["reply"]}</a></li>')
-            items.append(f'<li><a href="{reply}?quote=1">{words["quote"]}</a></li>')
+            items.append(f'<a href="{reply}">{words["reply"]}</a>')
+            items.append(f'<a href="{reply}?quote=1">{words["quote"]}</a>')
         if self.rules.can_edit(post):
-            items.append(f'<li><a href="{urls["edit"](number)}">{words["edit"]}</a></li>')
+            # Staff editing someone else's post is the rare case.
+            (more if others else items).append(f'<a href="{urls["edit"](number)}">{words["edit"]}</a>')
+        if others and not post.is_deleted and self.may_write:
+            recommended = post.pk in self.my_recommendations
+            items.append(self._button(
+                urls["recommend"](number), "recommend", "0" if recommended else "1",
+                words["unrecommend" if recommended else "recommend"],
+            ))
         if self.rules.can_delete(post):
-            items.append(f'<li><a href="{urls["delete"](number)}">{words["delete"]}</a></li>')
-        others = post.author_id != member.pk
+            more.append(f'<a href="{urls["delete"](number)}">{words["delete"]}</a>')
         if others and not post.is_deleted and not post.is_hidden and self.may_write:
-            items.append(f'<li><a href="{urls["alert"](number)}">{words["alert"]}</a></li>')
+            more.append(f'<a href="{urls["alert"](number)}">{words["alert"]}</a>')
         if self.is_staff:
             hidden = post.is_hidden
-            items.append(self._button(
+            more.append(self._button(
                 urls["hide"](number), "hide", "0" if hidden else "1", words["unhide" if hidden else "hide"]
             ))
-        if others and not post.is_deleted:
-            if self.may_write:
-                recommended = post.pk in self.my_recommendations
-                items.append(self._button(
-                    urls["recommend"](number), "recommend", "0" if recommended else "1",
-                    words["unrecommend" if recommended else "recommend"],
-                ))
-            author = post.author
-            if not author.deleted_at:
-                ignoring = post.author_id in self.ignored_ids
-                label = self.ignore_words[ignoring] % {"name": author.public_name}
-                items.append(self._button(self.ignore_url(author.username), "ignore", "0" if ignoring else "1",
-                                          escape(label)))
-        return f'<ul class="post-actions" aria-label="{words["actions"]}">{"".join(items)}</ul>'
+        if others and not post.is_deleted and not post.author.deleted_at:
+            ignoring = post.author_id in self.ignored_ids
+            label = self.ignore_words[ignoring] % {"name": post.author.public_name}
+            more.append(self._button(self.ignore_url(post.author.username), "ignore", "0" if ignoring else "1",
+                                     escape(label)))
+        # A trashed thread offers "Restore thread" in the thread tools instead.
+        if post.is_opening_post and not self.trashed:
+            more.append(self._button(self.trash_url, "trash", "1", words["trash"]))
+        # The menu's items are the <details>' own children, without a list of their
+        # own: a page of fifty posts would otherwise grow by some 2 KB.
+        parts = [f"<li>{item}</li>" for item in items]
+        if more:
+            parts.append(f'<li><details><summary>{words["more"]}</summary>{"".join(more)}</details></li>')
+        return f'<ul class="post-actions" aria-label="{words["actions"]}">{"".join(parts)}</ul>'
 
     def _article(self, post, shared, marker) -> SafeString:
         before, after, body, edited, count = shared
@@ -467,6 +495,11 @@ class PostRenderer:
             parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
         if self.actions:
             parts.append(self._actions(post))
+        elif self.visitor_reply and not post.is_deleted:
+            parts.append(
+                f'<ul class="post-actions" aria-label="{self.words["actions"]}"><li>'
+                f'<a href="{self.reply_url(post.number)}">{self.words["reply"]}</a></li></ul>'
+            )
         parts.append("</article>")
         return mark_safe("".join(parts))
 
@@ -502,7 +535,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
     says, with the reader's ★ marks (where `is_new`, forums.reading.new_reply_rule,
     says so), highlighting and ignored members. The items' posts are rows of
     PostQuerySet.for_reply_index."""
-    links, dates = MemberLinks(), LocalDates("M j, Y")
+    links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
     marker = _partial("new-marker", {}) + " " if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
@@ -542,10 +575,11 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
 
 
 def thread_rows(threads, *, user, show_forum=False) -> SafeString:
-    """A thread list's rows: title (in the reader's preferred view) with its reply count
-    and, for a member, what is new (forums.reading.mark_new_replies); the forum when
-    asked; author; last activity and last poster; recommendations."""
-    links, dates = MemberLinks(), LocalDates("c")
+    """A thread list's rows: the author's avatar, the title (in the reader's preferred
+    view) with its reply count and, for a member, what is new
+    (forums.reading.mark_new_replies); the forum when asked; author; last activity and
+    last poster; views (forums.view_counts) and recommendations."""
+    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
     forum_url = url_filler("forums:forum-detail", NAME)
@@ -553,7 +587,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         name: escape(text) for name, text in [
             ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
             ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
-            ("recommendations", _("Recommendations")),
+            # The columns' headings; on phones, the labels of the counts in each row.
+            ("views", _("Views")), ("recommendations", _("Recs")),
         ]
     }
     rows, reply_counts = [], {}
@@ -564,7 +599,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
                 ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
             ] if on
         ]
-        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">']
+        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">',
+               links.avatar(thread.author)]
         if thread.is_pinned:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
@@ -575,16 +611,17 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
                 ngettext("%(counter)s reply", "%(counter)s replies", thread.reply_count)
                 % {"counter": thread.reply_count}
             )
+        # The count and the "New" badge stay together when a long title wraps.
         row.append(
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
-            f'<span class="reply-count">{replies}</span>'
+            f'<span class="reply-count">{replies}'
         )
         if getattr(thread, "is_new", False):
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')
         elif getattr(thread, "new_reply_count", 0):
             new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
             row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
-        row.append("</th>")
+        row.append("</span></th>")
         if show_forum:
             forum = thread.forum
             row.append(
@@ -598,15 +635,18 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         if thread.reply_count:
             row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
         row.append(
-            f'</td><td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
+            f'</td><td class="num" data-label="{words["views"]}">{counts(thread.view_count)}</td>'
+            f'<td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
         )
         rows.append("".join(row))
     return mark_safe("".join(rows))
 
 
-def forum_rows(forums) -> SafeString:
-    """A forum list's rows (rows of ForumQuerySet.for_listing): name and purpose, thread
-    and post counts, and the last post with its thread, author and time."""
+def forum_rows(forums, *, purposes=True) -> SafeString:
+    """A forum list's rows (rows of ForumQuerySet.for_listing): name and (unless
+    `purposes` is false, as on All Forums, where a hundred forums must fit on few
+    screens) purpose, thread and post counts, and the last post with its thread, author
+    and time."""
     links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     forum_url = url_filler("forums:forum-detail", NAME)
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
@@ -619,7 +659,7 @@ def forum_rows(forums) -> SafeString:
     rows = []
     for forum in forums:
         row = [f'<tr><th scope="row"><a class="forum-name" href="{forum_url(forum.slug)}">{escape(forum.name)}</a>']
-        if forum.purpose:
+        if purposes and forum.purpose:
             row.append(f'<p class="forum-purpose">{_purpose_excerpt(forum.purpose)}</p>')
         row.append(
             f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'

@@ -1,11 +1,18 @@
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .querysets import (
     ForumQuerySet,
     NotificationQuerySet,
+    PictureQuerySet,
+    PollOptionQuerySet,
     PostQuerySet,
     SectionQuerySet,
     ThreadQuerySet,
@@ -139,6 +146,9 @@ class Thread(models.Model):
     is_pinned = models.BooleanField(_("pinned"), default=False)
     is_locked = models.BooleanField(_("locked"), default=False)
     lock_notice = models.CharField(_("lock notice"), max_length=300, blank=True)
+    # Set once, when the thread starts with a poll: a thread page asks for the poll only
+    # then, so the pages of the many threads without one cost no query for it.
+    has_poll = models.BooleanField(_("has a poll"), default=False)
 
     # Kept exact by forums.services inside the posting transaction. reply_count is
     # also the number of the newest reply, because replies are never removed (a
@@ -146,6 +156,9 @@ class Thread(models.Model):
     reply_count = models.PositiveIntegerField(_("replies"), default=0)
     # The opening post's recommendations, shown on thread lists.
     recommendation_count = models.PositiveIntegerField(_("recommendations"), default=0)
+    # Readers, each counted once per FORUMS_VIEW_COUNT_WINDOW_MINUTES; counted in the
+    # cache and added here in batches (forums.view_counts), so it runs a little behind.
+    view_count = models.PositiveIntegerField(_("views"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"))
     last_poster = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -258,6 +271,92 @@ class Post(models.Model):
         return reverse("forums:post-jump", args=[self.thread_id, self.number])
 
 
+class Poll(models.Model):
+    """A question the opening post asks the members, with 2 to 20 options. Its thread
+    is its key, so a member's votes on a thread page are found by the thread's id."""
+
+    class Results(models.TextChoices):
+        AFTER_VOTING = "voted", _("to members who voted, and to everyone once it closes")
+        AFTER_CLOSING = "closed", _("to everyone once it closes")
+        ALWAYS = "always", _("to everyone at any time")
+
+    thread = models.OneToOneField(
+        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, primary_key=True, related_name="poll"
+    )
+    question = models.CharField(_("question"), max_length=300)
+    # 1: a single choice; more: up to this many options.
+    max_choices = models.PositiveSmallIntegerField(_("choices per member"), default=1)
+    allows_vote_change = models.BooleanField(_("members may change their vote"), default=False)
+    results_shown = models.CharField(
+        _("results shown"), max_length=10, choices=Results, default=Results.AFTER_VOTING
+    )
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    # Closed early by a host or staff (moderation.services.poll_close logs it).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    # Kept exact by forums.polls inside the voting transaction, so results never count rows.
+    voter_count = models.PositiveIntegerField(_("voters"), default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_choices__gte=1), name="poll_max_choices_positive"),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    def is_closed(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.closed_at is not None or (self.closes_at is not None and self.closes_at <= now)
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, verbose_name=_("poll"), on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"))
+    text = models.CharField(_("option"), max_length=200)
+    vote_count = models.PositiveIntegerField(_("votes"), default=0)
+
+    objects = PollOptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["poll", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="poll_option_position"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class PollVote(models.Model):
+    """A member's vote in a poll: one per member and poll (the constraint keeps it so
+    when two requests race), with the options it chose (PollChoice)."""
+
+    poll = models.ForeignKey(Poll, verbose_name=_("poll"), on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.CASCADE, related_name="poll_votes"
+    )
+    cast_at = models.DateTimeField(_("cast at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "member"], name="poll_vote_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} in {self.poll}"
+
+
+class PollChoice(models.Model):
+    vote = models.ForeignKey(PollVote, on_delete=models.CASCADE, related_name="choices")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="choices")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "option"], name="poll_choice_once"),
+        ]
+
+
 class PostRevision(models.Model):
     """An earlier version of a post, kept each time it is edited."""
 
@@ -274,6 +373,83 @@ class PostRevision(models.Model):
 
     def __str__(self):
         return f"{self.post} ({self.written_at:%Y-%m-%d %H:%M})"
+
+
+class _PicturesStorage(LazyObject):
+    """STORAGES["pictures"], looked up when first used, and again after a change of the
+    STORAGES setting (tests point it at a temporary folder or a local S3 server)."""
+
+    def _setup(self):
+        self._wrapped = storages["pictures"]
+
+
+PICTURES_STORAGE = _PicturesStorage()
+
+
+@receiver(setting_changed)
+def _pictures_storage_changed(*, setting, **kwargs):
+    if setting == "STORAGES":
+        PICTURES_STORAGE._wrapped = empty
+
+
+def pictures_storage():
+    """The pictures' storage: a folder, or an S3-compatible store (config/settings.py)."""
+    return PICTURES_STORAGE
+
+
+class Picture(models.Model):
+    """A picture a member uploaded, re-encoded (forums.pictures): a display size and a
+    thumbnail, under random names. Pending, shown only to its owner, until a post
+    (`post`) or a private message (conversations.Message.pictures) places it."""
+
+    class Format(models.TextChoices):
+        JPEG = "JPEG", "JPEG"
+        PNG = "PNG", "PNG"
+        GIF = "GIF", "GIF"
+        WEBP = "WEBP", "WebP"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE,
+        related_name="pictures",
+    )
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="pictures",
+        null=True, blank=True,
+    )
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    # The file's name on the member's computer: how they refer to it while writing.
+    name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=4, choices=Format)
+    display = models.FileField(_("display size"), storage=pictures_storage, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), storage=pictures_storage, max_length=200)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    # What the member sent, counted against their daily allowance.
+    uploaded_bytes = models.PositiveIntegerField(_("uploaded bytes"))
+    created_at = models.DateTimeField(_("uploaded at"))
+
+    objects = PictureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("picture")
+        verbose_name_plural = _("pictures")
+        indexes = [
+            # The daily allowance and the member's pending pictures.
+            models.Index("owner", models.F("created_at").desc(), name="picture_owner_newest"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("pictures:picture", args=[self.pk])
+
+    def get_thumbnail_url(self):
+        return reverse("pictures:picture-thumbnail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.placed_at is None
 
 
 class ForumBlock(models.Model):

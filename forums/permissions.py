@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.standing import can_post, check_post_permission, is_staff
+from accounts.standing import (
+    can_post,
+    check_active_member,
+    check_not_restricted,
+    check_post_permission,
+    is_staff,
+)
 
 THREAD_LOCKED = gettext_noop("This thread is locked: it takes no new replies.")
 FORUM_BLOCKED = gettext_noop("You are blocked from posting in {forum}.")
@@ -17,6 +23,7 @@ EDIT_WINDOW_OVER = gettext_noop(
 )
 NOT_YOUR_POST = gettext_noop("Only the author can change this post.")
 POST_DELETED = gettext_noop("This post was deleted.")
+POLLS_FOR_STAR_MEMBERS = gettext_noop("Only Star Members can start polls.")
 HIDDEN_POST_EDIT = gettext_noop(
     "This post was hidden by moderation, so it can no longer be edited. If a jury hid "
     "it, you can appeal the verdict: follow “See why” on the post."
@@ -49,8 +56,9 @@ def _edit_window() -> timedelta:
 
 
 class PostRules:
-    """can_edit and can_delete for the many posts of one page: the reader's standing is
-    asked once, not for every post. can_edit() and can_delete() below go through it."""
+    """Whether the reader may edit or delete each of the many posts of one page: the
+    reader's standing is asked once, not for every post. Each rule is written once, as
+    the refusal it gives (None when allowed); the page asks can_*, a write check_*."""
 
     def __init__(self, user):
         self.user_id = user.pk
@@ -58,40 +66,51 @@ class PostRules:
         self.staff = is_staff(user)
         self.edits_from = timezone.now() - _edit_window()
 
+    def edit_refusal(self, post) -> str | None:
+        if post.is_deleted:
+            return POST_DELETED
+        if self.staff:
+            return None
+        if post.author_id != self.user_id:
+            return NOT_YOUR_POST
+        # Rewriting a hidden post would put new words behind the verdict; the appeal is
+        # the way back.
+        if post.is_hidden:
+            return HIDDEN_POST_EDIT
+        if post.created_at < self.edits_from:
+            return EDIT_WINDOW_OVER
+        return None
+
+    def delete_refusal(self, post) -> str | None:
+        if post.is_deleted:
+            return POST_DELETED
+        if post.author_id != self.user_id and not self.staff:
+            return NOT_YOUR_POST
+        return None
+
     def can_edit(self, post) -> bool:
-        if post.is_deleted or not self.may_post:
-            return False
-        return self.staff or (
-            post.author_id == self.user_id and not post.is_hidden and post.created_at >= self.edits_from
-        )
+        return self.may_post and self.edit_refusal(post) is None
 
     def can_delete(self, post) -> bool:
-        return not post.is_deleted and self.may_post and (post.author_id == self.user_id or self.staff)
-
-
-def can_edit(user, post) -> bool:
-    return PostRules(user).can_edit(post)
+        return self.may_post and self.delete_refusal(post) is None
 
 
 def check_edit_permission(user, post) -> None:
     check_post_permission(user)
-    if post.is_deleted:
-        raise PermissionDenied(_(POST_DELETED))
-    if is_staff(user):
-        return
-    if post.author_id != user.pk:
-        raise PermissionDenied(_(NOT_YOUR_POST))
-    # Rewriting a hidden post would put new words behind the verdict; the appeal is
-    # the way back.
-    if post.is_hidden:
-        raise PermissionDenied(_(HIDDEN_POST_EDIT))
-    # A block stops rewriting old posts too, or a blocked member could still post by editing.
-    if is_blocked(user, post.thread.forum):
+    refusal = PostRules(user).edit_refusal(post)
+    if refusal is not None:
+        raise PermissionDenied(_(refusal).format(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES))
+    # A block stops rewriting old posts too, or a blocked member could still post by
+    # editing. Asked last: it is the one rule that needs a query.
+    if not is_staff(user) and is_blocked(user, post.thread.forum):
         raise PermissionDenied(_(FORUM_BLOCKED).format(forum=post.thread.forum.name))
-    if timezone.now() - post.created_at > _edit_window():
-        raise PermissionDenied(
-            _(EDIT_WINDOW_OVER).format(minutes=settings.FORUMS_EDIT_WINDOW_MINUTES)
-        )
+
+
+def check_delete_permission(user, post) -> None:
+    check_post_permission(user)
+    refusal = PostRules(user).delete_refusal(post)
+    if refusal is not None:
+        raise PermissionDenied(_(refusal))
 
 
 def can_read_text(user, post) -> bool:
@@ -100,13 +119,41 @@ def can_read_text(user, post) -> bool:
     return not post.is_deleted and (not post.is_hidden or is_staff(user))
 
 
-def can_delete(user, post) -> bool:
-    return PostRules(user).can_delete(post)
+def can_see_picture(user, picture) -> bool:
+    """A picture on a post: whoever may read the post's words, and the author of a hidden
+    post. A pending one: its owner and staff. One placed in a private message: no one
+    here; conversations.permissions.can_see_picture lets its participants see it.
+    `picture` comes from Picture.objects.for_serving() (its post's state loaded)."""
+    if picture.post_id:
+        post = picture.post
+        return can_read_text(user, post) or (
+            not post.is_deleted and user.is_authenticated and post.author_id == user.pk
+        )
+    if picture.is_pending:
+        return user.is_authenticated and (picture.owner_id == user.pk or is_staff(user))
+    return False
 
 
-def check_delete_permission(user, post) -> None:
+def can_create_poll(user) -> bool:
+    """For forms: whether the new-thread form offers a poll. FORUMS_POLLS_FOR says who
+    may: "members" (anyone who may post) or "star" (Star Members, and staff)."""
+    if not can_post(user):
+        return False
+    return settings.FORUMS_POLLS_FOR != "star" or user.is_star or is_staff(user)
+
+
+def check_poll_create_permission(user) -> None:
     check_post_permission(user)
-    if post.is_deleted:
-        raise PermissionDenied(_(POST_DELETED))
-    if post.author_id != user.pk and not is_staff(user):
-        raise PermissionDenied(_(NOT_YOUR_POST))
+    if settings.FORUMS_POLLS_FOR == "star" and not (user.is_star or is_staff(user)):
+        raise PermissionDenied(_(POLLS_FOR_STAR_MEMBERS))
+
+
+def can_vote(user) -> bool:
+    """For templates: the member's standing lets them vote (the poll's own state is
+    forums.polls' business). Suspended and restricted members cannot."""
+    return can_post(user)
+
+
+def check_vote_permission(user) -> None:
+    check_active_member(user)
+    check_not_restricted(user, _("vote in polls"))

@@ -13,7 +13,7 @@ LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
 # What a thread row shows of a thread (forums.fragments.thread_rows): all but the lock notice.
 THREAD_ROW_FIELDS = (
     "forum", "title", "slug", "author", "created_at", "is_pinned", "is_locked", "reply_count",
-    "recommendation_count", "last_activity_at", "last_poster",
+    "recommendation_count", "view_count", "last_activity_at", "last_poster",
 )
 
 
@@ -159,10 +159,12 @@ class ThreadQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_people(self):
-        """Authors and last posters, as far as a thread row shows them (a name and a link)."""
+        """Authors and last posters, as far as a thread row shows them (a name and a
+        link, and the author's avatar)."""
         return self.select_related("author", "last_poster").only(
             *THREAD_ROW_FIELDS,
             *(f"{person}__{name}" for person in ("author", "last_poster") for name in LINKED_MEMBER_FIELDS),
+            "author__avatar",
         )
 
     def for_forum_page(self, forum, user):
@@ -248,6 +250,29 @@ class PostQuerySet(models.QuerySet):
         )
 
 
+class PollOptionQuerySet(models.QuerySet):
+    def for_thread_page(self, thread, member):
+        """Rows of a thread's poll options in order, each with the poll's own columns and
+        whether `member` chose it: the whole poll in one query (forums.polls.poll_page),
+        whatever the number of options or votes."""
+        from .models import PollChoice
+
+        if member.is_authenticated:
+            chosen = models.Exists(PollChoice.objects.filter(option=models.OuterRef("pk"), vote__member=member))
+        else:
+            chosen = models.Value(False)
+        return (
+            self.filter(poll_id=thread.pk)
+            .order_by("position")
+            .annotate(chosen=chosen)
+            .values_list(
+                "pk", "text", "vote_count", "chosen", "poll__question", "poll__max_choices",
+                "poll__allows_vote_change", "poll__results_shown", "poll__closes_at", "poll__closed_at",
+                "poll__voter_count", named=True,
+            )
+        )
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
@@ -257,4 +282,26 @@ class NotificationQuerySet(models.QuerySet):
             self.filter(recipient=member)
             .order_by("-created_at", "-id")
             .select_related("actor", "post__thread")
+        )
+
+
+class PictureQuerySet(models.QuerySet):
+    def pending(self):
+        """Uploaded and not yet placed in a post or message."""
+        return self.filter(placed_at__isnull=True)
+
+    def uploaded_since(self, owner, since):
+        return self.filter(owner=owner, created_at__gte=since)
+
+    def for_compose(self, owner):
+        """The member's pending pictures, newest first, for the forms that place them."""
+        return self.pending().filter(owner=owner).order_by("-created_at", "-id").only(
+            "name", "width", "height", "created_at", "owner_id"
+        )
+
+    def for_serving(self):
+        """A picture with what decides who sees it: its post's state and author."""
+        return self.select_related("post").only(
+            "owner_id", "post_id", "placed_at", "format", "display", "thumbnail", "created_at",
+            "post__author_id", "post__is_deleted", "post__is_hidden",
         )

@@ -4,24 +4,34 @@ Three independent layers keep post HTML safe: Python-Markdown here shows raw HTM
 in the source as text; `sanitize()` (bleach) removes anything outside the
 allowlist; the Content-Security-Policy forbids inline script. The result is stored
 on the post at write time, so pages never render Markdown.
+
+Images stay only when they are this site's own pictures (forums.pictures); any other
+image becomes a plain link to it, so reading a post never asks another site for
+anything (and the CSP's `img-src 'self'` would block it anyway).
 """
 
 import html
 import re
+import threading
 from functools import partial
 from urllib.parse import unquote
+
+import xml.etree.ElementTree as etree
 
 import bleach
 import markdown
 from bleach.linkifier import LinkifyFilter
 from django.utils.html import strip_tags
+from markdown.treeprocessors import Treeprocessor
+
+from .pictures import PICTURE_URL
 
 MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3",
-        "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "strong", "table",
+        "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "strong", "table",
         "tbody", "td", "th", "thead", "tr", "ul",
     }
 )
@@ -29,6 +39,7 @@ ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "rel"],
     "abbr": ["title"],
     "code": ["class"],
+    "img": ["src", "alt", "loading"],
     "td": ["align"],
     "th": ["align"],
 }
@@ -53,6 +64,8 @@ def _safe_address(value: str) -> bool:
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "a" and name == "href" and not _safe_address(value):
         return False
+    if tag == "img" and name == "src" and not PICTURE_URL.match(value):
+        return False
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
@@ -61,12 +74,45 @@ def _set_link_rel(attrs, new=False):
     return attrs
 
 
+class _OwnPicturesOnly(Treeprocessor):
+    """`![alt](address)` shows a picture only when the address is one of this site's
+    pictures; any other address becomes a link, its text the alt text (or the address)."""
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag != "img":
+                    continue
+                address = child.get("src", "")
+                if PICTURE_URL.match(address):
+                    child.set("loading", "lazy")
+                    continue
+                link = etree.Element("a", {"href": address})
+                link.text, link.tail = child.get("alt") or address, child.tail
+                parent[index] = link
+
+
 def _markdown_without_raw_html() -> markdown.Markdown:
     md = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
     # Raw HTML blocks and inline tags are then treated as text and escaped.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    # After the inline patterns (20), which make the images.
+    md.treeprocessors.register(_OwnPicturesOnly(md), "own_pictures_only", 15)
     return md
+
+
+_per_thread = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """This thread's parser, reset for the next document. Building one costs as much as
+    converting a short post (a bulk import renders a million); an instance is not safe
+    to share between threads, and reset() is how Python-Markdown converts many."""
+    md = getattr(_per_thread, "markdown", None)
+    if md is None:
+        md = _per_thread.markdown = _markdown_without_raw_html()
+    return md.reset()
 
 
 _cleaner = bleach.Cleaner(
@@ -86,12 +132,18 @@ def sanitize(html: str) -> str:
 
 def render_post(source: str) -> str:
     """Markdown source -> safe HTML for storing on a Post."""
-    return sanitize(_markdown_without_raw_html().convert(source))
+    return sanitize(_markdown().convert(source))
 
 
 def plain_text(post_html: str) -> str:
     """The words of rendered post HTML, for search and for subjects."""
     return " ".join(html.unescape(strip_tags(post_html)).split())
+
+
+def searchable_text(post_html: str, *, poll_question: str = "") -> str:
+    """What search indexes of a post's body (Post.body_text): its words and, for an
+    opening post with a poll, the poll's question, so that searching finds polls."""
+    return " ".join(filter(None, [plain_text(post_html), poll_question]))
 
 
 _QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)
@@ -111,3 +163,39 @@ def own_words(post_html: str) -> str:
     while previous != post_html:
         previous, post_html = post_html, _INNERMOST_QUOTE.sub(" ", post_html)
     return plain_text(post_html)
+
+
+_PICTURE = re.compile(r"<img\b[^>]*>")
+_PICTURE_ID = re.compile(r'\bsrc="/pictures/([0-9]+)/')
+_PICTURE_ALT = re.compile(r'\balt="\s*[^"\s]')
+
+
+def placed_pictures(post_html: str) -> tuple[list[int], int]:
+    """The ids of the site's pictures a post shows, in order and once each, and how many
+    of its images have no alt text. Post HTML comes from `sanitize`, so every image is
+    one of the site's pictures and its attributes are written this way."""
+    ids, without_alt = [], 0
+    for tag in _PICTURE.findall(post_html):
+        found = _PICTURE_ID.search(tag)
+        if found and int(found.group(1)) not in ids:
+            ids.append(int(found.group(1)))
+        without_alt += not _PICTURE_ALT.search(tag)
+    return ids, without_alt
+
+
+_ALT = re.compile(r'\balt="([^"]*)"')
+
+
+def without_pictures(post_html: str, picture_ids) -> str:
+    """Post HTML with the given pictures replaced by their alt text, for pictures that are
+    gone (their owner left). The alt text comes escaped from `sanitize`."""
+    gone = {int(pk) for pk in picture_ids}
+
+    def replace(match):
+        found = _PICTURE_ID.search(match.group(0))
+        if not found or int(found.group(1)) not in gone:
+            return match.group(0)
+        alt = _ALT.search(match.group(0))
+        return f"[{alt.group(1)}]" if alt else ""
+
+    return _PICTURE.sub(replace, post_html)

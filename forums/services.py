@@ -2,12 +2,14 @@
 
 import operator
 import re
+import secrets
 from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -15,10 +17,11 @@ from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.standing import check_active_member, check_pause, is_new_member
+from accounts.standing import check_active_member, check_pause, is_new_member, is_staff
 from config import page_cache
 
 from .models import (
+    PICTURES_STORAGE,
     Community,
     Forum,
     ForumBlock,
@@ -26,6 +29,8 @@ from .models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
+    Poll,
     Post,
     PostRevision,
     Recommendation,
@@ -43,7 +48,9 @@ from .permissions import (
     check_forum_post_permission,
     check_reply_permission,
 )
-from .rendering import own_words, plain_text, render_post
+from .pictures import PICTURE_PATH, EncodedPicture, check_file_size, encode_picture
+from .polls import PollSpec, poll_create
+from .rendering import own_words, placed_pictures, plain_text, render_post, searchable_text, without_pictures
 from .tasks import email_notifications
 
 SUBJECT_WORDS = 8
@@ -287,26 +294,32 @@ def forum_counters_refresh(*, forum_ids) -> None:
 
 @transaction.atomic
 def thread_create(
-    *, forum: Forum, author, title: str, body: str, created_at: datetime | None = None
+    *, forum: Forum, author, title: str, body: str, poll: PollSpec | None = None,
+    created_at: datetime | None = None,
 ) -> Thread:
-    """Start a thread with its opening post; count it; the author follows it."""
+    """Start a thread with its opening post, and its poll if given (forums.polls);
+    count it; the author follows it."""
     check_forum_post_permission(author, forum)
     title, body = validate_title(title), validate_body(body)
     body_html = render_post(body)
     if forum.requires_source_link and not _link_count(body_html):
         raise ValidationError({"body": _(SOURCE_LINK_REQUIRED).format(forum=forum.name)})
+    check_placed_pictures(body_html)
     now = created_at or timezone.now()
     _check_new_member_limits(author, body_html, now)
     thread = Thread.objects.create(
         forum=forum, title=title, slug=_thread_slug(title), author=author,
         created_at=now, last_activity_at=now, last_poster=author,
     )
+    question = poll_create(author=author, thread=thread, spec=poll).question if poll else ""
     opening_post = Post.objects.create(
         thread=thread, author=author, parent=None, number=0, tree_path="", depth=0,
-        subject=title, body=body, body_html=body_html, body_text=plain_text(body_html),
+        subject=title, body=body, body_html=body_html,
+        body_text=searchable_text(body_html, poll_question=question),
         created_at=now,
     )
     Forum.objects.filter(pk=forum.pk).update(thread_count=F("thread_count") + 1)
+    pictures_place(owner=author, body_html=body_html, post=opening_post)
     _count_post(forum_id=forum.pk, post=opening_post)
     ThreadSubscription.objects.create(member=author, thread=thread)
     _notify_new_post(opening_post)
@@ -326,6 +339,7 @@ def reply_create(
     check_reply_permission(author, thread)
     subject, body = validate_subject(subject), validate_body(body)
     body_html = render_post(body)
+    check_placed_pictures(body_html)
     now = created_at or timezone.now()
     _check_new_member_limits(author, body_html, now)
     number = thread.reply_count + 1
@@ -343,6 +357,7 @@ def reply_create(
     Thread.objects.filter(pk=thread.pk).update(
         reply_count=F("reply_count") + 1, last_activity_at=now, last_poster=author
     )
+    pictures_place(owner=author, body_html=body_html, post=reply)
     _count_post(forum_id=thread.forum_id, post=reply)
     _notify_new_post(reply, parent=parent)
     _new_post_changed(thread=thread, forum=thread.forum, author_id=author.pk)
@@ -367,7 +382,9 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
         written_at=post.edited_at or post.created_at,
     )
     post.subject, post.body, post.body_html = subject, body, render_post(body)
-    post.body_text = plain_text(post.body_html)
+    check_placed_pictures(post.body_html)
+    pictures_place(owner=editor, body_html=post.body_html, post=post)
+    post.body_text = searchable_text(post.body_html, poll_question=_poll_question(post))
     post.edited_at = timezone.now()
     post.edit_count = F("edit_count") + 1
     post.save(update_fields=["subject", "body", "body_html", "body_text", "edited_at", "edit_count"])
@@ -383,6 +400,13 @@ def post_edit(*, editor, post: Post, body: str, subject: str | None = None) -> P
     return post
 
 
+def _poll_question(post: Post) -> str:
+    """The question of the poll an opening post carries, or ""."""
+    if not (post.is_opening_post and post.thread.has_poll):
+        return ""
+    return Poll.objects.filter(pk=post.thread_id).values_list("question", flat=True).first() or ""
+
+
 @transaction.atomic
 def post_delete(*, member, post: Post) -> Post:
     """Delete a post (soft): its place in the tree stays, its text is hidden. Deleting
@@ -391,6 +415,7 @@ def post_delete(*, member, post: Post) -> Post:
     check_delete_permission(member, post)
     post.is_deleted = True
     post.save(update_fields=["is_deleted"])
+    pictures_delete(pictures=Picture.objects.filter(post=post))
     page_cache.changed(page_cache.thread(post.thread_id), page_cache.POSTS)
     if post.is_opening_post:
         Thread.objects.filter(pk=post.thread_id).update(is_locked=True)
@@ -573,6 +598,15 @@ def thread_visit_record(*, member, thread: Thread) -> None:
     )
 
 
+@transaction.atomic
+def thread_views_add(counts: dict[int, int]) -> None:
+    """Add a batch of counted views (thread id -> readers) to the threads' totals. No
+    page's cache is dropped for it: a cached thread list shows the count it was
+    rendered with until something else changes it."""
+    for thread_id, count in sorted(counts.items()):  # one lock order for every process
+        Thread.objects.filter(pk=thread_id).update(view_count=F("view_count") + count)
+
+
 def _toggle(model, *, member, follow: bool, **target) -> bool:
     if follow:
         model.objects.get_or_create(member=member, **target)
@@ -644,3 +678,232 @@ def member_ignore_set(*, member, other, ignore: bool) -> bool:
     if ignore and other.pk == member.pk:
         raise ValidationError(_(IGNORE_SELF))
     return _toggle(IgnoredMember, member=member, follow=ignore, ignored=other)
+
+
+# Pictures (forums.pictures checks and re-encodes them; these store and place them).
+
+PICTURES_TOO_MANY = gettext_noop(
+    "A post or message can hold at most {limit} pictures (this one has {count})."
+)
+PICTURES_SENT_TOO_MANY = gettext_noop("Choose at most {limit} pictures at a time (you chose {count}).")
+PICTURE_ALT_MISSING = gettext_noop(
+    "Describe every picture for readers who cannot see it: write what it shows between "
+    "the brackets, ![like this](…)."
+)
+PICTURE_NOT_PLACED = gettext_noop(
+    "Place {name} in your text with {markdown}, or leave the file out."
+)
+PICTURE_ALLOWANCE = gettext_noop(
+    "You can upload {limit_mb} MB of pictures in 24 hours and have {left_mb} MB left, so "
+    "these pictures ({size_mb} MB) were not stored. Try again later."
+)
+PICTURE_ALLOWANCE_STAR = gettext_noop("Star Members can upload {limit_mb} MB.")
+PICTURE_NOT_YOURS = gettext_noop("Only staff can remove a picture once it is in a post or message.")
+
+# `![alt](address)`, the address bare or in angle brackets (for names with spaces or
+# parentheses, which are common: "photo (1).jpg").
+_PICTURE_REFERENCE = re.compile(r"(!\[[^\]\n]*\]\()[ \t]*(?:<([^<>\n]+)>|([^()<>\s]+))[ \t]*\)")
+FILE_NAME_MAX = 255
+
+
+def mentions_pictures_by_name(body: str) -> bool:
+    """Whether the text places a picture by a file name rather than by its address."""
+    return any(
+        not (match.group(2) or match.group(3)).startswith(("/", "http:", "https:"))
+        for match in _PICTURE_REFERENCE.finditer(body)
+    )
+
+
+def picture_markdown(name: str, alt: str = "what it shows") -> str:
+    """How a member places a picture by its file name or address."""
+    return f"![{alt}](<{name}>)" if re.search(r"[\s()<>]", name) else f"![{alt}]({name})"
+
+
+def check_placed_pictures(body_html: str) -> list[int]:
+    """The pictures a post or message shows: each with alt text, at most
+    FORUMS_PICTURES_PER_POST of them. Raises ValidationError on the body."""
+    ids, without_alt = placed_pictures(body_html)
+    if without_alt:
+        raise ValidationError({"body": _(PICTURE_ALT_MISSING)})
+    limit = settings.FORUMS_PICTURES_PER_POST
+    if len(ids) > limit:
+        raise ValidationError({"body": _(PICTURES_TOO_MANY).format(limit=limit, count=len(ids))})
+    return ids
+
+
+def _daily_allowance(owner) -> int:
+    return (
+        settings.FORUMS_PICTURE_BYTES_PER_DAY_STAR if owner.is_star
+        else settings.FORUMS_PICTURE_BYTES_PER_DAY
+    )
+
+
+def _allowance_refusal(owner, *, used: int, size: int) -> ValidationError:
+    megabyte = 1024 * 1024
+    limit = _daily_allowance(owner)
+    message = _(PICTURE_ALLOWANCE).format(
+        limit_mb=limit // megabyte, left_mb=f"{max(0, limit - used) / megabyte:.1f}",
+        size_mb=f"{size / megabyte:.1f}",
+    )
+    if not owner.is_star:
+        message += " " + _(PICTURE_ALLOWANCE_STAR).format(
+            limit_mb=settings.FORUMS_PICTURE_BYTES_PER_DAY_STAR // megabyte
+        )
+    return ValidationError({"pictures": message})
+
+
+@transaction.atomic
+def _pictures_store(*, owner, encoded: list[tuple[str, int, EncodedPicture]]) -> list[Picture]:
+    """Store re-encoded pictures as the owner's pending pictures, all of them within their
+    daily allowance or none. The owner's row is locked, so uploads sent at once are
+    counted together; files stored before a failure (of the store) are removed again."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk").get()
+    now = timezone.now()
+    used = sum(
+        Picture.objects.uploaded_since(owner, now - timedelta(days=1)).values_list("uploaded_bytes", flat=True)
+    )
+    size = sum(size for _name, size, _picture in encoded)
+    if used + size > _daily_allowance(owner):
+        raise _allowance_refusal(owner, used=used, size=size)
+    storage = PICTURES_STORAGE
+    stored_names, pictures = [], []
+    try:
+        for name, size, picture in encoded:
+            # Random, so no name is guessed from another or from what the member sent.
+            stem = f"{now:%Y/%m}/{secrets.token_urlsafe(18)}"
+            display = storage.save(f"{stem}.{picture.extension}", ContentFile(picture.display))
+            stored_names.append(display)
+            thumbnail = storage.save(f"{stem}-thumb.{picture.extension}", ContentFile(picture.thumbnail))
+            stored_names.append(thumbnail)
+            pictures.append(Picture.objects.create(
+                owner=owner, name=name, format=picture.format, display=display, thumbnail=thumbnail,
+                width=picture.width, height=picture.height, uploaded_bytes=size, created_at=now,
+            ))
+    except BaseException:
+        for stored in stored_names:
+            storage.delete(stored)
+        raise
+    return pictures
+
+
+def _point_at_pictures(body: str, owner, uploaded: list[Picture]) -> str:
+    """`![alt](file name)` -> `![alt](/pictures/<id>/)`: the Nth mention of a name is the
+    Nth picture of that name, those just sent first, then older pending ones, newest first."""
+    candidates: dict[str, list[Picture]] = {}
+    older = Picture.objects.for_compose(owner).exclude(pk__in=[picture.pk for picture in uploaded])
+    for picture in [*uploaded, *older]:
+        candidates.setdefault(picture.name, []).append(picture)
+    used: dict[str, int] = {}
+
+    def point(match):
+        name = match.group(2) or match.group(3)
+        pictures = candidates.get(name)
+        if not pictures:
+            return match.group(0)
+        nth = used.get(name, 0)
+        used[name] = nth + 1
+        address = PICTURE_PATH.format(id=pictures[min(nth, len(pictures) - 1)].pk)
+        return f"{match.group(1)}{address})"
+
+    return _PICTURE_REFERENCE.sub(point, body)
+
+
+def _file_name(upload) -> str:
+    """The uploaded file's own name, as the member knows it (no folders): shown to them
+    and matched in their text, never used to store anything."""
+    name = " ".join((upload.name or "").replace("\\", "/").rsplit("/", 1)[-1].split())
+    return name[:FILE_NAME_MAX] or _("picture")
+
+
+def pictures_upload(*, owner, files, body: str, require_placed: bool) -> str:
+    """Store the pictures a member sends with a post or message they are writing, and
+    return their text with `![alt](file name)` pointing at them. The pictures stay
+    pending (only their owner sees them) until a post or message places them.
+
+    Members who may write. Every file is checked and re-encoded before any is stored,
+    so a refused file stores nothing. With `require_placed` (sending, not previewing),
+    each file must be mentioned in the text. Raises ValidationError on "pictures".
+    """
+    check_active_member(owner)
+    limit = settings.FORUMS_PICTURES_PER_POST
+    files = files or []
+    if len(files) > limit:
+        raise ValidationError({"pictures": _(PICTURES_SENT_TOO_MANY).format(limit=limit, count=len(files))})
+    encoded = []
+    for upload in files:
+        name = _file_name(upload)
+        try:
+            check_file_size(upload.size, name=name)
+            encoded.append((name, upload.size, encode_picture(upload.read(), name=name)))
+        except ValidationError as refusal:
+            raise ValidationError({"pictures": refusal.messages}) from None
+    if require_placed:
+        mentions: dict[str, int] = {}
+        for match in _PICTURE_REFERENCE.finditer(body):
+            mentioned = match.group(2) or match.group(3)
+            mentions[mentioned] = mentions.get(mentioned, 0) + 1
+        for name, _size, _picture in encoded:
+            mentions[name] = mentions.get(name, 0) - 1
+            if mentions[name] < 0:
+                raise ValidationError({"pictures": _(PICTURE_NOT_PLACED).format(
+                    name=name, markdown=picture_markdown(name)
+                )})
+    uploaded = _pictures_store(owner=owner, encoded=encoded)
+    return _point_at_pictures(body, owner, uploaded)
+
+
+def pictures_place(*, owner, body_html: str, post: Post | None = None) -> list[int]:
+    """The owner's pending pictures that `body_html` shows become placed: on `post`, or
+    (without one) on the private message the caller attaches them to. Returns their
+    ids. Inside the caller's posting transaction; other pictures are left as they are."""
+    ids, _without_alt = placed_pictures(body_html)
+    if not ids:
+        return []
+    # Locked, so that a picture sent with two posts at once is placed by one of them.
+    mine = Picture.objects.pending().filter(owner=owner, pk__in=ids).select_for_update()
+    placed = list(mine.values_list("pk", flat=True))
+    Picture.objects.filter(pk__in=placed).update(post=post, placed_at=timezone.now())
+    return placed
+
+
+def pictures_delete(*, pictures) -> int:
+    """Delete pictures (a queryset) and, once the transaction commits, their files."""
+    rows = list(pictures.values_list("pk", "display", "thumbnail"))
+    if not rows:
+        return 0
+    Picture.objects.filter(pk__in=[pk for pk, *_files in rows]).delete()
+    names = [name for _pk, *files in rows for name in files]
+
+    def delete_files():
+        for name in names:
+            PICTURES_STORAGE.delete(name)
+
+    transaction.on_commit(delete_files)
+    return len(rows)
+
+
+@transaction.atomic
+def picture_delete(*, member, picture: Picture) -> None:
+    """Remove one picture: staff (from the admin), or its owner while it is pending.
+    The post that showed it shows its alt text instead."""
+    if not is_staff(member) and not (picture.owner_id == member.pk and picture.is_pending):
+        raise PermissionDenied(_(PICTURE_NOT_YOURS))
+    if picture.post_id:
+        post = Post.objects.select_for_update().get(pk=picture.post_id)
+        Post.objects.filter(pk=post.pk).update(body_html=without_pictures(post.body_html, [picture.pk]))
+        page_cache.changed(page_cache.thread(post.thread_id))
+    pictures_delete(pictures=Picture.objects.filter(pk=picture.pk))
+
+
+@transaction.atomic
+def member_pictures_delete(*, member) -> None:
+    """For community.services.member_delete: every picture the member uploaded goes, and
+    their posts show each one's alt text in its place. The caller first does the same
+    for private messages (conversations.services.messages_pictures_drop)."""
+    pictures = Picture.objects.filter(owner=member)
+    ids = list(pictures.values_list("pk", flat=True))
+    if not ids:
+        return
+    for post in Post.objects.filter(pictures__in=ids).distinct().only("pk", "body_html"):
+        Post.objects.filter(pk=post.pk).update(body_html=without_pictures(post.body_html, ids))
+    pictures_delete(pictures=pictures)

@@ -41,6 +41,7 @@ urlpatterns = [
     path("t/<id:pk>/r/<id:number>/", include(post_urls)),
     path("t/<id:pk>/<slug:slug>/", views.thread_detail, name="thread-detail"),
     path("t/<id:pk>/<slug:slug>/all/", views.thread_all, name="thread-all"),
+    path("t/<id:pk>/poll/vote/", views.poll_vote, name="poll-vote"),
     path("follow/forum/<slug:slug>/", views.forum_follow, name="forum-follow"),
     path("follow/thread/<id:pk>/", views.thread_follow, name="thread-follow"),
     path("trash/thread/<id:pk>/", views.thread_trash, name="thread-trash"),

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,20 +16,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.standing import is_staff
 from config import page_cache, ratelimit
+from config.middleware import accepts_pictures
 from config.submission import Submission
 
-from .forms import EditForm, ReplyForm, SearchForm, ThreadForm
-from .models import Forum, ForumSubscription, Notification, Post, Section, Thread
+from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
+from .history import post_versions
+from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import PostQuerySet
 from .permissions import (
+    can_create_poll,
     can_read_text,
     check_delete_permission,
     check_edit_permission,
     check_forum_post_permission,
     check_reply_permission,
 )
-from . import fragments, services
+from . import fragments, polls, services, view_counts
 from .rendering import quoted_paragraph_count, render_post
 from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, new_reply_rule, thread_page
@@ -184,11 +187,12 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     renderer = fragments.PostRenderer(
         user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
         ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
-        recommenders=context["recommenders"], show_parent=show_parent,
+        trashed=context["trashed"], recommenders=context["recommenders"], show_parent=show_parent,
     )
     opening_html, *reply_html = renderer.articles([context["opening_post"], *posts])
     context.update(
         opening_post_html=opening_html, action_form=fragments.ACTION_FORM,
+        poll=polls.poll_page(thread, request.user, context["opening_post"]),
         reply_items=fragments.reply_items(
             posts, reply_html, flat=options["layout"] == "flat", highlight_after=options["highlight_after"]
         ),
@@ -198,6 +202,7 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     return context
 
 
+@view_counts.counted
 @page_cache.visitor_page(page_cache.THREAD)
 def thread_detail(request, pk, slug):
     """A thread, "Original post only": the opening post in full and the reply index."""
@@ -230,6 +235,7 @@ def thread_detail(request, pk, slug):
     )
 
 
+@view_counts.counted
 @page_cache.visitor_page(page_cache.THREAD)
 def thread_all(request, pk, slug):
     """A thread, "View all": the opening post and every reply in full, in tree order."""
@@ -272,22 +278,58 @@ def _preview(sub) -> dict:
     return {"preview": preview, "excerpt_warning": quoted_paragraph_count(preview) > EXCERPT_PARAGRAPHS}
 
 
+def with_pictures(request, sub) -> dict:
+    """What a compose form sends to its service: its fields, once the pictures sent with
+    them are stored (on "Preview" too: a browser sends a file only once) and the text
+    points at them and at pictures sent before. A refused picture stops the sending
+    and shows on the form."""
+    data = dict(sub.form.cleaned_data) if sub.sending or sub.previewing else {}
+    files = data.pop("pictures", None)
+    if files or services.mentions_pictures_by_name(data.get("body", "")):
+        with sub.refusals():
+            data["body"] = services.pictures_upload(
+                owner=request.user, files=files, body=data["body"], require_placed=sub.sending
+            )
+            # The form shows the text as it now is, pointing at the stored pictures.
+            sub.form.cleaned_data["body"] = data["body"]
+            sub.form.data = sub.form.data.copy()
+            sub.form.data["body"] = data["body"]
+            return data
+        sub.sending = sub.previewing = False
+    return data
+
+
+def compose_context(request, context: dict) -> dict:
+    """What every compose page shows besides its form: the member's pictures waiting
+    to be placed (a query run by the template, only on these pages)."""
+    return {**context, "pending_pictures": Picture.objects.for_compose(request.user)[:PENDING_SHOWN]}
+
+
+PENDING_SHOWN = 20
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def thread_create(request, slug):
     """"Post new thread" in a forum. Members who may post there."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     check_forum_post_permission(request.user, forum)
-    sub = Submission(request, ThreadForm(request.POST or None), limit="post")
+    form = ThreadForm(
+        request.POST or None, request.FILES or None, with_poll=can_create_poll(request.user)
+    )
+    sub = Submission(request, form, limit="post")
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            thread = services.thread_create(forum=forum, author=request.user, **sub.form.cleaned_data)
+            thread = services.thread_create(forum=forum, author=request.user, **data)
             return redirect(thread)
-    return sub.render("forums/thread_form.html", {"forum": forum, **_preview(sub)})
+    return sub.render("forums/thread_form.html", compose_context(request, {"forum": forum, **_preview(sub)}))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def reply_create(request, pk, number):
     """"Reply" to the opening post or any reply; "Quote" starts with the quoted text."""
     parent = _post_or_404(pk, number)
@@ -297,29 +339,39 @@ def reply_create(request, pk, number):
     if request.GET.get("quote") and can_read_text(request.user, parent):
         quoted = "\n".join(f"> {line}" if line else ">" for line in parent.body.splitlines())
         initial["body"] = f"> **{parent.author.public_name} wrote:**\n>\n{quoted}\n\n"
-    sub = Submission(request, ReplyForm(request.POST or None, initial=initial), limit="post")
+    form = ReplyForm(request.POST or None, request.FILES or None, initial=initial)
+    sub = Submission(request, form, limit="post")
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            reply = services.reply_create(author=request.user, parent=parent, **sub.form.cleaned_data)
+            reply = services.reply_create(author=request.user, parent=parent, **data)
             return redirect(reply)
     return sub.render(
-        "forums/reply_form.html", {"thread": thread, "parent": parent, **_preview(sub)}
+        "forums/reply_form.html",
+        compose_context(request, {"thread": thread, "parent": parent, **_preview(sub)}),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@accepts_pictures
 def post_edit(request, pk, number):
     """Edit a post: its author within the edit window, staff at any time."""
     post = _post_or_404(pk, number)
     check_edit_permission(request.user, post)
-    form = EditForm(request.POST or None, initial={"subject": post.subject, "body": post.body})
+    form = EditForm(
+        request.POST or None, request.FILES or None, initial={"subject": post.subject, "body": post.body}
+    )
     sub = Submission(request, form)
+    data = with_pictures(request, sub)
     if sub.sending:
         with sub.refusals():
-            edited = services.post_edit(editor=request.user, post=post, **sub.form.cleaned_data)
+            edited = services.post_edit(editor=request.user, post=post, **data)
             return redirect(edited)
-    return sub.render("forums/post_edit.html", {"thread": post.thread, "post": post, **_preview(sub)})
+    return sub.render(
+        "forums/post_edit.html",
+        compose_context(request, {"thread": post.thread, "post": post, **_preview(sub)}),
+    )
 
 
 @login_required
@@ -337,16 +389,16 @@ def post_delete(request, pk, number):
 
 @page_cache.visitor_page(page_cache.THREAD)
 def post_history(request, pk, number):
-    """"Edit history": every earlier version of a post. Anyone who can read the thread;
-    a hidden post's history, like its text, only staff."""
+    """"Edit history": every version of a post with its changes from the one before.
+    Anyone who can read the thread; a hidden post's history, like its text, only staff."""
     post = _post_or_404(pk, number)
     if not can_read_text(request.user, post):
         raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
-    revisions = post.revisions.all()
+    versions = post_versions(post, post.revisions.all())
     page_cache.shows(page_cache.member(post.author_id))
     return render(
         request, "forums/post_history.html",
-        {"thread": post.thread, "post": post, "revisions": revisions},
+        {"thread": post.thread, "post": post, "versions": versions},
     )
 
 
@@ -363,6 +415,28 @@ def post_jump(request, pk, number):
     page = Post.objects.replies_before(post, flat=flat) // per_page + 1
     url = post.thread.get_view_all_url()
     return redirect(f"{url}{'?page=%d' % page if page > 1 else ''}#post-{post.number}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def poll_vote(request, pk):
+    """Vote in a thread's poll, or change one's vote where the poll allows it. Members
+    in good standing. Thread pages post here; this page shows the poll alone, with the
+    reason when a vote is refused."""
+    thread = get_object_or_404(Thread.objects.for_detail(), pk=pk, has_poll=True)
+    # A POST with nothing ticked is a vote for nothing, to refuse, not a request for the page.
+    data = request.POST if request.method == "POST" else None
+    sub = Submission(request, PollVoteForm(data, thread=thread))
+    if sub.sending:
+        with sub.refusals(denied_on=NON_FIELD_ERRORS):
+            polls.poll_vote(member=request.user, thread=thread, options=sub.form.cleaned_data["option"])
+            messages.success(request, _("Thank you: your vote is counted."))
+            return _back(request, f"{thread.get_absolute_url()}#poll")
+    opening_post = Post.objects.filter(thread=thread, number=0).only("is_deleted", "is_hidden").get()
+    return sub.render(
+        "forums/poll_vote.html",
+        {"thread": thread, "poll": polls.poll_page(thread, request.user, opening_post)},
+    )
 
 
 @login_required

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from accounts import admin as accounts_admin
 from accounts.models import User
+from config.admin import ReadOnlyInline
 from forums import admin as forums_admin
 from forums.models import Forum, ForumBlock, Post, Thread
 
@@ -30,15 +31,9 @@ class AlertAdmin(admin.ModelAdmin):
         return False
 
 
-class JurySeatInline(admin.TabularInline):
+class JurySeatInline(ReadOnlyInline):
     model = JurySeat
     fields = ["juror", "answer", "comment", "seated_at", "deadline_at", "answered_at", "is_replaced"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Jury)

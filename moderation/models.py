@@ -147,6 +147,7 @@ class ModerationAction(models.Model):
         REINSTATE = "reinstate", _("Lifted a suspension")
         APPEAL_UPHELD = "appeal_upheld", _("Upheld a jury verdict on appeal")
         APPEAL_OVERTURNED = "appeal_overturned", _("Overturned a jury verdict on appeal")
+        POLL_CLOSE = "poll_close", _("Closed a poll")
 
     class Role(models.TextChoices):
         JURY = "jury", _("Jury")

@@ -19,6 +19,7 @@ from accounts.standing import check_active_member, is_restricted
 from config import page_cache
 from conversations.services import jury_result_deliver
 from forums.models import Forum, ForumBlock, Notification, Post, Recommendation, Thread
+from forums.polls import poll_close_write
 from forums.services import notifications_create, thread_forum_change
 
 from .models import Alert, AlertRule, Appeal, Jury, JurySeat, ModerationAction
@@ -405,6 +406,17 @@ def thread_pin(*, moderator, thread: Thread, pin: bool) -> Thread:
          actor=moderator, thread=thread)
     thread.refresh_from_db()
     return thread
+
+
+@transaction.atomic
+def poll_close(*, moderator, thread: Thread) -> bool:
+    """Hosts of the thread's forum and staff close its poll before its closing time (or
+    when it has none); everyone then sees the results. False when it was closed already."""
+    role = check_moderate_permission(moderator, thread.forum)
+    if poll_close_write(thread=thread) is None:
+        return False
+    _log(ModerationAction.Kind.POLL_CLOSE, role, actor=moderator, thread=thread)
+    return True
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ urlpatterns = [
     path("thread/<id:pk>/lock/", views.thread_lock, name="thread-lock"),
     path("thread/<id:pk>/pin/", views.thread_pin, name="thread-pin"),
     path("thread/<id:pk>/move/", views.thread_move, name="thread-move"),
+    path("thread/<id:pk>/poll/close/", views.poll_close, name="poll-close"),
     path("post/<id:pk>/<id:number>/hide/", views.post_hide, name="post-hide"),
     path("post/<id:pk>/<id:number>/verdict/", views.post_verdict, name="post-verdict"),
     path("forum/<slug:slug>/", views.forum_hosting, name="forum-hosting"),

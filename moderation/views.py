@@ -139,6 +139,18 @@ def thread_pin(request, pk):
 
 
 @login_required
+@require_POST
+def poll_close(request, pk):
+    """Hosts of the forum and staff close a thread's poll."""
+    thread = _thread_for_moderation(request, pk)
+    if not thread.has_poll:
+        raise Http404(_("This thread has no poll."))
+    closed = services.poll_close(moderator=request.user, thread=thread)
+    messages.success(request, _("The poll is closed.") if closed else _("The poll was closed already."))
+    return redirect(f"{thread.get_absolute_url()}#poll")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def thread_move(request, pk):
     """Move a thread: hosts between the forums they host, staff anywhere."""

@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.test import override_settings
 
+from forums import view_counts
 from forums.models import Post
 
 from .processes import run_python
@@ -105,15 +106,28 @@ def _no_visitor_page_cache(settings):
     settings.FORUMS_PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pictures_in_a_temporary_folder(tmp_path_factory):
+    """Pictures the tests upload stay out of the project folder."""
+    pictures = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path_factory.mktemp("pictures"), "base_url": None},
+    }
+    with override_settings(STORAGES={**django_settings.STORAGES, "pictures": pictures}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Redis outlives a test; a cached page, post or counter must not leak into the next one.
     fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
     cache.clear()
     fragments.clear()
+    view_counts.forget()
     yield
     cache.clear()
     fragments.clear()
+    view_counts.forget()
 
 
 @pytest.fixture

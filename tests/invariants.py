@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 
 from conversations.models import Conversation, Participant
-from forums.models import Forum, Post, Thread
+from forums.models import Forum, Poll, PollOption, Post, Thread
 
 
 def counter_gaps() -> list[str]:
@@ -41,6 +41,12 @@ def counter_gaps() -> list[str]:
         if conversation.message_count != conversation.n_messages:
             gaps.append(f"conversation {conversation.pk}: {conversation.message_count} counted, "
                         f"{conversation.n_messages} rows")
+    for poll in Poll.objects.annotate(n_votes=Count("votes")):
+        if poll.voter_count != poll.n_votes:
+            gaps.append(f"poll {poll.pk}: {poll.voter_count} voters counted, {poll.n_votes} votes")
+    for option in PollOption.objects.annotate(n_choices=Count("choices")):
+        if option.vote_count != option.n_choices:
+            gaps.append(f"poll option {option.pk}: {option.vote_count} counted, {option.n_choices} choices")
     return gaps
 
 

@@ -34,7 +34,9 @@ from accounts.services import (
 from conversations.services import conversation_create, message_create
 from community.management.commands import export_site
 from community.management.commands.import_site import NOT_EMPTY
-from forums.models import Post
+from community.models import ImportedRow
+from forums.models import PollOption, Post
+from forums.polls import PollSpec, poll_vote
 from forums.services import (
     community_update,
     forum_mark_read,
@@ -44,6 +46,7 @@ from forums.services import (
     post_edit,
     recommendation_set,
     reply_create,
+    thread_create,
     thread_subscription_set,
     thread_trash_set,
     thread_visit_record,
@@ -56,10 +59,12 @@ from moderation.services import (
     host_add,
     jury_vote,
     member_block,
+    poll_close,
     thread_lock,
 )
 
 from .factories import ForumFactory, MemberFactory, ThreadFactory
+from .pictures import pending_picture, placed
 from .processes import ROOT, run_python
 
 THREAD_TITLE = "Café society – “quotes”, ünïcode and 100% of the news"
@@ -100,7 +105,10 @@ def community(db, django_capture_on_commit_callbacks):
     thread_subscription_set(member=host, thread=thread, follow=True)
     forum_subscription_set(member=replier, forum=forum, follow=True)
     with django_capture_on_commit_callbacks(execute=True):
-        reply = reply_create(author=replier, parent=opening, body="You are all *wrong*.")
+        reply = reply_create(
+            author=replier, parent=opening,
+            body=f"You are all *wrong*. {placed(pending_picture(replier), 'A chart')}",
+        )
         reply_create(author=host, parent=reply, body="A nested answer that stays visible.")
     post_edit(editor=replier, post=reply, body="You are all wrong, and here is why.")
     recommendation_set(member=host, post=opening, recommend=True)
@@ -122,10 +130,19 @@ def community(db, django_capture_on_commit_callbacks):
     appeal_create(member=replier, jury=alert.jury, text="It was a fair point, made sharply.")
     member_block(moderator=staff, forum=forum, member=jurors[7], block=True, reason="Spam")
     thread_lock(moderator=staff, thread=thread, lock=True, reason="Cooling off")
+    poll_thread = thread_create(
+        forum=forum, author=poster, title="Pick a day", body="For the meet-up.",
+        poll=PollSpec(question="Which day?", options=("Saturday", "Sunday"), max_choices=2),
+    )
+    poll_vote(member=replier, thread=poll_thread, options=PollOption.objects.filter(poll=poll_thread.pk))
+    poll_close(moderator=staff, thread=poll_thread)
     member_suspend(member=jurors[6], reason="Spam", until=timezone.now() + timedelta(days=3))
     conversation = conversation_create(sender=host, recipient=jurors[1], subject="Thanks",
                                        body="Thank you for serving on the jury.")
-    message_create(author=jurors[1], conversation=conversation, body="Glad to help.")
+    message_create(author=jurors[1], conversation=conversation,
+                   body=f"Glad to help. {placed(pending_picture(jurors[1]), 'My badge')}")
+    # What an import from phpBB records (its old links redirect with it).
+    ImportedRow.objects.create(kind=ImportedRow.Kind.THREAD, old_id=7, new_id=thread.pk)
 
     # Secrets that must stay behind.
     session = SessionStore()
@@ -246,7 +263,7 @@ def test_every_app_of_the_project_is_exported():
         config.label
         for config in apps.get_app_configs()
         if Path(config.path).is_relative_to(ROOT) and not Path(config.path).is_relative_to(ROOT / ".venv")
-        and any(config.get_models())  # `community` holds commands only
+        and any(config.get_models())
     }
     assert ours == set(export_site.SITE_APPS), (
         "list the project's apps in SITE_APPS (community/management/commands/export_site.py)"

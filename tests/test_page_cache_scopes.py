@@ -255,7 +255,7 @@ def test_recommendations_show_in_the_thread_and_for_opening_posts_in_the_lists(
     source, page = visit(urls["Greatest"])
     assert source == "miss" and "Thread in forum A" in page
     source, page = visit(urls["forum A"])
-    assert source == "miss" and '<td class="num" data-label="Recommendations">1</td>' in page
+    assert source == "miss" and '<td class="num" data-label="Recs">1</td>' in page
     for name in ("forum B", "thread B", "thread C"):
         assert cached(urls[name]), name
 
@@ -418,3 +418,38 @@ def test_a_lost_version_means_a_new_render_never_an_old_page(someone):
     member_update(member=someone, slogan="Renamed")
     assert _serve(view)[page_cache.HEADER] == "miss"
     assert _serve(view)[page_cache.HEADER] == "hit"
+
+
+def test_a_vote_and_the_closing_of_a_poll_drop_only_their_threads_pages(site, django_capture_on_commit_callbacks):
+    """Visitors see a poll's results at once (results shown always here); other pages
+    stay cached, lists included, since thread rows show no counts of polls."""
+    from forums.models import PollOption
+    from forums.polls import PollSpec, poll_vote
+    from forums.services import thread_create
+    from moderation.services import poll_close
+
+    poll_thread = thread_create(
+        forum=site["forums"]["A"], author=site["third"], title="Poll in forum A", body="Vote.",
+        poll=PollSpec(question="Which one?", options=("This", "That"), results_shown="always"),
+    )
+    urls = {**site["urls"], "poll": poll_thread.get_absolute_url(), "poll all": poll_thread.get_view_all_url()}
+    warm(*urls.values())
+    assert "0 members have voted." in visit(urls["poll"])[1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_vote(member=site["writer"], thread=poll_thread,
+                  options=PollOption.objects.filter(poll=poll_thread.pk, text="This"))
+    for name in ("poll", "poll all"):
+        source, page = visit(urls[name])
+        assert source == "miss" and "1 member has voted." in page and "1 vote (100%)" in page, name
+    for name in ("forum A", "thread A", "front page", "Latest", "writer's profile"):
+        assert cached(urls[name]), name
+
+    staff = MemberFactory()
+    User.objects.filter(pk=staff.pk).update(is_staff=True)
+    staff.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_close(moderator=staff, thread=poll_thread)
+    source, page = visit(urls["poll"])
+    assert source == "miss" and "This poll is closed." in page
+    assert cached(urls["thread A"]) and cached(urls["forum A"])

@@ -14,7 +14,6 @@ are never translated, so they are never asked for.
 
 import ast
 import shutil
-from pathlib import Path
 
 import pytest
 

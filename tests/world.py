@@ -23,7 +23,8 @@ from accounts.models import User
 from accounts.services import code_batch_create, member_create, member_suspend, member_update, star_grant
 from conversations.models import Conversation
 from conversations.services import conversation_create
-from forums.models import Forum, Post, Thread
+from forums.models import Forum, Picture, Post, Thread
+from forums.polls import PollSpec
 from forums.services import forum_create, post_edit, reply_create, section_create, thread_create
 from moderation.models import AlertRule, Jury, JurySeat
 from moderation.services import (
@@ -32,9 +33,12 @@ from moderation.services import (
     host_add,
     jury_vote,
     member_block,
+    poll_close,
     post_hide,
     thread_lock,
 )
+
+from .pictures import pending_picture, placed
 
 # The roles of the authorisation table, in the order its cells are listed.
 ROLES = [
@@ -66,8 +70,14 @@ class World:
     verdict_post: Post  # by `member`, hidden by a jury: `closed_jury`
     closed_jury: Jury
     jury: Jury  # open; `member` is one of its seven jurors
+    poll_thread: Thread  # by ann, in Pets, with an open poll nobody has voted in
+    closed_poll_thread: Thread  # by ann, in Pets, its poll closed by staff
     conversation: Conversation  # between ann and `member` only
     star_code: str
+    post_picture: Picture  # ann's, in other_reply
+    hidden_picture: Picture  # ann's, in hidden_post
+    pending_picture: Picture  # ann's, not placed anywhere
+    message_picture: Picture  # ann's, in the conversation with `member`
 
     def user(self, role):
         return self.users[role]
@@ -111,7 +121,10 @@ def build_world() -> World:
     opening_post = thread.posts.get(number=0)
     member_reply = reply_create(author=member, parent=opening_post, body="Dogs, clearly.")
     mentions = " ".join(f"@{names[role]}" for role in names)
-    other_reply = reply_create(author=ann, parent=opening_post, body=f"Cats. Asking {mentions}")
+    post_picture = pending_picture(ann, "cat.png")
+    other_reply = reply_create(
+        author=ann, parent=opening_post, body=f"Cats. Asking {mentions} {placed(post_picture)}"
+    )
     other_thread = thread_create(forum=forum, author=ann, title="Hamsters", body="Small and round.")
     locked_thread = thread_create(forum=forum, author=ann, title="Closed topic", body="No more.")
     thread_lock(moderator=staff, thread=locked_thread, lock=True, reason="Done")
@@ -119,7 +132,10 @@ def build_world() -> World:
         author=ann, parent=other_thread.posts.get(number=0), subject="Hamster facts",
         body=HIDDEN_FIRST_VERSION,
     )
-    hidden_post = post_edit(editor=ann, post=hidden_post, body=f"{HIDDEN_TEXT} after an edit")
+    hidden_picture = pending_picture(ann, "hamster.png")
+    hidden_post = post_edit(
+        editor=ann, post=hidden_post, body=f"{HIDDEN_TEXT} after an edit {placed(hidden_picture)}"
+    )
     post_hide(staff=staff, post=hidden_post, hide=True, reason="Doxxing")
 
     # Juries draw from everyone available; only the six jurors (and, for the open
@@ -143,9 +159,19 @@ def build_world() -> World:
     jury = alert_create(alerter=al, post=jury_post, rule=rule, rng=random.Random(3)).jury
     assert jury.seats.filter(juror=member).exists()
 
-    conversation = conversation_create(
-        sender=ann, recipient=member, subject="Private plans", body=PRIVATE_TEXT
+    poll_thread, closed_poll_thread = (
+        thread_create(forum=forum, author=ann, title=title, body="Vote below.",
+                      poll=PollSpec(question="Best pet?", options=("Cat", "Dog", "Fish")))
+        for title in ("Pet poll", "Closed pet poll")
     )
+    poll_close(moderator=staff, thread=closed_poll_thread)
+
+    message_picture = pending_picture(ann, "plans.png")
+    conversation = conversation_create(
+        sender=ann, recipient=member, subject="Private plans",
+        body=f"{PRIVATE_TEXT} {placed(message_picture)}",
+    )
+    unplaced_picture = pending_picture(ann, "later.png")
     batch = code_batch_create(label="Security suite", quantity=1, months=1, created_by=users["superuser"])
     star_grant(member=users["star"], months=12)
     member_block(moderator=staff, forum=forum, member=users["blocked"], block=True, reason="Trolling")
@@ -160,7 +186,12 @@ def build_world() -> World:
         opening_post=opening_post, member_reply=member_reply, other_reply=other_reply,
         other_thread=other_thread, locked_thread=locked_thread, hidden_post=hidden_post,
         verdict_post=verdict_post, closed_jury=closed_jury, jury=jury,
+        poll_thread=poll_thread, closed_poll_thread=closed_poll_thread,
         conversation=conversation, star_code=batch.codes.get().code,
+        **{name: Picture.objects.get(pk=picture.pk) for name, picture in (
+            ("post_picture", post_picture), ("hidden_picture", hidden_picture),
+            ("pending_picture", unplaced_picture), ("message_picture", message_picture),
+        )},
     )
 
 

@@ -22,9 +22,10 @@ def thread_rows(context, threads, show_forum=False):
 
 
 @register.simple_tag
-def forum_rows(forums):
-    """The rows of a forum list (forums.fragments.forum_rows)."""
-    return fragments.forum_rows(forums)
+def forum_rows(forums, compact=False):
+    """The rows of a forum list (forums.fragments.forum_rows); `compact` leaves out the
+    forums' purposes."""
+    return fragments.forum_rows(forums, purposes=not compact)
 
 
 @register.simple_tag

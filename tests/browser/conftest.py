@@ -1,3 +1,4 @@
+import contextlib
 import functools
 import http.server
 import os
@@ -90,3 +91,15 @@ def session_cookie(live_server, user):
     client.force_login(user)
     name = settings.SESSION_COOKIE_NAME
     return {"name": name, "value": client.cookies[name].value, "url": live_server.url}
+
+
+@contextlib.contextmanager
+def member_page(browser, live_server, user, **options):
+    """A page of a new browser context (`options`: viewport, java_script_enabled, ...)
+    logged in as `user`; the context is closed afterwards."""
+    context = browser.new_context(**options)
+    context.add_cookies([session_cookie(live_server, user)])
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -37,6 +37,7 @@ from tests.security.xss_data import (
     PAYLOADS,
     clip,
     payload_conversations,
+    payload_edits,
     payload_juries,
     payload_members,
     payload_replies,
@@ -284,6 +285,31 @@ def test_threads_replies_names_and_search_run_no_script(live_server, browser, bi
     finally:
         visitor.close()
         member.close()
+
+
+def test_edit_history_runs_no_script(live_server, browser):
+    """Each version's changes on the edit history (made from the plain text): the
+    sample's payloads, as the opening post's and a reply's body and the reply's
+    subject, deleted in one version and inserted in the next, show as text."""
+    with transaction.atomic():
+        author = member_update(member=MemberFactory(), email_notifications=False)
+        threads = [ThreadFactory(author=author, title=f"Edited {n}") for n in range(len(SAMPLE))]
+        openings = payload_edits(posts=[thread.posts.get(number=0) for thread in threads], payloads=SAMPLE)
+        replies = payload_edits(
+            posts=[payload_replies(thread=thread, authors=[author], payloads=["Plain"])[0] for thread in threads],
+            payloads=SAMPLE,
+        )
+    history = [
+        (reverse("forums:post-history", args=[post.thread_id, post.number]),
+         [post.body] if post.parent_id is None else [post.body, post.subject])
+        for post in openings + replies
+    ]
+    visitor = Browser(browser, live_server)
+    try:
+        visitor.visit(history)
+        visitor.assert_clean()
+    finally:
+        visitor.close()
 
 
 def test_private_messages_run_no_script(live_server, browser, big_pages):

@@ -3,7 +3,7 @@
 The look-and-feel tests (test_look_and_feel.py) walk these pages as a visitor and as a
 member, so every kind of page is checked with real content: long words and URLs, code,
 quotes, a deep reply tree, Star, host and staff authors, a hidden post, a locked and a
-pinned thread, notifications, a conversation and a seated jury.
+pinned thread, notifications, a conversation, a seated jury and an edited post.
 """
 
 import random
@@ -15,8 +15,9 @@ from django.urls import reverse
 from accounts.models import Sponsor, User
 from accounts.services import member_update, star_grant
 from conversations.services import conversation_create, message_create
-from forums.models import Forum
-from forums.services import recommendation_set, reply_create, thread_create
+from forums.models import Forum, Poll, PollOption
+from forums.polls import PollSpec, poll_vote
+from forums.services import post_edit, recommendation_set, reply_create, thread_create
 from moderation.models import AlertRule, Jury
 from moderation.services import alert_create, host_add, member_block, post_hide, thread_lock, thread_pin
 from tests.factories import MemberFactory
@@ -90,6 +91,10 @@ def build_tour() -> Tour:
         title="How the forum looks on a phone: long words, links, code and a deep reply tree",
     )
     opening = thread.posts.get(number=0)
+    # An edit, so that the edit history shows words inserted and deleted.
+    opening = post_edit(editor=viewer, post=opening, body=OPENING_BODY.replace(
+        "Members keep asking how the site looks on a phone", "Members often ask how the forum looks on a small phone"
+    ))
     parent = opening
     authors = [star, staff, others[0], others[1], star, others[2], others[3], star, others[0], staff]
     replies = []
@@ -116,6 +121,16 @@ def build_tour() -> Tour:
     member_block(moderator=staff, forum=forum, member=others[3], block=True, reason="Spam links")
     thread_create(forum=other_forum, author=star, title="Prices at the farmers market",
                   body="Tomatoes cost twice what they did.")
+    # A poll whose results everyone sees: bars and counts for visitors, the form for
+    # the viewer (who has not voted) and its "Close poll" button (they host the forum).
+    poll_thread = thread_create(
+        forum=forum, author=star, title="A poll: what should the next meetup discuss?", body="Tick two.",
+        poll=PollSpec(question="Topics for the next meetup", max_choices=2, results_shown=Poll.Results.ALWAYS,
+                      options=("Housing", "Transit and the new bus lines", "Schools", "Parks")),
+    )
+    poll_options = list(PollOption.objects.filter(poll=poll_thread.pk).order_by("position"))
+    for n, member in enumerate([staff, *others[:3]]):
+        poll_vote(member=member, thread=poll_thread, options=poll_options[n % 3:n % 3 + 2])
 
     conversation = conversation_create(
         sender=star, recipient=viewer, subject="About the meetup on Saturday",
@@ -146,6 +161,7 @@ def build_tour() -> Tour:
         Page("thread", thread_url),
         Page("thread-all", all_url),
         Page("thread-all-highlight", f"{all_url}?highlight=newest"),
+        Page("poll", poll_thread.get_absolute_url()),
         Page("search", reverse("forums:search") + "?q=phone"),
         Page("latest", reverse("forums:latest")),
         Page("greatest", reverse("forums:greatest")),
@@ -165,6 +181,7 @@ def build_tour() -> Tour:
         Page("edit-history", reverse("forums:post-history", args=[thread.pk, 0])),
         Page("delete-confirm", reverse("forums:post-delete", args=[thread.pk, mine.number])),
         Page("alert-form", reverse("moderation:alert-create", args=[thread.pk, replies[0].number])),
+        Page("poll-vote", reverse("forums:poll-vote", args=[poll_thread.pk])),
         Page("own-profile", viewer.get_absolute_url()),
         Page("settings", reverse("members:settings")),
         Page("notifications", reverse("forums:notification-list")),

@@ -21,6 +21,8 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
+    PollOption,
     Post,
     PostRevision,
     Recommendation,
@@ -37,13 +39,17 @@ from forums.services import (
     member_ignore_set,
     post_edit,
     recommendation_set,
+    reply_create,
+    thread_create,
     thread_trash_set,
     thread_visit_record,
 )
+from forums.polls import PollSpec, poll_vote
 from moderation.models import Alert, JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 from tests.invariants import assert_counters_equal_rows
+from tests.pictures import pending_picture, placed
 from tests.world import built_once, fresh
 
 PASSWORD = "correct horse battery staple"
@@ -107,6 +113,16 @@ def _build_world():
                       rng=random.Random(n))
             if not alert.jury.seats.filter(answer="").exists():
                 break
+
+    # Votes in three polls of others, two options each in a multiple-choice poll; others vote too.
+    for n, other in enumerate(others):
+        poll_thread = thread_create(
+            forum=forum, author=other, title=f"Poll {n}", body="Vote!",
+            poll=PollSpec(question=f"Question {n}?", options=("One", "Two", "Three"), max_choices=2),
+        )
+        options = list(PollOption.objects.filter(poll=poll_thread.pk).order_by("position"))
+        poll_vote(member=member, thread=poll_thread, options=options[:2])
+        poll_vote(member=other, thread=poll_thread, options=options[2:])
 
     # Subscriptions, ignores, trash, read markers.
     for thread in their_threads:
@@ -243,13 +259,19 @@ def test_member_data_leaves_out_secrets(client, world):
 
 def test_member_data_query_count_does_not_grow_with_rows(client, world, django_assert_num_queries):
     client.force_login(world["member"])
+    member = world["member"]
+    for n in range(3):
+        pending_picture(member, f"{n}.png")
+    reply_create(author=member, parent=world["their_threads"][0].posts.get(number=0),
+                 body=placed(Picture.objects.filter(owner=member).first()))
     # Session and member (2); email addresses, second factors, jury blacklist (3);
-    # threads, posts, revisions (3); conversations, their participants, messages (3);
-    # recommendations, alerts, jury votes, appeals (4); thread and forum subscriptions,
-    # ignores, trashed threads and forums, notifications (6).
-    with django_assert_num_queries(21):
+    # threads, posts, revisions, pictures (4); conversations, their participants,
+    # messages (3); poll votes (1); recommendations, alerts, jury votes, appeals (4); thread and forum
+    # subscriptions, ignores, trashed threads and forums, notifications (6).
+    with django_assert_num_queries(23):
         response = client.get(DATA_URL)
     assert response.status_code == 200
+    assert len(response.json()["pictures"]) == 3
     # One more of each changes nothing.
     member, other = world["member"], world["others"][0]
     ReplyFactory(parent=world["their_threads"][1].posts.get(number=0), author=member)
@@ -257,7 +279,8 @@ def test_member_data_query_count_does_not_grow_with_rows(client, world, django_a
                         body="And another")
     recommendation_set(member=member, post=world["answers"][2], recommend=True)
     member_ignore_set(member=other, other=member, ignore=False)
-    with django_assert_num_queries(21):
+    pending_picture(member, "one-more.png")
+    with django_assert_num_queries(23):
         client.get(DATA_URL)
 
 

@@ -17,6 +17,7 @@ from forums.services import member_ignore_set
 from moderation.models import JurySeat
 from moderation.services import alert_create, alert_rule_create, jury_vote
 from tests.factories import MemberFactory, ReplyFactory
+from tests.pictures import pending_picture, placed
 
 INBOX = reverse("conversations:inbox")
 SENT = reverse("conversations:sent")
@@ -342,13 +343,18 @@ def test_sent_query_count(member_client, busy_inbox, django_assert_num_queries):
 def test_conversation_query_count(member_client, member, other_member, conversation, answers,
                                   django_assert_num_queries):
     for n in range(answers):
-        message_create(author=other_member if n % 2 else member, conversation=conversation, body=f"M{n}")
+        # Pictures are part of the messages' HTML: they cost no query to show.
+        author = other_member if n % 2 else member
+        picture = pending_picture(author)
+        message_create(author=author, conversation=conversation, body=f"M{n} {placed(picture)}")
     member_client.get(_url(conversation))  # read: the steady state
     # session, member, seat with conversation, messages with authors, other
-    # participants, whether they ignore the member (the header comes from the cache)
-    with django_assert_num_queries(6):
+    # participants, whether they ignore the member (the header comes from the cache),
+    # the member's pictures not placed yet (for the answer form)
+    with django_assert_num_queries(7):
         response = member_client.get(_url(conversation))
     assert _text(response).count('class="post message') == answers + 1
+    assert _text(response).count('<img alt="A red square"') == answers
 
 
 def test_conversation_with_unread_messages_query_count(member_client, member, other_member, conversation,
@@ -357,7 +363,7 @@ def test_conversation_with_unread_messages_query_count(member_client, member, ot
         message_create(author=other_member, conversation=conversation, body=f"M{n}")
     # As above, plus marking read: savepoint, member's row locked, seat, seat reset,
     # header count down, header count reloaded, savepoint released.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = member_client.get(_url(conversation))
     assert response.status_code == 200
 

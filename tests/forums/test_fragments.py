@@ -149,7 +149,10 @@ def test_a_members_own_actions_are_never_served_to_another(conversation):
     assert ">Recommend</button>" not in own and "Ignore " not in own
     assert edit_url not in theirs and delete_url not in theirs
     assert ">Recommend</button>" in theirs and f"Ignore {author.public_name}" in theirs
-    assert 'class="post-actions"' not in visitor
+    # A visitor's only action is the way to the reply form, through the login page.
+    reply_url = reverse("forums:reply-create", args=[thread.pk, 1])
+    assert f'<ul class="post-actions" aria-label="Actions"><li><a href="{reply_url}">Reply</a></li></ul>' in visitor
+    assert edit_url not in visitor and delete_url not in visitor and "Recommend" not in visitor
 
 
 def test_new_markers_and_ignoring_belong_to_the_reader(conversation, member, member_client):
@@ -203,12 +206,57 @@ def test_post_actions_post_through_one_form_with_one_token(conversation, member,
         (reverse(view, args=[thread.pk, number]), name)
         for number in range(12)
         for view, name in [("forums:post-recommend", "recommend"), ("moderation:post-hide", "hide")]
-    } | {(reverse("forums:member-ignore", args=[person.username]), "ignore") for person in people}
+    } | {(reverse("forums:member-ignore", args=[person.username]), "ignore") for person in people} | {
+        (reverse("forums:thread-trash", args=[thread.pk]), "trash")
+    }
     assert {(button["formaction"], button["name"]) for button in parsed.buttons} == expected
     # One token for all the posts' buttons, whatever their number: the page's other
-    # forms are Log out, Follow and Trash thread, and the host tools' Lock and Pin.
-    assert parsed.tokens == 6
+    # forms are Log out, Follow, and the host tools' Lock and Pin.
+    assert parsed.tokens == 5
     assert 'name="next"' in page.split(f'id="{ACTION_FORM}"')[1].split("</form>")[0]
+
+
+def _row_and_more(post_html: str) -> tuple[str, str]:
+    """A post's actions: those in its row, and those behind its "More" disclosure."""
+    actions = re.search(r'<ul class="post-actions"[^>]*>(.*?)</ul>', post_html, re.S).group(1)
+    more = re.search(r"<details><summary>More</summary>(.*?)</details>", actions, re.S)
+    return (actions[:more.start()] if more else actions), (more.group(1) if more else "")
+
+
+def test_rare_and_drastic_actions_wait_behind_more(conversation, member, staff):
+    thread, people = conversation
+    url = thread.get_view_all_url()
+    page = _text(_client(member).get(url))
+
+    row, more = _row_and_more(_post_html(page, 1))
+    assert ">Reply</a>" in row and ">Quote</a>" in row and ">Recommend</button>" in row
+    assert ">Alert</a>" in more and f">Ignore {people[1].public_name}</button>" in more
+    assert "Alert" not in row and "Ignore" not in row
+    # Trashing is the thread's: under the opening post only, saying what it does.
+    opening_row, opening_more = _row_and_more(_post_html(page, 0))
+    assert ">Trash: hide this thread from my lists</button>" in opening_more
+    assert "Trash" not in _post_html(page, 1) and "Trash" not in opening_row
+    # The author edits from the row and deletes from the menu; staff hide from the menu.
+    own_row, own_more = _row_and_more(_post_html(_text(_client(people[1]).get(url)), 1))
+    assert ">Edit</a>" in own_row and ">Delete</a>" in own_more and "Delete" not in own_row
+    staff_row, staff_more = _row_and_more(_post_html(_text(_client(staff).get(url)), 1))
+    assert ">Hide</button>" in staff_more and "Hide" not in staff_row
+
+
+def test_a_trashed_thread_is_restored_from_the_thread_tools(conversation, member_client):
+    thread, _people = conversation
+    url = thread.get_absolute_url()
+    response = member_client.post(reverse("forums:thread-trash", args=[thread.pk]), {"trash": "1", "next": url})
+    assert response["Location"] == url
+
+    page = _text(member_client.get(url))
+    assert "Thread trashed: it no longer shows in your lists." in page
+    assert "hide this thread from my lists" not in page
+    restore = [button for button in _buttons(page).buttons if button["name"] == "trash"]
+    assert restore == [{"form": ACTION_FORM, "formaction": reverse("forums:thread-trash", args=[thread.pk]),
+                        "name": "trash", "value": "0", "class": "button button-secondary"}]
+    # One token for the page: the restore button posts through the action form.
+    assert _buttons(page).tokens == 3  # Log out, Follow and the action form
 
 
 def test_recommending_from_the_action_form_returns_to_the_post(conversation, member_client):

@@ -325,7 +325,9 @@ def test_deleting_the_opening_post_locks_the_thread(member_client, thread):
 # Oversized bodies.
 
 
-def test_request_body_over_one_megabyte_is_refused_before_parsing(member_client, opening_post):
+def test_request_body_over_one_megabyte_is_refused_before_parsing(member_client, opening_post, settings):
+    # The reply form takes pictures, so its limit is their setting (33 MB by default).
+    settings.FORUMS_MAX_PICTURES_REQUEST_BYTES = 1024 * 1024
     response = member_client.post(
         _reply_url(opening_post), {"body": "x" * (1024 * 1024 + 10), "post": "1"}
     )
@@ -334,7 +336,8 @@ def test_request_body_over_one_megabyte_is_refused_before_parsing(member_client,
     assert Post.objects.count() == 1
 
 
-def test_oversized_reply_answers_413_with_the_form_and_the_reason(member_client, opening_post):
+def test_oversized_reply_answers_413_with_the_form_and_the_reason(member_client, opening_post, settings):
+    settings.FORUMS_MAX_PICTURES_REQUEST_BYTES = 1024 * 1024
     response = member_client.post(
         _reply_url(opening_post), {"body": "x" * (1024 * 1024 + 10), "post": "1"}
     )
@@ -425,8 +428,9 @@ def test_rerender_posts_updates_stored_html(opening_post, capsys):
 
 def test_reply_form_query_count(member_client, reply, django_assert_num_queries):
     # session, member, header 3, sponsor, post, block check (the hidden-posts
-    # restriction is read from the member's row: accounts.standing)
-    with django_assert_num_queries(8):
+    # restriction is read from the member's row: accounts.standing), the member's
+    # pictures not placed yet
+    with django_assert_num_queries(9):
         response = member_client.get(_reply_url(reply))
     assert response.status_code == 200
 

@@ -204,7 +204,7 @@ def test_recommending_the_opening_post_counts_on_the_thread_and_lists_recommende
     page = _text(client.get(thread.get_absolute_url()))
     assert "Recommended by" in page
     assert page.index("Fan 0") < page.index("Fan 1") < page.index("Fan 2")
-    assert re.search(r'data-label="Recommendations">3<', _text(client.get(thread.forum.get_absolute_url())))
+    assert re.search(r'data-label="Recs">3<', _text(client.get(thread.forum.get_absolute_url())))
 
 
 def _recommend_notifications(post):
@@ -276,8 +276,9 @@ def test_visitors_cannot_recommend(client, opening_post, thread):
 
 
 def test_latest_lists_newest_threads_site_wide(client, db):
-    first, second = ThreadFactory(title="Older thread"), ThreadFactory(title="Newer thread")
-    Thread.objects.filter(pk=first.pk).update(created_at=_ago(hours=1))
+    older = ThreadFactory(title="Older thread")
+    ThreadFactory(title="Newer thread")
+    Thread.objects.filter(pk=older.pk).update(created_at=_ago(hours=1))
     page = _text(client.get(reverse("forums:latest")))
     assert page.index("Newer thread") < page.index("Older thread")
 
@@ -366,7 +367,8 @@ def test_lists_paginate_and_reject_bad_pages(client, db, name):
 
 
 def test_trashed_thread_leaves_the_members_lists(member_client, member, forum):
-    kept, trashed = ThreadFactory(forum=forum, title="Kept one"), ThreadFactory(forum=forum, title="Trashed one")
+    ThreadFactory(forum=forum, title="Kept one")
+    trashed = ThreadFactory(forum=forum, title="Trashed one")
     member_client.post(reverse("forums:thread-trash", args=[trashed.pk]), {"trash": "1"})
 
     for url in [forum.get_absolute_url(), reverse("forums:latest"), reverse("forums:home")]:

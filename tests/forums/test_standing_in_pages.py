@@ -53,7 +53,7 @@ def _offers(page: str, thread) -> dict:
         "quote": reverse("forums:reply-create", args=[thread.pk, 0]) + '?quote=1"' in page,
         "recommend": ">Recommend</button>" in page,
         "alert": reverse("moderation:alert-create", args=[thread.pk, 0]) in page,
-        "trash": ">Trash thread</button>" in page,
+        "trash": f'formaction="{reverse("forums:thread-trash", args=[thread.pk])}" name="trash" value="1"' in page,
         "follow": ">Follow</button>" in page,
     }
 

@@ -2,8 +2,10 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.templatetags.static import static
 from django.urls import reverse
 
+from accounts.models import User
 from forums.models import Forum, Thread
 from forums.pagination import CountedPaginator
 from tests.factories import ForumFactory, ReplyFactory, SectionFactory, ThreadFactory
@@ -68,7 +70,9 @@ def test_header_shows_member_name_instead_of_signup(member_client, member, seede
 
 def test_all_forums_groups_forums_by_section(client, seed_thread):
     page = _main(client.get(reverse("forums:forum-index")))
+    jump_list, page = page.split("</nav>", 1)
 
+    assert "Issue Forums" in jump_list and "Region Forums" in jump_list
     assert page.index("Main Forums") < page.index("Issue Forums") < page.index("Foreign Affairs")
     assert page.index("Region Forums") < page.index("Wyoming") < page.index("Support Forums")
     assert seed_thread.title[:40] in page  # the last post of Foreign Affairs
@@ -288,6 +292,23 @@ def test_forum_query_count(client, busy_forum, django_assert_num_queries):
     with django_assert_num_queries(6):  # header 3, sponsor, forum, one page of threads
         response = client.get(busy_forum.get_absolute_url())
     assert _text(response).count('class="thread-title"') == 30
+
+
+def test_thread_rows_show_each_authors_avatar_in_the_same_queries(client, busy_forum, django_assert_num_queries):
+    """The avatar beside each row comes with the row's author: no query per row."""
+    authors = list(User.objects.filter(threads__forum=busy_forum).distinct().order_by("pk"))
+    assert len(authors) == 3
+    User.objects.filter(pk=authors[0].pk).update(avatar="avatars/first.png")
+
+    with django_assert_num_queries(6):  # as test_forum_query_count
+        page = _text(client.get(busy_forum.get_absolute_url()))
+
+    rows = re.findall(r"<tr[^>]*><th scope=\"row\">(<img [^>]*>)<a class=\"thread-title\"", page)
+    assert len(rows) == 30
+    assert set(rows) == {
+        '<img class="avatar" src="/media/avatars/first.png" alt="" width="24" height="24" loading="lazy">',
+        f'<img class="avatar" src="{static("img/avatar.svg")}" alt="" width="24" height="24" loading="lazy">',
+    }
 
 
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):

@@ -30,7 +30,7 @@ def cast(db):
 
 
 def _urls(cast):
-    thread, reply, forum = cast["thread"], cast["reply"], cast["forum"]
+    thread, forum = cast["thread"], cast["forum"]
     return [
         ("post", reverse("moderation:thread-lock", args=[thread.pk]), {"lock": "1", "reason": "Flame war"}),
         ("post", reverse("moderation:thread-pin", args=[thread.pk]), {"pin": "1"}),

@@ -3,7 +3,7 @@
 import html
 import random
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -299,6 +299,17 @@ def test_juror_page_shows_post_rule_and_comment_and_takes_the_vote(alerted, clie
     assert client.post(url, {"answer": BREAKS}).status_code == 400  # only once
     client.force_login(MemberFactory())
     assert client.get(url).status_code == 404
+
+
+def test_juror_page_writes_the_deadline_in_the_sites_format_and_the_jurors_time_zone(alerted, client):
+    seat = alerted.jury.seats.first()
+    JurySeat.objects.filter(pk=seat.pk).update(deadline_at=datetime(2026, 11, 27, 4, 22, tzinfo=UTC))
+    member_update(member=seat.juror, time_zone="America/New_York")
+    client.force_login(seat.juror)
+
+    page = client.get(reverse("moderation:jury-detail", args=[alerted.jury.pk])).content.decode()
+
+    assert "Please answer before Thu Nov 26, 2026, 11:22 PM;" in page
 
 
 # Deadlines and replacement.

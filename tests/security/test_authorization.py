@@ -30,6 +30,10 @@ from forums.models import (
     ForumSubscription,
     IgnoredMember,
     Notification,
+    Picture,
+    Poll,
+    PollOption,
+    PollVote,
     Post,
     Recommendation,
     Thread,
@@ -39,6 +43,7 @@ from forums.models import (
 )
 from moderation.models import Alert, Appeal, JurySeat
 
+from tests.pictures import upload
 from tests.world import HIDDEN_FIRST_VERSION, HIDDEN_TEXT, PASSWORD, PRIVATE_TEXT, ROLES
 
 from .conftest import db_state, state_diff
@@ -111,11 +116,27 @@ def _own_post_reply(w):
     return w.member_reply
 
 
+def _first_option(thread):
+    return PollOption.objects.filter(poll=thread.pk).order_by("position").first().pk
+
+
+def _voted(thread, user):
+    return PollVote.objects.filter(poll=thread.pk, member=user).exists()
+
+
+NEW_POLL = {"poll-question": "Tea or coffee?", "poll-options": "Tea\nCoffee", "poll-max_choices": "1",
+            "poll-results_shown": "voted"}
+
+
 TABLE = [
     # Posting.
     Row("thread-create", "forums:thread-create", lambda w: {"slug": w.forum.slug}, POSTER_IN_FORUM,
         data=lambda w, u: {"title": "A brand new thread", "body": "Its opening post."},
         changed=lambda w, u: Thread.objects.filter(author=u, title="A brand new thread").exists()),
+    # With FORUMS_POLLS_FOR = "members" (the default) anyone who may post starts polls.
+    Row("thread-create-with-poll", "forums:thread-create", lambda w: {"slug": w.forum.slug}, POSTER_IN_FORUM,
+        data=lambda w, u: {"title": "A thread with a poll", "body": "Vote.", **NEW_POLL},
+        changed=lambda w, u: Poll.objects.filter(thread__author=u, question="Tea or coffee?").exists()),
     Row("reply", "forums:reply-create", _post(lambda w: w.opening_post), POSTER_IN_FORUM,
         data=lambda w, u: {"subject": "", "body": "A reply of mine."},
         changed=lambda w, u: Post.objects.filter(author=u, body="A reply of mine.").exists()),
@@ -144,6 +165,17 @@ TABLE = [
     Row("recommend", "forums:post-recommend", _post(lambda w: w.other_reply), WRITER,
         data=lambda w, u: {"recommend": "1"},
         changed=lambda w, u: Recommendation.objects.filter(member=u, post=w.other_reply).exists()),
+    # Polls: members in good standing vote (blocks are about posting, not voting).
+    Row("poll-vote-page", "forums:poll-vote", _thread(lambda w: w.poll_thread), cells(200, visitor=LOGIN),
+        method="get"),
+    Row("poll-vote", "forums:poll-vote", _thread(lambda w: w.poll_thread), WRITER,
+        data=lambda w, u: {"option": _first_option(w.poll_thread)},
+        changed=lambda w, u: _voted(w.poll_thread, u)),
+    Row("poll-vote-other-polls-option", "forums:poll-vote", _thread(lambda w: w.poll_thread),
+        cells(400, visitor=LOGIN), data=lambda w, u: {"option": _first_option(w.closed_poll_thread)}),
+    Row("poll-vote-closed", "forums:poll-vote", _thread(lambda w: w.closed_poll_thread),
+        cells(400, visitor=LOGIN, suspended=403),
+        data=lambda w, u: {"option": _first_option(w.closed_poll_thread)}),
     # Reading what is hidden, by id: the earlier versions of a post hidden by staff.
     Row("post-history-hidden", "forums:post-history", _post(lambda w: w.hidden_post),
         cells(404, staff=200, superuser=200), method="get"),
@@ -222,6 +254,8 @@ TABLE = [
     Row("thread-pin", "moderation:thread-pin", _thread(lambda w: w.thread), HOST_OR_STAFF,
         data=lambda w, u: {"pin": "1"},
         changed=lambda w, u: _fresh(w.thread).is_pinned),
+    Row("poll-close", "moderation:poll-close", _thread(lambda w: w.poll_thread), HOST_OR_STAFF,
+        changed=lambda w, u: Poll.objects.get(pk=w.poll_thread.pk).closed_at is not None),
     Row("thread-move-page", "moderation:thread-move", _thread(lambda w: w.thread),
         cells(403, visitor=LOGIN, host=200, staff=200, superuser=200), method="get"),
     Row("thread-move", "moderation:thread-move", _thread(lambda w: w.thread), HOST_OR_STAFF,
@@ -260,6 +294,27 @@ TABLE = [
         cells(404, visitor=LOGIN, member=302),
         data=lambda w, u: {"body": "Answering in private."},
         changed=lambda w, u: Message.objects.filter(conversation=w.conversation, author=u).exists()),
+    # Pictures: sent with a post or message (multipart), and served by id only to whoever
+    # may see what shows them.
+    Row("reply-with-picture", "forums:reply-create", _post(lambda w: w.opening_post), POSTER_IN_FORUM,
+        data=lambda w, u: {"subject": "", "body": "Mine: ![My dog](dog.png)", "pictures": upload("dog.png")},
+        changed=lambda w, u: Picture.objects.filter(owner=u, name="dog.png", post__isnull=False).exists()),
+    Row("message-with-picture", "conversations:conversation-detail", lambda w: {"pk": w.conversation.pk},
+        cells(404, visitor=LOGIN, member=302),
+        data=lambda w, u: {"body": "Look ![My plan](plan.png)", "pictures": upload("plan.png")},
+        changed=lambda w, u: Picture.objects.filter(owner=u, name="plan.png", messages__isnull=False).exists()),
+    Row("picture-of-post", "pictures:picture", lambda w: {"pk": w.post_picture.pk}, cells(200), method="get"),
+    Row("picture-thumbnail", "pictures:picture-thumbnail", lambda w: {"pk": w.post_picture.pk},
+        cells(200), method="get"),
+    Row("picture-of-hidden-post", "pictures:picture", lambda w: {"pk": w.hidden_picture.pk},
+        cells(404, staff=200, superuser=200), method="get"),
+    Row("picture-not-placed", "pictures:picture-thumbnail", lambda w: {"pk": w.pending_picture.pk},
+        cells(404, staff=200, superuser=200), method="get"),
+    # A private message's picture is private: staff who take no part do not see it either.
+    Row("picture-of-message", "pictures:picture", lambda w: {"pk": w.message_picture.pk},
+        cells(404, member=200), method="get"),
+    Row("picture-post-refused", "pictures:picture", lambda w: {"pk": w.post_picture.pk}, cells(405),
+        data=lambda w, u: {"anything": "1"}),
     # Staff pages. Staff without model permissions see the admin index and nothing in it.
     Row("admin-index", "admin:index", lambda w: {}, ADMIN_PAGE, method="get"),
     Row("admin-members", "admin:accounts_user_changelist", lambda w: {}, ADMIN_SUPERUSER_PAGE, method="get"),
@@ -276,6 +331,11 @@ TABLE = [
         cells(LOGIN, staff=403, superuser=302),
         data=lambda w, u: {"action": "grant_star_1", ACTION_CHECKBOX_NAME: [w.ann.pk]},
         changed=lambda w, u: _fresh(w.ann).is_star),
+    Row("admin-pictures", "admin:forums_picture_changelist", lambda w: {}, ADMIN_SUPERUSER_PAGE, method="get"),
+    Row("admin-remove-picture", "admin:forums_picture_changelist", lambda w: {},
+        cells(LOGIN, staff=403, superuser=302),
+        data=lambda w, u: {"action": "delete_selected", "post": "yes", ACTION_CHECKBOX_NAME: [w.post_picture.pk]},
+        changed=lambda w, u: not Picture.objects.filter(pk=w.post_picture.pk).exists()),
     Row("admin-hide-post", "admin:forums_post_changelist", lambda w: {},
         cells(LOGIN, staff=403, superuser=302),
         data=lambda w, u: {"action": "hide", ACTION_CHECKBOX_NAME: [w.other_reply.pk]},
@@ -292,6 +352,8 @@ READ_ONLY_PAGES = {
     "forums:forum-about", "forums:forum-feed", "forums:forum-feed-atom", "forums:thread-short",
     "forums:post-jump", "forums:thread-detail", "forums:thread-all",
     "members:member-detail", "moderation:log", "conversations:inbox", "conversations:sent",
+    # Old phpBB links: permanent redirects to the public pages above.
+    "phpbb:viewforum", "phpbb:viewtopic", "phpbb:memberlist",
 }
 # allauth's own views check their own permissions (and are tested upstream); the admin's
 # views are covered by the admin rows above; static files are not ours.

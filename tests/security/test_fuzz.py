@@ -19,7 +19,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conversations.models import Conversation, Message, Participant
-from forums.models import Post, PostRevision, Thread
+from forums.models import Poll, PollChoice, PollOption, PollVote, Post, PostRevision, Thread
 from moderation.models import Alert, Jury, JurySeat
 from tests.invariants import assert_counters_equal_rows
 
@@ -100,6 +100,9 @@ def row_counts() -> dict:
         "alerts": Alert.objects.count(),
         "juries": Jury.objects.count(),
         "answers": JurySeat.objects.exclude(answer="").count(),
+        "polls": Poll.objects.count(),
+        "poll votes": PollVote.objects.count(),
+        "poll choices": PollChoice.objects.count(),
     }
 
 
@@ -139,6 +142,54 @@ def test_fuzz_new_thread(fuzz_world):
     def run(data, button):
         before = row_counts()
         check(client.post(url, {**data, **button}), before, what="new thread")
+
+    run()
+
+
+def test_fuzz_new_thread_with_a_poll(fuzz_world):
+    client = logged_in(fuzz_world.user("member"))
+    url = reverse("forums:thread-create", args=[fuzz_world.forum.slug])
+    lines = st.lists(st.text(min_size=1, max_size=30), max_size=25).map("\n".join)
+
+    @FUZZ
+    @given(data=form(
+        required={"title": st.just("A poll"), "body": st.just("Vote."), "poll-question": st.text(max_size=40),
+                  "poll-options": lines},
+        **{"poll-max_choices": st.integers(min_value=-2, max_value=30).map(str),
+           "poll-results_shown": st.sampled_from(["voted", "closed", "always", "never"]),
+           "poll-allows_vote_change": st.sampled_from(["on", ""]),
+           "poll-closes_at": st.sampled_from(["", "2999-01-01T10:00", "2000-01-01T10:00", "31/31/31"])},
+    ), button=submit())
+    def run(data, button):
+        before = row_counts()
+        check(client.post(url, {**data, **button}), before, what="new thread with a poll")
+        assert Poll.objects.filter(options__isnull=True).count() == 0
+        assert not PollOption.objects.filter(text="").exists()
+
+    run()
+
+
+def test_fuzz_poll_vote(fuzz_world):
+    """Whatever a member sends, they have one vote in the poll at most, of no more
+    options than it allows, all of them its own."""
+    client = logged_in(fuzz_world.user("member"))
+    thread = fuzz_world.poll_thread
+    url = reverse("forums:poll-vote", args=[thread.pk])
+    ids = list(PollOption.objects.values_list("pk", flat=True))
+    option = st.one_of(st.sampled_from(ids).map(str), VALUE)
+
+    @FUZZ
+    @given(data=form(option=st.one_of(option, st.lists(st.sampled_from(ids), max_size=4))))
+    def run(data):
+        before = row_counts()
+        response = client.post(url, data)
+        assert response.status_code < 500
+        if response.status_code != 302:
+            assert row_counts() == before
+        mine = PollChoice.objects.filter(vote__member=fuzz_world.user("member"))
+        assert PollVote.objects.filter(member=fuzz_world.user("member")).count() <= 1
+        assert mine.count() <= 1 and not mine.exclude(option__poll=thread.pk).exists()
+        assert_counters_equal_rows()
 
     run()
 

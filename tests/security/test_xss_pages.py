@@ -7,27 +7,34 @@ The browser test (tests/browser/test_xss.py) loads the list pages that show all 
 payloads at once, and a spread of these single-object pages, in Chromium.
 """
 
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import User
 from forums.feeds import xml_text
-from forums.models import Post
+from forums.models import Picture, PollOption, Post
+from forums.services import pictures_delete, pictures_upload, reply_create
+from forums.views import PENDING_SHOWN
 from moderation.models import Jury
 from moderation.services import alert_rule_create, host_add, thread_lock
 from tests.factories import ForumFactory, MemberFactory, ThreadFactory
+from tests.pictures import pending_picture, upload
 
-from .xss import executable_vectors
+from .xss import executable_vectors, page_vectors
 from .xss_data import (
     PAYLOADS,
     clip,
     escaping_problems,
     payload_conversations,
+    payload_edits,
     payload_juries,
     payload_members,
+    payload_polls,
     payload_replies,
     payload_threads,
 )
@@ -97,6 +104,33 @@ def assert_feeds_escape(client, forum, threads):
         assert seen == {thread.pk for thread in threads}, name
 
 
+def test_poll_questions_and_options_are_printed_escaped(client, one_page_feeds):
+    """A poll's question and options on its thread page (results, for visitors), on the
+    vote page (the form, for a member) and in the feeds, as text."""
+    authors = payload_members(["Poller"]) * len(PAYLOADS)
+    threads = payload_polls(forum=ForumFactory(slug="polls"), authors=authors, payloads=PAYLOADS)
+    options: dict[int, list[str]] = {}
+    for thread_id, text in PollOption.objects.order_by("position").values_list("poll_id", "text"):
+        options.setdefault(thread_id, []).append(text)
+    problems = []
+    for thread in threads:
+        values = [thread.poll.question, *options[thread.pk]]
+        problems += escaping_problems(client, thread.get_absolute_url(), values)
+    client.force_login(MemberFactory())
+    for thread in threads[::10]:
+        values = [thread.poll.question, *options[thread.pk]]
+        problems += escaping_problems(client, reverse("forums:poll-vote", args=[thread.pk]), values)
+    assert_none(problems)
+    for name in ("latest-feed", "latest-feed-atom"):
+        root = ET.fromstring(client.get(reverse(f"forums:{name}")).content)
+        atom = "{http://www.w3.org/2005/Atom}"
+        items = root.findall(f"{atom}entry") or root.findall("channel/item")
+        assert len(items) == len(threads), name
+        for item in items:
+            html = item.findtext(f"{atom}summary") or item.findtext("description") or ""
+            assert "Poll: " in html and executable_vectors(html) == [], (name, html)
+
+
 def test_feed_survives_control_characters(client):
     """XML 1.0 cannot carry most control characters; a member can type them into a
     title. The feed leaves them out instead of failing for everyone."""
@@ -133,6 +167,53 @@ def test_conversation_pages_print_payloads_escaped(client):
     assert_none(problems)
 
 
+def test_picture_alt_texts_make_nothing_executable(client):
+    """Every payload as a picture's alt text, in replies shown on "View all"; wherever
+    the Markdown leaves an image, the payload is its alt text, nothing more."""
+    author = MemberFactory()
+    thread = ThreadFactory(author=author)
+    picture = pending_picture(author)
+    address = picture.get_absolute_url()
+    shown = 0
+    for payload in PAYLOADS:
+        try:
+            reply_create(author=author, parent=thread.posts.get(number=0), body=f"![{payload}]({address})")
+        except ValidationError:
+            continue  # no alt text left once the Markdown is read: refused, nothing stored
+        shown += 1
+    pages = -(-shown // 50)
+    problems = []
+    for page in range(1, pages + 1):
+        problems += escaping_problems(client, thread.get_view_all_url(), [], data={"page": page})
+    assert_none(problems)
+    assert shown > len(PAYLOADS) / 2
+    # A picture's own tag carries exactly three attributes, whatever its alt text said.
+    tags = re.findall(r"<img\b[^>]*>", "".join(Post.objects.filter(thread=thread).values_list("body_html", flat=True)))
+    assert len(tags) > len(PAYLOADS) / 2
+    assert all(re.fullmatch(r'<img alt="[^"]*" loading="lazy" src="/pictures/[0-9]+/">', tag) for tag in tags)
+
+
+def test_picture_file_names_print_escaped(member_client, member, opening_post, settings):
+    """Every payload as an uploaded file's name: in the list of the member's pictures
+    not placed yet on the compose forms, and in the message refusing a file."""
+    settings.FORUMS_PICTURES_PER_POST = PENDING_SHOWN
+    reply_form = reverse("forums:reply-create", args=[opening_post.thread_id, 0])
+    problems = []
+    for start in range(0, len(PAYLOADS), PENDING_SHOWN):
+        batch = [payload.replace("/", "_") or "x" for payload in PAYLOADS[start : start + PENDING_SHOWN]]
+        pictures_upload(owner=member, files=[upload(name) for name in batch], body="", require_placed=False)
+        names = list(Picture.objects.filter(owner=member).values_list("name", flat=True))
+        problems += escaping_problems(member_client, reply_form, names)
+        pictures_delete(pictures=Picture.objects.filter(owner=member))
+    for payload in PAYLOADS[:60]:
+        name = payload.replace("/", "_") or "x"
+        response = member_client.post(reply_form, {"body": "![x](x)", "pictures": [upload(name, b"<html>")]})
+        assert response.status_code == 400
+        page = response.content.decode()
+        problems += [f"refusal of {name!r}: {problem}" for problem in page_vectors(page)]
+    assert_none(problems)
+
+
 def test_jury_pages_print_payloads_escaped(client, settings):
     """The alerter's comment on the juror's page and on the result; the jurors'
     comments on the result; the alerted reply's subject."""
@@ -158,6 +239,22 @@ def test_jury_pages_print_payloads_escaped(client, settings):
             client, reverse("moderation:jury-detail", args=[jury.pk]),
             [jury.alert.comment, post.subject],
         )
+    assert_none(problems)
+
+
+def test_edit_history_prints_every_version_escaped(client):
+    """The edit history shows each version's changes, made from the plain text: a
+    payload (body and subject) is printed as text where it was inserted and where it
+    was deleted, never as HTML."""
+    author = MemberFactory()
+    thread = ThreadFactory(author=author, title="Edited replies")
+    replies = payload_replies(thread=thread, authors=[author] * len(PAYLOADS), payloads=PAYLOADS)
+    edited = payload_edits(posts=replies, payloads=PAYLOADS)
+
+    problems = []
+    for post in edited:
+        page = reverse("forums:post-history", args=[post.thread_id, post.number])
+        problems += escaping_problems(client, page, [post.body, post.subject])
     assert_none(problems)
 
 

@@ -7,7 +7,9 @@ from django.utils.html import escape
 
 from accounts.services import member_update
 from conversations.services import conversation_create
-from forums.services import reply_create, thread_create
+from forums.models import Poll
+from forums.polls import PollSpec
+from forums.services import post_edit, reply_create, thread_create
 from moderation.models import Jury, JurySeat
 from moderation.services import alert_create, jury_vote
 from tests.factories import MemberFactory
@@ -41,6 +43,19 @@ def payload_threads(*, forum, authors, payloads, lead: str = "") -> list:
     """A thread per payload: it is the title and the opening post (after `lead`)."""
     return [
         thread_create(forum=forum, author=author, title=clip(payload, 150), body=lead + payload)
+        for author, payload in zip(authors, payloads)
+    ]
+
+
+def payload_polls(*, forum, authors, payloads) -> list:
+    """A thread per payload whose poll asks it and offers it as an option (beside a
+    plain one); results shown to everyone, so visitors' pages print every option."""
+    return [
+        thread_create(
+            forum=forum, author=author, title="A poll", body="Vote below.",
+            poll=PollSpec(question=clip(payload, 300), options=(clip(payload, 200), "A plain option"),
+                          results_shown=Poll.Results.ALWAYS),
+        )
         for author, payload in zip(authors, payloads)
     ]
 
@@ -92,3 +107,16 @@ def escaping_problems(client, path, values, *, data=None, statuses=(200,)) -> li
     problems = [f"{path}: {problem}" for problem in page_vectors(page)]
     problems += [f"{path}: not printed escaped: {value!r}" for value in values if escape(value) not in page]
     return problems
+
+
+def payload_edits(*, posts, payloads) -> list:
+    """Each post edited to plain words, then to a payload (as its body, and as its
+    subject where it has one of its own): its edit history shows the payload deleted in
+    one version, inserted in the next. The posts as they are now."""
+    edited = []
+    for post, payload in zip(posts, payloads):
+        subject = None if post.parent_id is None else "Plain subject"
+        post = post_edit(editor=post.author, post=post, body="Plain words between.", subject=subject)
+        subject = None if post.parent_id is None else clip(payload, 150)
+        edited.append(post_edit(editor=post.author, post=post, body=payload, subject=subject))
+    return edited

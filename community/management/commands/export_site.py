@@ -33,7 +33,8 @@ FORMAT_VERSION = 1
 
 # Our own apps: every model in them is exported. Add new local apps here (a test
 # fails until every app of the project is listed).
-SITE_APPS = ("accounts", "forums", "moderation", "conversations")
+# community: what an import from another forum brought (old ids, for its old links).
+SITE_APPS = ("accounts", "forums", "moderation", "conversations", "community")
 # Models of other apps that belong to the community: staff groups, and members'
 # email addresses with their verified state (so nobody has to confirm them again).
 EXTRA_MODELS = ("auth.Group", "account.EmailAddress")

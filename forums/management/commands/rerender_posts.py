@@ -2,10 +2,11 @@
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 
 from config import page_cache
 from forums.models import Post, PostRevision
-from forums.rendering import plain_text, render_post
+from forums.rendering import render_post, searchable_text
 
 BATCH = 500
 
@@ -19,8 +20,12 @@ class Command(BaseCommand):
             last_pk = 0
             while True:
                 # Keyset batches: constant memory and no OFFSET scans on big sites.
-                fields = ["pk", "body", "body_html"] + (["body_text"] if model is Post else [])
-                batch = list(model.objects.filter(pk__gt=last_pk).order_by("pk").only(*fields)[:BATCH])
+                fields = ["pk", "body", "body_html"] + (["body_text", "number"] if model is Post else [])
+                rows = model.objects.filter(pk__gt=last_pk).order_by("pk").only(*fields)
+                if model is Post:
+                    # An opening post's searchable text ends with its poll's question.
+                    rows = rows.annotate(poll_question=F("thread__poll__question"))
+                batch = list(rows[:BATCH])
                 if not batch:
                     break
                 stale = []
@@ -29,7 +34,8 @@ class Command(BaseCommand):
                     if html != row.body_html:
                         row.body_html = html
                         if model is Post:
-                            row.body_text = plain_text(html)
+                            question = row.poll_question if row.number == 0 else ""
+                            row.body_text = searchable_text(html, poll_question=question or "")
                         stale.append(row)
                 with transaction.atomic():
                     model.objects.bulk_update(
