@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forums', '0009_notification_kind_recommend'),
+        ('forums', '0012_pictures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='post',
-            index=models.Index(fields=['thread', 'tree_path'], include=('id',), name='post_thread_tree'),
+            index=models.Index(fields=['thread', 'tree_path', 'id'], name='post_thread_tree'),
         ),
     ]
