@@ -106,6 +106,8 @@ def named_pages(member) -> dict[str, str]:
     deep = min(500, max(1, (big.thread_count + per_page - 1) // per_page))
     last_all = max(1, (hot.reply_count + member.replies_per_page - 1) // member.replies_per_page)
     return {
+        "ceiling": "/__ceiling__",
+        "member-ceiling": "/__member_ceiling__",
         "home": "/",
         "forums": "/forums/",
         "big": big.get_absolute_url(),
@@ -250,7 +252,7 @@ def _cold_client_class():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pages", nargs="+", help="URLs or: home forums big big-deep hot hot-all hot-all-last latest profile")
+    parser.add_argument("pages", nargs="+", help="URLs or: ceiling member-ceiling home forums big big-deep hot hot-all hot-all-last latest profile")
     parser.add_argument("--member", default="", help="username (default: the bench's member); 'visitor' for none")
     parser.add_argument("--runs", type=int, default=100, help="requests per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the fastest counts")

@@ -2,8 +2,11 @@
 production settings, and measure every main page for a visitor and for a member.
 
 For each page: requests per second and p50/p99 latency at 8 connections (wrk), and
-SQL queries and response bytes (one request through Django's test client). A bare
-Django view under the same server is the ceiling each page is compared with.
+SQL queries and response bytes (one request through Django's test client). Two bare
+Django views under the same server, measured in the same run, are the ceilings the
+pages are compared with ("x ceil"): for visitors a view that does nothing (no
+database, no template), for members one that loads the session and the member like
+every logged-in page and does nothing else (bench/urls.py).
 Results print as a table and are written as JSON under bench/results/.
 
 Two more modes, alone or together:
@@ -190,7 +193,7 @@ pages = [
     ("profile", member.get_absolute_url()),
 ]
 measured = []
-for name, url in pages:
+for name, url in [("ceiling", "/__ceiling__"), ("member ceiling", "/__member_ceiling__")] + pages:
     row = {"name": name, "url": url}
     for who in ("visitor", "member"):
         client = Client()
@@ -201,7 +204,9 @@ for name, url in pages:
             response = client.get(url)
         row[who] = {"status": response.status_code, "queries": len(queries), "bytes": len(response.content)}
     measured.append(row)
-print(json.dumps({"session": session.session_key, "pages": measured, "member": member.username,
+ceilings, measured = measured[:2], measured[2:]
+ceilings = {"visitor": ceilings[0]["visitor"], "member": ceilings[1]["member"]}
+print(json.dumps({"session": session.session_key, "pages": measured, "ceilings": ceilings, "member": member.username,
                   "writer": writer.username, "writer_session": login(writer).session_key,
                   "write_threads": recent, "mix": mix}))
 '''
@@ -283,6 +288,14 @@ def wrk_script(directory: Path, paths=None) -> Path:
     script = directory / ("mix.lua" if paths else "count.lua")
     script.write_text(text)
     return script
+
+
+def warm(url, cookie=None) -> None:
+    """One second of requests, so that both workers have the page's code and caches warm."""
+    command = ["wrk", "-t1", "-c2", "-d1s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+    subprocess.run(command, capture_output=True)
 
 
 def wrk(url, duration, connections, cookie=None, script=None) -> dict:
@@ -445,10 +458,15 @@ def main():
     try:
         wait_for_port(PORT)
         base = f"http://127.0.0.1:{PORT}"
-        for _ in range(2):  # warm both workers
-            subprocess.run(["wrk", "-t1", "-c2", "-d1s", f"{base}/__ceiling__"], capture_output=True)
-        ceiling = wrk(f"{base}/__ceiling__", args.duration, args.connections)
-        log(f"ceiling: {ceiling['rps']:.0f} requests/s")
+        member_cookie = prepared["session"]
+        ceiling_urls = {"visitor": ("/__ceiling__", None), "member": ("/__member_ceiling__", member_cookie)}
+        for url, cookie in ceiling_urls.values():  # warm both workers
+            warm(base + url, cookie)
+        ceilings = {}
+        for who, (url, cookie) in ceiling_urls.items():
+            ceilings[who] = {**prepared["ceilings"][who], **wrk(base + url, args.duration, args.connections, cookie)}
+        log(f"ceilings: {ceilings['visitor']['rps']:.0f} requests/s for visitors (a bare view), "
+            f"{ceilings['member']['rps']:.0f} for members (a bare view loading the session and the member)")
         peak_rss = worker_rss_mb(server.pid)
         if args.writes:
             writer = ReplyWriter(prepared["writer_session"], prepared["write_threads"], args.write_interval)
@@ -458,10 +476,10 @@ def main():
         for page in prepared["pages"]:
             row = {**page}
             for who in ("visitor", "member"):
-                cookie = prepared["session"] if who == "member" else None
-                subprocess.run(["wrk", "-t1", "-c2", "-d1s", base + page["url"]] + (["-H", f"Cookie: sessionid={cookie}"] if cookie else []), capture_output=True)
+                cookie = member_cookie if who == "member" else None
+                warm(base + page["url"], cookie)
                 result = wrk(base + page["url"], args.duration, args.connections, cookie, script=count_script)
-                result["ratio"] = result["rps"] / ceiling["rps"]
+                result["ratio"] = result["rps"] / ceilings[who]["rps"]
                 row[who] = {**page[who], **result}
                 peak_rss = max(peak_rss, worker_rss_mb(server.pid))
                 hits = f"  {percent(result['hit_rate'])} hits" if result.get("hit_rate") is not None else ""
@@ -471,7 +489,7 @@ def main():
             log(f"Visitor mix: warming {len(prepared['mix'])} pages...")
             warm_mix(prepared["mix"])
             mix = wrk(base + "/", args.duration, args.connections, script=wrk_script(scratch, prepared["mix"]))
-            mix["ratio"] = mix["rps"] / ceiling["rps"]
+            mix["ratio"] = mix["rps"] / ceilings["visitor"]["rps"]
             peak_rss = max(peak_rss, worker_rss_mb(server.pid))
             log(f"visitor mix            {mix['rps']:8.1f} req/s  p50 {mix['p50_ms']:7.1f} ms  p99 {mix['p99_ms']:7.1f} ms  {percent(mix['hit_rate'])} hits")
     finally:
@@ -488,8 +506,14 @@ def main():
         modes += f", a reply every {args.write_interval:g} s"
     print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}{' + Redis' if args.redis else ''}, "
           f"{args.connections} connections, {args.duration} s per page, 2 sync gunicorn workers{modes}")
-    print(f"Bare Django ceiling: {ceiling['rps']:.0f} req/s (p50 {ceiling['p50_ms']:.1f} ms)\n")
+    print("x ceil: a visitor's page against the visitors' ceiling (a bare view), a member's against "
+          "the members' ceiling (a bare view that loads the session and the member)\n")
     print(header)
+    print("-" * len(header))
+    for who in ("visitor", "member"):
+        cell = ceilings[who]
+        print(f"{'ceiling':<22} {who:<7} {cell['rps']:8.1f} {cell['p50_ms']:8.1f} {cell['p99_ms']:8.1f} "
+              f"{1:7.2f} {cell['queries']:4d} {cell['bytes'] / 1024:6.1f} {cell['errors']:6d}")
     print("-" * len(header))
     for row in rows:
         for who in ("visitor", "member"):
@@ -516,7 +540,8 @@ def main():
     out = results / f"{args.database}-{args.posts}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({
         "posts": args.posts, "database": args.database, "connections": args.connections,
-        "duration_s": args.duration, "ceiling": ceiling, "pages": rows, "peak_worker_rss_mb": peak_rss,
+        "duration_s": args.duration, "ceiling": ceilings["visitor"],
+        "member_ceiling": ceilings["member"], "pages": rows, "peak_worker_rss_mb": peak_rss,
         "redis": bool(args.redis), "page_cache": args.page_cache, "writes": writes, "visitor_mix": mix,
     }, indent=2))
     print(f"Results written to {out.relative_to(ROOT)}")

@@ -305,8 +305,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions stay in the database, not the cache: a Redis outage must not log everyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions stay in the database: a Redis outage must not log everyone out. With Redis
+# they are also kept there (cached_db: read from the cache, written to both), which
+# saves every member's request its session query. Not with local memory: each worker
+# would keep its own copy, which a logout through another worker leaves logged in.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 if PRODUCTION:
     # Behind nginx (or any proxy) that terminates TLS and sets X-Forwarded-Proto.

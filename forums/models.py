@@ -250,7 +250,9 @@ class Post(models.Model):
             models.UniqueConstraint(fields=["thread", "number"], name="post_unique_number"),
         ]
         indexes = [
-            models.Index(fields=["thread", "tree_path"], name="post_thread_tree"),
+            # With the id in it (PostgreSQL's indexes hold no row id; SQLite's hold it
+            # anyway), a deep page of a long thread skips replies in the index alone.
+            models.Index(fields=["thread", "tree_path", "id"], name="post_thread_tree"),
             models.Index(
                 "author", models.F("created_at").desc(), name="post_author_newest"
             ),

@@ -23,6 +23,7 @@ from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
+from .querysets import PostQuerySet
 from .permissions import (
     can_create_poll,
     can_read_text,
@@ -116,9 +117,11 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title, current):
-    """A page of site-wide threads; `current` names the list, for the Latest · Greatest switch."""
-    paginator = Paginator(threads, settings.FORUMS_THREADS_PER_PAGE)
+def _thread_list(request, threads, *, template, title, current, count=None):
+    """A page of site-wide threads; `current` names the list, for the Latest · Greatest
+    switch; `count`, how many there are, when known without counting them."""
+    per_page = settings.FORUMS_THREADS_PER_PAGE
+    paginator = Paginator(threads, per_page) if count is None else CountedPaginator(threads, per_page, count=count)
     page = page_or_404(paginator, request.GET.get("page"))
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
@@ -131,6 +134,7 @@ def latest(request):
     return _thread_list(
         request, Thread.objects.for_latest(request.user),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
+        count=Thread.objects.count_for_reader(request.user),
     )
 
 
@@ -206,13 +210,15 @@ def thread_detail(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.for_reply_index(thread)
+    replies = Post.objects.replies_in_tree_order(thread)
     flat = options["layout"] == "flat"
     if flat:
         replies = replies.order_by("number")
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
-    paginator = CountedPaginator(replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count)
+    paginator = CountedPaginator(
+        replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count, rows=PostQuerySet.reply_index_rows
+    )
     page = page_or_404(paginator, request.GET.get("page"))
     index, index_tail = nest(page.object_list, flat=flat)
     for item in index:
@@ -237,10 +243,12 @@ def thread_all(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.for_full_text(thread)
+    replies = Post.objects.replies_in_tree_order(thread)
     if options["layout"] == "flat":
         replies = replies.order_by("number")
-    paginator = CountedPaginator(replies, options["per_page"], count=thread.reply_count)
+    paginator = CountedPaginator(
+        replies, options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows
+    )
     page = page_or_404(paginator, request.GET.get("page"))
     posts = list(page.object_list)
     return render(

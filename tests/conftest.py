@@ -71,6 +71,15 @@ def empty_sqlite(migrated_sqlite, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _sessions_in_the_database(request, settings):
+    """Query counts are pinned with sessions in the database, as without Redis; with
+    REDIS_URL the site reads them from the cache (one query fewer per member's page),
+    which the tests marked `cached_sessions` exercise."""
+    if "cached_sessions" not in request.keywords:
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a member; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

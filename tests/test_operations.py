@@ -57,6 +57,20 @@ def test_production_never_runs_with_debug_even_when_asked():
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.parametrize("redis_url, engine", [
+    ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+    ("", "django.contrib.sessions.backends.db"),
+])
+def test_sessions_are_cached_only_in_a_cache_every_server_shares(redis_url, engine):
+    """With Redis a member's session is read from it (written to the database too); with
+    each worker's own memory a logout through one worker would leave the other's copy."""
+    result = run_python(
+        "-c", "import django; django.setup(); from django.conf import settings; print(settings.SESSION_ENGINE)",
+        REDIS_URL=redis_url,
+    )
+    assert result.stdout.strip() == engine, result.stderr
+
+
 # Content Security Policy.
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -282,6 +283,36 @@ def test_latest_lists_newest_threads_site_wide(client, db):
     assert page.index("Newer thread") < page.index("Older thread")
 
 
+def test_latest_counts_its_pages_without_what_the_member_hides(member_client, member, settings):
+    """Latest's page count comes from the forums' counters: it must still leave out the
+    threads the member trashed, those in forums they trashed and those of members they
+    ignore, and count a thread that is several of these once."""
+    settings.FORUMS_THREADS_PER_PAGE = 2
+    kept_forum, trashed_forum = ForumFactory(), ForumFactory()
+    ignored = MemberFactory()
+    ThreadFactory.create_batch(3, forum=kept_forum)
+    ThreadFactory.create_batch(2, forum=trashed_forum)
+    trashed = ThreadFactory(forum=kept_forum)
+    ThreadFactory.create_batch(2, forum=kept_forum, author=ignored)
+    both = ThreadFactory(forum=kept_forum, author=ignored)
+    ThreadFactory(forum=trashed_forum, author=ignored)
+    forum_trash_set(member=member, forum=trashed_forum, trash=True)
+    member_ignore_set(member=member, other=ignored, ignore=True)
+    for thread in (trashed, both):
+        thread_trash_set(member=member, thread=thread, trash=True)
+
+    # 3 threads kept of 10, plus any the seeds or factories made elsewhere
+    kept = Thread.objects.for_reader(member).count()
+    pages = (kept + 1) // 2
+    member_page = _text(member_client.get(reverse("forums:latest")))
+    visitor_page = _text(Client().get(reverse("forums:latest")))
+
+    assert f"Page 1 of {pages}" in member_page
+    assert f"Page 1 of {(Thread.objects.count() + 1) // 2}" in visitor_page
+    assert member_client.get(reverse("forums:latest"), {"page": pages}).status_code == 200
+    assert member_client.get(reverse("forums:latest"), {"page": pages + 1}).status_code == 404
+
+
 @pytest.mark.parametrize("current, other", [("latest", "greatest"), ("greatest", "latest")])
 def test_latest_greatest_switch_marks_the_current_page(client, db, current, other):
     page = _text(client.get(reverse(f"forums:{current}")))
@@ -314,6 +345,16 @@ def test_greatest_ties_go_to_the_newer_thread(client, db):
         recommendation_set(member=fan, post=thread.posts.get(number=0), recommend=True)
     page = _text(client.get(reverse("forums:greatest")))
     assert page.index("Newer tie") < page.index("Older tie")
+
+
+def test_greatest_counts_only_recommendations_of_the_opening_post(client, db):
+    thread = ThreadFactory(title="Only its reply is loved")
+    reply = ReplyFactory(parent=thread.posts.get(number=0))
+    recommendation_set(member=MemberFactory(), post=reply, recommend=True)
+
+    page = _text(client.get(reverse("forums:greatest")))
+
+    assert "Only its reply is loved" not in page.split("<main")[1]
 
 
 @pytest.mark.parametrize("name", ["forums:latest", "forums:greatest"])
