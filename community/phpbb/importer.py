@@ -1,5 +1,5 @@
-"""Bringing a phpBB forum over: members, sections and forums, threads and posts, hosts,
-suspensions and private messages.
+"""Bringing a phpBB forum over: members, sections and forums, threads and posts, polls,
+hosts, suspensions and private messages.
 
 Each step reads the source in order and writes in batches, each batch one transaction
 holding its rows, their `ImportedRow` mappings and every counter they change (thread
@@ -53,6 +53,7 @@ from .common import (
     one_line,
     unescape,
 )
+from .polls import PollImport
 from .posts import PostImport, convert_post
 from .source import Source
 from .text import to_markdown
@@ -115,6 +116,7 @@ class Importer:
         self.members()
         self.forums()
         self.threads_and_posts()
+        PollImport(self).run()
         self.hosts()
         self.suspensions()
         self.conversations()
@@ -443,10 +445,6 @@ class Importer:
 
     def not_carried_over(self) -> None:
         source = self.source
-        polls = source.scalar("SELECT COUNT(*) FROM {t}topics WHERE poll_title <> ''") or 0
-        if polls:
-            self.summary.not_carried.append(f"{polls:,} polls (not carried over yet: their topics "
-                                            "come over without the poll)")
         attachments = source.scalar("SELECT COUNT(*) FROM {t}posts WHERE post_attachment = 1") or 0
         if attachments:
             self.summary.not_carried.append(f"the attachments of {attachments:,} posts (files; "

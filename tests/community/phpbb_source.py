@@ -359,10 +359,14 @@ def sample_community(source: PhpbbSource) -> None:
     topics = [
         source.topic_row(1, 2, "Welcome & rules", poster=2, time=t0, topic_type=POST_ANNOUNCE,
                          topic_views=120, topic_first_post_id=1),
+        # A poll closing a week after it started, one choice, votes may be changed.
         source.topic_row(2, 6, "Tomatoes", poster=3, time=t0 + 100, topic_views=7, topic_first_post_id=3,
-                         poll_title="Best tomato?"),
+                         poll_title=source.text(["Best ", ("b", "tomato"), "?"]), poll_start=t0 + 100,
+                         poll_length=7 * 86400, poll_max_options=1, poll_vote_change=1),
+        # A poll of one option, which Grassroots cannot hold.
         source.topic_row(3, 6, "Locked sticky", poster=4, time=t0 + 200, topic_type=POST_STICKY,
-                         topic_status=ITEM_LOCKED, topic_first_post_id=7),
+                         topic_status=ITEM_LOCKED, topic_first_post_id=7, poll_title=source.text(["Agreed?"]),
+                         poll_start=t0 + 200, poll_max_options=1),
         source.topic_row(4, 3, "Moved away", poster=4, time=t0 + 300, topic_status=ITEM_MOVED,
                          topic_moved_id=2),
         source.topic_row(5, 7, "Waiting for approval", poster=5, time=t0 + 400,
@@ -371,8 +375,18 @@ def sample_community(source: PhpbbSource) -> None:
     ]
     source.insert_many("topics", topics)
     source.insert_many("poll_options", [
-        {"poll_option_id": 1, "topic_id": 2, "poll_option_text": "Roma"},
-        {"poll_option_id": 2, "topic_id": 2, "poll_option_text": "Cherry"},
+        {"poll_option_id": 1, "topic_id": 2, "poll_option_text": source.text([("i", "Roma")]), "poll_option_total": 3},
+        {"poll_option_id": 2, "topic_id": 2, "poll_option_text": source.text(["Cherry"]), "poll_option_total": 3},
+        {"poll_option_id": 1, "topic_id": 3, "poll_option_text": source.text(["Yes"]), "poll_option_total": 1},
+    ])
+    source.insert_many("poll_votes", [
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 3, "vote_user_ip": "192.0.2.3"},
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 4, "vote_user_ip": "192.0.2.4"},
+        {"topic_id": 2, "poll_option_id": 2, "vote_user_id": 5, "vote_user_ip": "192.0.2.5"},
+        # A guest (phpBB lets guests vote where permissions allow) and a bot, not imported.
+        {"topic_id": 2, "poll_option_id": 2, "vote_user_id": ANONYMOUS, "vote_user_ip": "198.51.100.1"},
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 7, "vote_user_ip": "198.51.100.2"},
+        {"topic_id": 3, "poll_option_id": 1, "vote_user_id": 3, "vote_user_ip": "192.0.2.3"},
     ])
     posts = [
         source.post_row(1, 1, 2, poster=2, time=t0, subject="Welcome & rules", parts=[
