@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -107,10 +107,13 @@ class Importer:
         return dict(ImportedRow.objects.filter(source=SOURCE, kind=kind).values_list("old_id", "new_id"))
 
     def _map(self, kind: str, pairs) -> None:
-        ImportedRow.objects.bulk_create(
-            [ImportedRow(source=SOURCE, kind=kind, old_id=old, new_id=new) for old, new in pairs],
-            batch_size=self.batch,
-        )
+        # One statement sent for the batch: a model instance per row was a fifth of the
+        # writing process's time at a million posts.
+        quote = connection.ops.quote_name
+        columns = ", ".join(map(quote, ["source", "kind", "old_id", "new_id"]))
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {quote(ImportedRow._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)",
+                               [(SOURCE, kind, old, new) for old, new in pairs])
 
     def run(self) -> Summary:
         self.members()
