@@ -54,7 +54,7 @@ from .common import (
     unescape,
 )
 from .polls import PollImport
-from .posts import PostImport, convert_post
+from .posts import PostImport, convert_post, read_post
 from .source import Source
 from .text import to_markdown
 
@@ -95,8 +95,9 @@ class Summary:
 class Importer:
     """One run of the import. `progress(message)` is called on long steps."""
 
-    def __init__(self, source: Source, *, progress=None, workers: int = 1, batch: int = BATCH):
-        self.source, self.workers, self.batch = source, workers, batch
+    def __init__(self, source: Source, *, progress=None, workers: int = 1, batch: int = BATCH,
+                 dry_run: bool = False):
+        self.source, self.workers, self.batch, self.dry_run = source, workers, batch, dry_run
         self.progress = progress or (lambda message: None)
         self.summary = Summary()
         self.User = get_user_model()
@@ -286,6 +287,8 @@ class Importer:
             "FROM {t}posts ORDER BY topic_id, post_time, post_id")
         started, seen = time.monotonic(), 0
         reported = started
+        # A dry run's writes are rolled back: it reads the text without rendering it.
+        convert = read_post if self.dry_run else convert_post
         pool = None
         if self.workers > 1:
             # fork: the workers inherit the loaded Markdown and bleach set-up.
@@ -296,7 +299,7 @@ class Importer:
             for chunk in chunks(rows, self.batch):
                 wanted = state.select(chunk)
                 sources = [(row["post_text"], row["bbcode_uid"]) for row in wanted]
-                job = pool.map_async(convert_post, sources, chunksize=25) if pool else map(convert_post, sources)
+                job = pool.map_async(convert, sources, chunksize=25) if pool else map(convert, sources)
                 if converting is not None:
                     state.add(converting[0], converting[1].get() if pool else converting[1])
                 converting = (wanted, job)

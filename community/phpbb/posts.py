@@ -44,6 +44,17 @@ def convert_post(row: tuple[str, str]) -> tuple[str, str, str, str, list[int]] |
         return None
 
 
+def read_post(row: tuple[str, str]) -> tuple[str, str, str, str, list[int]] | None:
+    """What a dry run needs of a post: that its text reads as phpBB text, and the posts
+    it quotes (they place it in its thread's tree). Rendering, most of a real run's
+    work, is left out; the HTML, plain text and subject are left empty."""
+    try:
+        text, uid = row[0] or "", row[1] or ""
+        return to_markdown(text, uid), "", "", "", quoted_post_ids(text, uid)
+    except Exception:  # noqa: BLE001 - as convert_post
+        return None
+
+
 def _convert(text: str, uid: str) -> tuple[str, str, str, str, list[int]]:
     body = to_markdown(text or "", uid or "")
     body_html = render_post(body)

@@ -332,6 +332,9 @@ def test_import_phpbb_dry_run_writes_nothing(sqlite_phpbb):
     assert "4 threads, 8 posts" in output
     assert not Post.objects.exists() and not ImportedRow.objects.exists()
     assert not User.objects.filter(username="bob").exists()
+    # What it said is what a real run then does.
+    summary = output.split("The import would do this:\n", 1)[1]
+    assert run_import(sqlite_phpbb, "-v0").split("\n", 1)[1] == summary
 
 
 def test_import_phpbb_refuses_what_is_not_phpbb(tmp_path, sqlite_phpbb):
