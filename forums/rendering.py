@@ -115,24 +115,19 @@ def _markdown() -> markdown.Markdown:
     return md.reset()
 
 
+_CLEANING = {
+    "tags": ALLOWED_TAGS,
+    "attributes": _allowed_attribute,
+    "protocols": ALLOWED_PROTOCOLS,
+    "strip": True,
+    "strip_comments": True,
+}
 _cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=_allowed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
+    **_CLEANING,
     filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags=["pre", "code"])],
 )
-
-
 # The same cleaning without linkifying, for HTML in which linkifying has nothing to do.
-_cleaner_without_links = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=_allowed_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-)
+_cleaner_without_links = bleach.Cleaner(**_CLEANING)
 
 
 def _needs_linkify(markup: str) -> bool:
