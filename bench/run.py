@@ -13,6 +13,8 @@ Two more modes, alone or together:
   --no-page-cache  visitors' pages are rendered for every request (the page cache off),
                    which is what a visitor gets on a cache miss, the first request after
                    a write that changed the page.
+  --no-view-counts thread views are not counted (forums.view_counts' middleware is left
+                   out), to compare visitors' throughput with and without counting.
   --writes         a member posts a reply every --write-interval seconds (default 1),
                    through the reply form over HTTP like a browser, to one of the 100
                    most recently active threads, while every page is measured; then
@@ -76,6 +78,7 @@ def environment(args, **extra) -> dict:
         env.pop("REDIS_URL", None)
     if not args.page_cache:
         env["FORUMS_PAGE_CACHE_SECONDS"] = "0"
+    env["BENCH_VIEW_COUNTS"] = "on" if args.view_counts else "off"
     env.update(extra)
     return env
 
@@ -427,6 +430,11 @@ def main():
         help="render every visitor's page (BENCH_PAGE_CACHE=off): visitors' cache-miss throughput",
     )
     parser.add_argument(
+        "--no-view-counts", dest="view_counts", action="store_false",
+        default=os.environ.get("BENCH_VIEW_COUNTS", "on") != "off",
+        help="leave thread views uncounted (BENCH_VIEW_COUNTS=off), to see what counting costs",
+    )
+    parser.add_argument(
         "--writes", action="store_true", default=os.environ.get("BENCH_WRITES", "") not in ("", "0"),
         help="post a reply every --write-interval seconds while measuring, and measure a visitor "
              "mix of about 500 pages (BENCH_WRITES=1); needs --redis",
@@ -502,6 +510,8 @@ def main():
     hit_column = f" {'hit %':>6}" if args.writes else ""
     header = f"{'page':<22} {'who':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'x ceil':>7} {'SQL':>4} {'KB':>6} {'errors':>6}{hit_column}"
     modes = "" if args.page_cache else ", page cache off"
+    if not args.view_counts:
+        modes += ", views not counted"
     if args.writes:
         modes += f", a reply every {args.write_interval:g} s"
     print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}{' + Redis' if args.redis else ''}, "
@@ -542,7 +552,8 @@ def main():
         "posts": args.posts, "database": args.database, "connections": args.connections,
         "duration_s": args.duration, "ceiling": ceilings["visitor"],
         "member_ceiling": ceilings["member"], "pages": rows, "peak_worker_rss_mb": peak_rss,
-        "redis": bool(args.redis), "page_cache": args.page_cache, "writes": writes, "visitor_mix": mix,
+        "redis": bool(args.redis), "page_cache": args.page_cache,
+        "view_counts": args.view_counts, "writes": writes, "visitor_mix": mix,
     }, indent=2))
     print(f"Results written to {out.relative_to(ROOT)}")
 

@@ -22,6 +22,22 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
+# Posts link to the site's own pages and pictures by path (src="/pictures/7/",
+# href="/u/name/"); a feed is read away from the site, where a path leads nowhere.
+# Only attributes inside tags change: the pipeline escapes "<" in text, so a "<"
+# starts a real tag, and it writes every attribute in double quotes.
+_TAG = re.compile(r"<[a-z][^<>]*>")
+_SITE_PATH = re.compile(r'\s(src|href)="/(?!/)')
+
+
+def absolute_paths(html: str, site_root: str) -> str:
+    """`html` with the site's own paths made full addresses under `site_root`."""
+    def in_tag(tag):
+        return _SITE_PATH.sub(lambda match: f' {match[1]}="{site_root}/', tag[0])
+
+    return _TAG.sub(in_tag, html)
+
+
 def _site_name():
     community = Community.objects.first()
     return community.name if community else "Grassroots"
@@ -69,6 +85,13 @@ class _ThreadFeed(Feed):
             )
             for thread_id, (question, options) in polls.items()
         }
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        site_root = request.build_absolute_uri("/").rstrip("/")
+        for item in feed.items:
+            item["description"] = absolute_paths(item["description"], site_root)
+        return feed
 
     def item_title(self, item):
         return xml_text(item.title)

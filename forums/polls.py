@@ -45,6 +45,7 @@ TOO_MANY_CHOICES = gettext_noop("You can choose at most {count} options in this 
 NOT_AN_OPTION = gettext_noop("That option is not one of this poll's.")
 ALREADY_VOTED = gettext_noop("You have already voted in this poll.")
 POLL_CLOSED = gettext_noop("This poll is closed: it takes no more votes.")
+POLL_LOCKED = gettext_noop("This thread is locked, so its poll takes no more votes.")
 POLL_GONE = gettext_noop("This poll's post was removed, so it takes no votes.")
 
 
@@ -141,9 +142,14 @@ def poll_vote(*, member, thread: Thread, options) -> PollVote:
     """
     check_vote_permission(member)
     poll = Poll.objects.select_for_update().get(thread=thread.pk)
-    opening_post = Post.objects.only("is_deleted", "is_hidden").get(thread=thread.pk, number=0)
+    opening_post = (
+        Post.objects.select_related("thread").only("is_deleted", "is_hidden", "thread__is_locked")
+        .get(thread=thread.pk, number=0)
+    )
     if opening_post.is_deleted or opening_post.is_hidden:
         raise ValidationError(_(POLL_GONE))
+    if opening_post.thread.is_locked:  # as replies are refused: nothing more is added
+        raise ValidationError(_(POLL_LOCKED))
     if poll.is_closed():
         raise ValidationError(_(POLL_CLOSED))
     chosen = {getattr(option, "pk", option) for option in options}
@@ -238,7 +244,8 @@ def poll_page(thread: Thread, user, opening_post) -> PollPage | None:
         return None
     head = rows[0]
     voters = head.poll__voter_count
-    is_closed = head.poll__closed_at is not None or (
+    # A locked thread's poll takes no votes, so it reads as closed until an unlock.
+    is_closed = thread.is_locked or head.poll__closed_at is not None or (
         head.poll__closes_at is not None and head.poll__closes_at <= timezone.now()
     )
     has_voted = any(row.chosen for row in rows)

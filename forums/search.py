@@ -77,23 +77,19 @@ def parse(raw: str) -> Terms:
 
 
 def _fts5_query(terms: Terms) -> str:
-    parts = []
-    for group in terms.groups:
-        if len(group) == 1:
-            parts.append(f'"{group[0]}"*')
-        else:
-            parts.append('"' + " ".join(group) + '"')
-    return " ".join(parts)
+    """FTS5: a lone word matches as a prefix ("word"*), a group as a phrase; all must match."""
+    return " ".join(
+        f'"{group[0]}"*' if len(group) == 1 else '"' + " ".join(group) + '"'
+        for group in terms.groups
+    )
 
 
 def _tsquery(terms: Terms) -> str:
-    parts = []
-    for group in terms.groups:
-        if len(group) == 1:
-            parts.append(f"'{group[0]}':*")
-        else:
-            parts.append("(" + " <-> ".join(f"'{word}'" for word in group) + ")")
-    return " & ".join(parts)
+    """tsquery: a lone word matches as a prefix ('word':*), a group as a phrase (<->); all must match."""
+    return " & ".join(
+        f"'{group[0]}':*" if len(group) == 1 else "(" + " <-> ".join(f"'{word}'" for word in group) + ")"
+        for group in terms.groups
+    )
 
 
 def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "relevance",

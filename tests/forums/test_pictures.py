@@ -6,6 +6,7 @@ import random
 import struct
 import zlib
 from datetime import timedelta
+from xml.etree import ElementTree as ET
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -362,6 +363,21 @@ def test_posts_and_messages_get_pictures_by_file_input_on_every_form(member_clie
         page = member_client.get(url).content.decode()
         assert 'enctype="multipart/form-data"' in page
         assert 'type="file" name="pictures"' in page and "multiple" in page
+
+
+def test_feeds_show_pictures_and_site_links_by_full_address(member_client, member, opening_post, client, settings):
+    settings.ALLOWED_HOSTS = ["forum.example.org", "testserver"]
+    forum = opening_post.thread.forum
+    response = member_client.post(reverse("forums:thread-create", args=[forum.slug]), {
+        "title": "Allotment photos", "body": "See ![Our beans](beans.png) and [the rules](/about/).",
+        "pictures": [upload("beans.png")],
+    })
+    assert response.status_code == 302
+    picture = Picture.objects.get(owner=member)
+    feed = client.get(reverse("forums:forum-feed", args=[forum.slug]), HTTP_HOST="forum.example.org")
+    description = ET.fromstring(feed.content).find("channel/item").findtext("description")
+    assert f'src="http://forum.example.org{picture.get_absolute_url()}"' in description
+    assert 'href="http://forum.example.org/about/"' in description
 
 
 # Serving.

@@ -182,6 +182,16 @@ def test_no_vote_once_the_opening_post_is_deleted(poll_thread, member, voters):
         poll_vote(member=voters[0], thread=poll_thread, options=_options(poll_thread)[:1])
 
 
+def test_no_vote_in_a_locked_thread_until_it_is_unlocked(poll_thread, voters):
+    Thread.objects.filter(pk=poll_thread.pk).update(is_locked=True)
+    with pytest.raises(ValidationError, match="locked"):
+        poll_vote(member=voters[0], thread=poll_thread, options=_options(poll_thread)[:1])
+    assert not PollVote.objects.exists()
+    Thread.objects.filter(pk=poll_thread.pk).update(is_locked=False)
+    poll_vote(member=voters[0], thread=poll_thread, options=_options(poll_thread)[:1])
+    assert _voters(poll_thread) == 1
+
+
 # Closing: hosts and staff, in the moderation log.
 
 
@@ -351,6 +361,16 @@ def test_results_after_closing(client, forum, member, voters):
     Poll.objects.filter(pk=thread.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     page = _main(client.get(thread.get_absolute_url()))
     assert "poll-results" in page and "This poll is closed." in page and 'type="radio"' not in page
+
+
+def test_a_locked_threads_poll_offers_no_vote_and_shows_its_results(client, poll_thread, voters):
+    poll_vote(member=voters[0], thread=poll_thread, options=_options(poll_thread)[:1])
+    client.force_login(voters[1])
+    page = _main(client.get(poll_thread.get_absolute_url()))
+    assert 'type="radio"' in page and "poll-results" not in page
+    Thread.objects.filter(pk=poll_thread.pk).update(is_locked=True)
+    page = _main(client.get(poll_thread.get_absolute_url()))
+    assert 'type="radio"' not in page and "This poll is closed." in page and "poll-results" in page
 
 
 def test_results_always_are_shown_to_visitors_with_percentages(client, forum, member, voters):
