@@ -9,6 +9,7 @@ fresh, migrated Grassroots database (SQLite in bench/data/, or PostgreSQL with
 
     .venv/bin/python bench/import_phpbb.py --posts 100000
     .venv/bin/python bench/import_phpbb.py --posts 100000 --database postgres
+    .venv/bin/python bench/import_phpbb.py --posts 1000000 --source-only
 """
 
 import argparse
@@ -93,11 +94,15 @@ def main():
     parser.add_argument("--target", help="the Grassroots database URL to import into (made afresh)")
     parser.add_argument("--rebuild", action="store_true", help="generate the phpBB database again")
     parser.add_argument("--resync", action="store_true", help="also time a second run (nothing new)")
+    parser.add_argument("--source-only", action="store_true",
+                        help="only build the phpBB database (for a later measurement)")
     args = parser.parse_args()
 
     if args.target:
         args.database = "sqlite" if args.target.startswith("sqlite") else "postgres"
     source = build_source(args)
+    if args.source_only:
+        return
     target = target_url(args)
     fresh_target(target)
     log(f"Importing {args.posts:,} posts into {target} with {args.workers} workers")

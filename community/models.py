@@ -19,6 +19,8 @@ class ImportedRow(models.Model):
         CONVERSATION = "conversation", _("conversation")
         MESSAGE = "message", _("message")
         SUSPENSION = "suspension", _("suspension")
+        # A topic's poll: old_id is the topic's, new_id the poll's (its thread's id).
+        POLL = "poll", _("poll")
 
     source = models.CharField(_("source"), max_length=20, default="phpbb")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)

@@ -18,7 +18,8 @@ REQUIRED = {
     "forums": ["forum_id", "parent_id", "left_id", "forum_name", "forum_desc", "forum_desc_uid",
                "forum_type"],
     "topics": ["topic_id", "forum_id", "topic_title", "topic_poster", "topic_time", "topic_views",
-               "topic_status", "topic_type", "topic_moved_id", "poll_title"],
+               "topic_status", "topic_type", "topic_moved_id", "topic_first_post_id", "poll_title",
+               "poll_start", "poll_length", "poll_max_options", "poll_vote_change"],
     "posts": ["post_id", "topic_id", "poster_id", "post_time", "post_subject", "post_text",
               "bbcode_uid", "post_attachment"],
 }
@@ -28,6 +29,8 @@ OPTIONAL = {
     "privmsgs": ["msg_id", "root_level", "author_id", "message_time", "message_subject",
                  "message_text", "bbcode_uid"],
     "privmsgs_to": ["msg_id", "user_id"],
+    "poll_options": ["poll_option_id", "topic_id", "poll_option_text"],
+    "poll_votes": ["topic_id", "poll_option_id", "vote_user_id"],
     "profile_fields_data": ["user_id", "pf_phpbb_location", "pf_phpbb_website"],
     "config": ["config_name", "config_value"],
 }

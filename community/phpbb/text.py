@@ -49,6 +49,12 @@ def to_markdown(text: str, uid: str = "") -> str:
     return markdown or NO_TEXT
 
 
+def to_plain(text: str, uid: str = "") -> str:
+    """The words of a phpBB poll question or option on one line, without its markup:
+    Grassroots shows those as text."""
+    return " ".join(_plain(parse(text, uid)).split())
+
+
 def quoted_post_ids(text: str, uid: str = "") -> list[int]:
     """The ids of the posts a post quotes (`[quote=... post_id=N]`, 3.2+), in order."""
     if "post_id" not in text:

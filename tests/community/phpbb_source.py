@@ -58,7 +58,9 @@ TABLES = {
         "topic_id": "ULINT", "forum_id": "UINT", "topic_title": "STEXT_UNI",
         "topic_poster": "ULINT", "topic_time": "TIMESTAMP", "topic_views": "UINT",
         "topic_status": "TINT:3", "topic_type": "TINT:3", "topic_first_post_id": "ULINT",
-        "topic_moved_id": "ULINT", "poll_title": "STEXT_UNI", "topic_visibility": "TINT:3",
+        "topic_moved_id": "ULINT", "poll_title": "STEXT_UNI", "poll_start": "TIMESTAMP",
+        "poll_length": "TIMESTAMP", "poll_max_options": "TINT:4", "poll_vote_change": "BOOL",
+        "topic_visibility": "TINT:3",
     },
     "posts": {
         "post_id": "ULINT", "topic_id": "ULINT", "forum_id": "UINT", "poster_id": "ULINT",
@@ -88,6 +90,9 @@ TABLES = {
         "poll_option_id": "TINT:4", "topic_id": "ULINT", "poll_option_text": "TEXT_UNI",
         "poll_option_total": "UINT",
     },
+    "poll_votes": {
+        "topic_id": "ULINT", "poll_option_id": "TINT:4", "vote_user_id": "ULINT", "vote_user_ip": "VCHAR:40",
+    },
 }
 PRIMARY_KEYS = {
     "config": "config_name", "users": "user_id", "profile_fields_data": "user_id",
@@ -95,7 +100,9 @@ PRIMARY_KEYS = {
     "privmsgs": "msg_id",
 }
 INDEXES = {"posts": [("tid_post_time", "topic_id, post_time"), ("poster_id", "poster_id")],
-           "privmsgs_to": [("msg_id", "msg_id")]}
+           "privmsgs_to": [("msg_id", "msg_id")],
+           "poll_options": [("poll_opt_id", "poll_option_id"), ("topic_id", "topic_id")],
+           "poll_votes": [("topic_id", "topic_id"), ("vote_user_id", "vote_user_id")]}
 # phpBB 3.0/3.1: the same reads under their older names.
 TABLES_30 = {
     **TABLES,
@@ -352,10 +359,14 @@ def sample_community(source: PhpbbSource) -> None:
     topics = [
         source.topic_row(1, 2, "Welcome & rules", poster=2, time=t0, topic_type=POST_ANNOUNCE,
                          topic_views=120, topic_first_post_id=1),
+        # A poll closing a week after it started, one choice, votes may be changed.
         source.topic_row(2, 6, "Tomatoes", poster=3, time=t0 + 100, topic_views=7, topic_first_post_id=3,
-                         poll_title="Best tomato?"),
+                         poll_title=source.text(["Best ", ("b", "tomato"), "?"]), poll_start=t0 + 100,
+                         poll_length=7 * 86400, poll_max_options=1, poll_vote_change=1),
+        # A poll of one option, which Grassroots cannot hold.
         source.topic_row(3, 6, "Locked sticky", poster=4, time=t0 + 200, topic_type=POST_STICKY,
-                         topic_status=ITEM_LOCKED, topic_first_post_id=7),
+                         topic_status=ITEM_LOCKED, topic_first_post_id=7, poll_title=source.text(["Agreed?"]),
+                         poll_start=t0 + 200, poll_max_options=1),
         source.topic_row(4, 3, "Moved away", poster=4, time=t0 + 300, topic_status=ITEM_MOVED,
                          topic_moved_id=2),
         source.topic_row(5, 7, "Waiting for approval", poster=5, time=t0 + 400,
@@ -364,8 +375,18 @@ def sample_community(source: PhpbbSource) -> None:
     ]
     source.insert_many("topics", topics)
     source.insert_many("poll_options", [
-        {"poll_option_id": 1, "topic_id": 2, "poll_option_text": "Roma"},
-        {"poll_option_id": 2, "topic_id": 2, "poll_option_text": "Cherry"},
+        {"poll_option_id": 1, "topic_id": 2, "poll_option_text": source.text([("i", "Roma")]), "poll_option_total": 3},
+        {"poll_option_id": 2, "topic_id": 2, "poll_option_text": source.text(["Cherry"]), "poll_option_total": 3},
+        {"poll_option_id": 1, "topic_id": 3, "poll_option_text": source.text(["Yes"]), "poll_option_total": 1},
+    ])
+    source.insert_many("poll_votes", [
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 3, "vote_user_ip": "192.0.2.3"},
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 4, "vote_user_ip": "192.0.2.4"},
+        {"topic_id": 2, "poll_option_id": 2, "vote_user_id": 5, "vote_user_ip": "192.0.2.5"},
+        # A guest (phpBB lets guests vote where permissions allow) and a bot, not imported.
+        {"topic_id": 2, "poll_option_id": 2, "vote_user_id": ANONYMOUS, "vote_user_ip": "198.51.100.1"},
+        {"topic_id": 2, "poll_option_id": 1, "vote_user_id": 7, "vote_user_ip": "198.51.100.2"},
+        {"topic_id": 3, "poll_option_id": 1, "vote_user_id": 3, "vote_user_ip": "192.0.2.3"},
     ])
     posts = [
         source.post_row(1, 1, 2, poster=2, time=t0, subject="Welcome & rules", parts=[
@@ -439,15 +460,22 @@ def generate(source: PhpbbSource, *, users: int, topics: int, posts: int, seed: 
     ])
     per_topic = max(1, posts // topics)
     post_id = first_id
-    topic_rows, post_rows = [], []
+    # Polls draw from their own generator, so boards built before polls keep their posts.
+    poll_rng = random.Random(seed + 1)
+    topic_rows, post_rows, poll_option_rows, poll_vote_rows = [], [], [], []
     for n in range(topics):
         topic_id, forum_id = first_id + n, rng.choice(forum_ids)
         count = per_topic if n < topics - 1 else posts - per_topic * (topics - 1)
         time = t0 + n * 600
         title = " ".join(rng.choices(WORDS, k=rng.randint(3, 7))).capitalize()
         poster = first_id + rng.randrange(users)
-        topic_rows.append(source.topic_row(topic_id, forum_id, title, poster=poster, time=time,
-                                           topic_views=rng.randrange(1000), topic_first_post_id=post_id))
+        topic = source.topic_row(topic_id, forum_id, title, poster=poster, time=time,
+                                 topic_views=rng.randrange(1000), topic_first_post_id=post_id)
+        if n % POLL_EVERY == 0:
+            option_rows, vote_rows = _generated_poll(poll_rng, source, topic, users=users, first_id=first_id)
+            poll_option_rows += option_rows
+            poll_vote_rows += vote_rows
+        topic_rows.append(topic)
         first_in_topic = post_id
         for index in range(count):
             words = " ".join(rng.choices(WORDS, k=rng.randint(8, 40)))
@@ -465,10 +493,43 @@ def generate(source: PhpbbSource, *, users: int, topics: int, posts: int, seed: 
                 time=time + index * 60, subject=title if not index else "Re: " + title, parts=parts))
             post_id += 1
         if len(post_rows) >= 20_000:
-            source.insert_many("topics", topic_rows)
-            source.insert_many("posts", post_rows)
-            topic_rows, post_rows = [], []
+            _insert_generated(source, topic_rows, post_rows, poll_option_rows, poll_vote_rows)
+            topic_rows, post_rows, poll_option_rows, poll_vote_rows = [], [], [], []
             if progress:
                 progress(post_id - first_id)
-    source.insert_many("topics", topic_rows)
-    source.insert_many("posts", post_rows)
+    _insert_generated(source, topic_rows, post_rows, poll_option_rows, poll_vote_rows)
+
+
+# One topic in POLL_EVERY carries a poll: 2 to 6 options, some closing, some multiple
+# choice, voted on by members and, now and then, by a guest (phpBB records those by IP).
+POLL_EVERY = 40
+
+
+def _generated_poll(rng, source: PhpbbSource, topic: dict, *, users: int, first_id: int) -> tuple[list[dict], list[dict]]:
+    topic_id = topic["topic_id"]
+    options = rng.sample(WORDS, rng.randint(2, 6))
+    max_options = rng.choice([1, 1, 1, 2, len(options)])
+    # phpBB parses the question and the options like post text (message_parser::parse_poll).
+    topic.update(poll_title=source.text([f"Which {rng.choice(WORDS)} is best?"]), poll_start=topic["topic_time"],
+                 poll_length=rng.choice([0, 0, 7 * 86400]), poll_max_options=max_options,
+                 poll_vote_change=rng.choice([0, 1]))
+    votes = []
+    for voter in rng.sample(range(users), min(users, rng.randint(0, 30))):
+        for option in rng.sample(range(1, len(options) + 1), rng.randint(1, max_options)):
+            votes.append({"topic_id": topic_id, "poll_option_id": option, "vote_user_id": first_id + voter,
+                          "vote_user_ip": "192.0.2.1"})
+    if rng.random() < 0.2:
+        votes.append({"topic_id": topic_id, "poll_option_id": 1, "vote_user_id": ANONYMOUS,
+                      "vote_user_ip": "198.51.100.7"})
+    totals = [sum(vote["poll_option_id"] == number for vote in votes) for number in range(1, len(options) + 1)]
+    option_rows = [{"poll_option_id": number, "topic_id": topic_id, "poll_option_text": source.text([text]),
+                    "poll_option_total": total}
+                   for number, (text, total) in enumerate(zip(options, totals, strict=True), start=1)]
+    return option_rows, votes
+
+
+def _insert_generated(source: PhpbbSource, topics, posts, poll_options, poll_votes) -> None:
+    source.insert_many("topics", topics)
+    source.insert_many("posts", posts)
+    source.insert_many("poll_options", poll_options)
+    source.insert_many("poll_votes", poll_votes)

@@ -22,7 +22,7 @@ from community.phpbb.importer import Importer
 from community.phpbb.source import open_source
 from community.phpbb.text import quoted_post_ids, to_markdown
 from conversations.models import Conversation, Participant
-from forums.models import Forum, Post, Section, Thread
+from forums.models import Forum, PollVote, Post, Section, Thread
 from tests.invariants import assert_counters_equal_rows
 
 from .phpbb_source import PhpbbSource, sample_community
@@ -141,7 +141,7 @@ def test_import_phpbb_brings_sections_forums_threads_and_posts(phpbb, client):
     # The search index covers the imported posts.
     page = client.get(reverse("forums:search"), {"q": "really"})
     assert "1 post found" in page.text and "Really, bob?" in page.text
-    assert "1 polls (not carried over yet" in output
+    assert "polls" not in output.split("Not carried over", 1)[-1]
 
 
 def test_import_phpbb_brings_members_with_their_profiles(phpbb):
@@ -205,6 +205,45 @@ def test_import_phpbb_brings_bans_hosts_and_private_messages(phpbb):
     assert_counters_equal_rows()
 
 
+def test_import_phpbb_brings_polls_with_members_votes(phpbb, client):
+    output = run_import(phpbb)
+
+    tomatoes = Thread.objects.get(title="Tomatoes")
+    poll = tomatoes.poll
+    assert tomatoes.has_poll and poll.question == "Best tomato?"
+    assert (poll.max_choices, poll.allows_vote_change, poll.voter_count) == (1, True, 3)
+    assert poll.closes_at.timestamp() == 1_500_000_100 + 7 * 86400
+    assert [(option.text, option.vote_count) for option in poll.options.all()] == [("Roma", 2), ("Cherry", 1)]
+    votes = {(vote.member.username, choice.option.text)
+             for vote in PollVote.objects.filter(poll=poll) for choice in vote.choices.all()}
+    assert votes == {("Ann_Smith", "Roma"), ("bob", "Roma"), ("carol", "Cherry")}
+    assert "1 polls, 3 poll votes" in output
+    # The guest's and the bot's votes cannot be a member's; the one-option poll is left out.
+    assert "Skipped 1 poll votes: guests' votes (a Grassroots vote is a member's) (phpBB ids 2)" in output
+    assert "Skipped 1 poll votes: their member was not imported (phpBB ids 2)" in output
+    assert "Skipped 1 polls: 1 options (a Grassroots poll has 2 to 20) (phpBB ids 3)" in output
+    assert not Thread.objects.get(title="Locked sticky").has_poll
+    assert_counters_equal_rows()
+
+    page = client.get(tomatoes.get_absolute_url())
+    assert "Best tomato?" in page.text and "Cherry" in page.text
+    found = client.get(reverse("forums:search"), {"q": "best"})
+    assert "1 post found" in found.text
+
+
+def test_import_phpbb_skips_a_poll_of_more_than_20_options(sqlite_phpbb):
+    sqlite_phpbb.connection.execute("UPDATE phpbb_topics SET poll_title = '<t>Pick</t>', poll_max_options = 3 "
+                                    "WHERE topic_id = 1")
+    sqlite_phpbb.insert_many("poll_options", [
+        {"poll_option_id": n, "topic_id": 1, "poll_option_text": f"<t>Option {n}</t>"} for n in range(1, 22)
+    ])
+    output = run_import(sqlite_phpbb)
+
+    assert "Skipped 1 polls: 21 options (a Grassroots poll has 2 to 20) (phpBB ids 1)" in output
+    assert not Thread.objects.get(title="Welcome & rules").has_poll
+    assert Thread.objects.get(title="Tomatoes").has_poll  # the run carried on
+
+
 def test_import_phpbb_again_brings_only_what_is_new(phpbb):
     run_import(phpbb)
     before = {row["id"]: row for row in Post.objects.values()}
@@ -225,9 +264,28 @@ def test_import_phpbb_again_brings_only_what_is_new(phpbb):
     phpbb.insert("privmsgs", msg_id=3, root_level=1, author_id=3, message_time=1_600_000_200,
                  message_subject="Re: Seeds", message_text=phpbb.text(["Here they are"]), bbcode_uid=phpbb.uid)
     phpbb.insert_many("privmsgs_to", [{"msg_id": 3, "user_id": 4, "author_id": 3}])
+    # Polls: the newcomer votes in the old poll, bob changes his vote there (the vote
+    # brought over stays as it is), and the late topic has a poll of its own.
+    phpbb.connection.cursor().execute(
+        "UPDATE phpbb_poll_votes SET poll_option_id = 2 WHERE topic_id = 2 AND vote_user_id = 4")
+    phpbb.connection.cursor().execute(
+        "UPDATE phpbb_topics SET poll_title = 'Coming back?', poll_max_options = 2 WHERE topic_id = 7")
+    phpbb.connection.commit()
+    phpbb.insert_many("poll_options", [{"poll_option_id": n, "topic_id": 7, "poll_option_text": text}
+                                       for n, text in [(1, "Yes"), (2, "No")]])
+    phpbb.insert_many("poll_votes", [
+        {"topic_id": 2, "poll_option_id": 2, "vote_user_id": 8},
+        {"topic_id": 7, "poll_option_id": 1, "vote_user_id": 4},
+        {"topic_id": 7, "poll_option_id": 2, "vote_user_id": 4},
+    ])
     output = run_import(phpbb)
 
-    assert "Imported: 1 members, 1 threads, 2 posts, 1 messages" in output
+    assert "Imported: 1 members, 1 threads, 2 posts, 1 polls, 2 poll votes, 1 messages" in output
+    tomatoes = Thread.objects.get(title="Tomatoes").poll
+    assert [(option.text, option.vote_count) for option in tomatoes.options.all()] == [("Roma", 2), ("Cherry", 2)]
+    late = Thread.objects.get(title="Late topic").poll
+    assert (late.question, late.max_choices, late.voter_count) == ("Coming back?", 2, 1)
+    assert [option.vote_count for option in late.options.all()] == [1, 1]
     conversation = Conversation.objects.get()
     assert [m.number for m in conversation.messages.order_by("number")] == [1, 2, 3]
     assert conversation.last_message_at.timestamp() == 1_600_000_200
@@ -274,6 +332,9 @@ def test_import_phpbb_dry_run_writes_nothing(sqlite_phpbb):
     assert "4 threads, 8 posts" in output
     assert not Post.objects.exists() and not ImportedRow.objects.exists()
     assert not User.objects.filter(username="bob").exists()
+    # What it said is what a real run then does.
+    summary = output.split("The import would do this:\n", 1)[1]
+    assert run_import(sqlite_phpbb, "-v0").split("\n", 1)[1] == summary
 
 
 def test_import_phpbb_refuses_what_is_not_phpbb(tmp_path, sqlite_phpbb):

@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("source", help="sqlite:///path/to/phpbb.db, postgres://user@host/db or mysql://user@host/db")
         parser.add_argument("--table-prefix", default="phpbb_", help="phpBB's table prefix (default: phpbb_)")
-        parser.add_argument("--dry-run", action="store_true", help="show what would be imported, write nothing")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="show what would be imported, write nothing (post text is read, not rendered)")
         parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
                             help="processes converting post text (default: the CPUs, at most 4)")
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         try:
             self.stdout.write(f"Reading phpBB {phpbb.version} from {phpbb.name} (tables {table_prefix}*).")
-            importer = Importer(phpbb, progress=self._progress, workers=max(1, workers))
+            importer = Importer(phpbb, progress=self._progress, workers=max(1, workers), dry_run=dry_run)
             try:
                 with transaction.atomic() if dry_run else nullcontext():
                     summary = importer.run()
@@ -48,7 +49,8 @@ class Command(BaseCommand):
         finally:
             phpbb.close()
         if dry_run:
-            self.stdout.write("Dry run: nothing was written. The import would do this:")
+            self.stdout.write("Dry run: nothing was written (post text was read, not rendered). "
+                              "The import would do this:")
         for line in summary.lines():
             self.stdout.write(line)
 
