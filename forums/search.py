@@ -8,8 +8,8 @@ word matches as a prefix ("elect" finds "election").
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
-
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -114,7 +114,7 @@ def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "re
 
 def _load_page(rows) -> list:
     """Posts of a page of (id, rank, snippet) rows, in that order, with what a result
-    shows. Loading them apart keeps joins out of the ranking query, whose row estimates
+    shows (a snippet of None is made from the post by results_page). Loading them apart keeps joins out of the ranking query, whose row estimates
     for full-text matches are too rough to plan joins on."""
     posts = Post.objects.select_related("thread__forum", "author").in_bulk([row[0] for row in rows])
     results = []
@@ -348,14 +348,15 @@ class _PostgresResults:
 
 class _Fts5Results:
     """The newest FORUMS_SEARCH_MAX_RESULTS matches of one FTS5 query that pass the
-    filters, ranked and with snippets, from one query whatever the page.
+    filters, ranked, from one query whatever the page; snippets are made for the
+    page's rows (make_snippet).
 
     Every word is a prefix ("elect" finds "election"), and for a prefix FTS5 gathers
     every post holding any word that starts with it, each time a query asks: for three
-    words each in half the posts, some 80 ms at a million posts, before ranking (whose
-    statistics take another pass). Counting, finding the oldest of the newest matches
-    and ranking them were three queries, four passes. So the one query ranks and makes
-    snippets for all the candidates as it finds them, and the page is cut from those."""
+    words each in half the posts, some 120 ms at a million posts, before ranking (whose
+    statistics take another pass, 80 ms). Counting, finding the oldest of the newest
+    matches and ranking them were three queries, four passes. So the one query ranks
+    all the candidates as it finds them, and the page is cut from those."""
 
     def __init__(self, match: str, *, order, include_hidden, forum, author, since, until):
         self.match, self.order = match, order
@@ -367,12 +368,11 @@ class _Fts5Results:
         self.conditions = "".join(f" AND {condition}" for condition in conditions)
 
     @cached_property
-    def matches(self) -> list[tuple[int, float, str]]:
-        """(id, rank, snippet) of each of the newest matches, newest first: FTS5 walks
-        its matches newest first and stops at the cap, however many posts match."""
+    def matches(self) -> list[tuple[int, float]]:
+        """(id, rank) of each of the newest matches, newest first: FTS5 walks its
+        matches newest first and stops at the cap, however many posts match."""
         sql = (
-            "SELECT forums_post_fts.rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank, "
-            "snippet(forums_post_fts, 1, char(2), char(3), '…', 24) "
+            "SELECT forums_post_fts.rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank "
             "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
             "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
             f"WHERE forums_post_fts MATCH %s{self.conditions} "
@@ -392,7 +392,57 @@ class _Fts5Results:
         rows = self.matches
         if self.order != "newest":
             rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
-        return _load_page(rows[page])
+        return _load_page([(post_id, rank, None) for post_id, rank in rows[page]])
+
+
+SNIPPET_WORDS = 24
+
+
+def _fold(word: str) -> str:
+    """A word as SQLite's index keeps it: lower case, accents removed."""
+    return "".join(char for char in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(char))
+
+
+def make_snippet(text: str, terms: Terms) -> str:
+    """The stretch of `text` of at most SNIPPET_WORDS words that holds the most of the
+    words searched for (then the most matches), with MARK_START/MARK_END around each
+    match and "…" where the text is cut, as FTS5's snippet() makes them. Made here for
+    the page's rows only: in the search query it cost a snippet for each of the 1,000
+    candidates (70 ms at a million posts), and a second query asking FTS5 for the
+    page's rows would gather every prefix word's posts again."""
+    text = text.replace(MARK_START, "").replace(MARK_END, "")
+    tokens = list(_WORD.finditer(text))
+    prefixes = tuple(_fold(group[0]) for group in terms.groups if len(group) == 1)
+    phrase_words = {_fold(word) for group in terms.groups if len(group) > 1 for word in group}
+    hits = []  # (token index, which term) of each match
+    for index, token in enumerate(tokens):
+        folded = _fold(token.group())
+        term = next((prefix for prefix in prefixes if folded.startswith(prefix)), None)
+        if term is None and folded in phrase_words:
+            term = folded
+        if term is not None:
+            hits.append((index, term))
+    start = 0
+    if hits:
+        def score(first: int) -> tuple[int, int, int]:
+            inside = [term for index, term in hits if first <= index < first + SNIPPET_WORDS]
+            return len(set(inside)), len(inside), -first
+
+        # A window opens a few words before a match, so the match reads in context.
+        start = max((max(0, index - 3) for index, _term in hits), key=score)
+        start = max(0, min(start, len(tokens) - SNIPPET_WORDS))
+    window = tokens[start:start + SNIPPET_WORDS]
+    if not window:
+        return ""
+    marked_at = {index for index, _term in hits}
+    parts, position = [], window[0].start()
+    for index, token in enumerate(window, start):
+        parts.append(text[position:token.start()])
+        parts.append(f"{MARK_START}{token.group()}{MARK_END}" if index in marked_at else token.group())
+        position = token.end()
+    before = "…" if start > 0 else ""
+    after = "…" if start + len(window) < len(tokens) else text[position:]
+    return before + "".join(parts) + after
 
 
 def highlight(text: str, terms: Terms) -> str:
@@ -440,6 +490,6 @@ def results_page(terms: Terms, filters: dict, *, include_hidden: bool, page_numb
     for post in page.object_list:
         post.title_html = highlight(post.thread.title, terms)
         post.snippet_html = (
-            marks_to_html(post.snippet) if post.snippet else highlight(post.body_text[:240], terms)
+            marks_to_html(post.snippet) if post.snippet else marks_to_html(make_snippet(post.body_text, terms))
         )
     return page
