@@ -310,6 +310,11 @@ class _PostgresResults:
             cursor.execute(sql, [self.tsquery, *self.params, wanted])
             return [row[0] for row in cursor.fetchall()]
 
+    @property
+    def capped(self) -> bool:
+        """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
+        return len(self.ids) > settings.FORUMS_SEARCH_MAX_RESULTS
+
     def count(self) -> int:
         return min(len(self.ids), settings.FORUMS_SEARCH_MAX_RESULTS)
 
@@ -369,8 +374,9 @@ class _Fts5Results:
 
     @cached_property
     def matches(self) -> list[tuple[int, float]]:
-        """(id, rank) of each of the newest matches, newest first: FTS5 walks its
-        matches newest first and stops at the cap, however many posts match."""
+        """(id, rank) of each of the newest matches, newest first, one more than the
+        cap (which tells that there are more): FTS5 walks its matches newest first and
+        stops there, however many posts match."""
         sql = (
             "SELECT forums_post_fts.rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank "
             "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
@@ -379,17 +385,22 @@ class _Fts5Results:
             "ORDER BY forums_post_fts.rowid DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS])
+            cursor.execute(sql, [self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS + 1])
             return cursor.fetchall()
 
+    @property
+    def capped(self) -> bool:
+        """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
+        return len(self.matches) > settings.FORUMS_SEARCH_MAX_RESULTS
+
     def count(self) -> int:
-        return len(self.matches)
+        return min(len(self.matches), settings.FORUMS_SEARCH_MAX_RESULTS)
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, page: slice):
-        rows = self.matches
+        rows = self.matches[: settings.FORUMS_SEARCH_MAX_RESULTS]
         if self.order != "newest":
             rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
         return _load_page([(post_id, rank, None) for post_id, rank in rows[page]])
@@ -487,6 +498,7 @@ def results_page(terms: Terms, filters: dict, *, include_hidden: bool, page_numb
         until=datetime.combine(until + timedelta(days=1), time.min, tz) if until else None,
     )
     page = page_or_404(Paginator(posts, RESULTS_PER_PAGE), page_number)
+    page.capped = posts.capped
     for post in page.object_list:
         post.title_html = highlight(post.thread.title, terms)
         post.snippet_html = (
