@@ -107,7 +107,7 @@ def search_posts(terms: Terms, *, include_hidden: bool = False, order: str = "re
             author=author, since=since, until=until,
         )
     return _Fts5Results(
-        _fts5_query(terms), order=order, include_hidden=include_hidden, forum=forum,
+        terms, order=order, include_hidden=include_hidden, forum=forum,
         author=author, since=since, until=until,
     )
 
@@ -351,6 +351,31 @@ class _PostgresResults:
             return _load_page(cursor.fetchall())
 
 
+BM25_K1, BM25_B, SUBJECT_WEIGHT = 1.2, 0.75, 10
+
+
+def _bm25(rows) -> list[tuple[int, float]]:
+    """(id, rank) for rows of (id, length, then each word's or phrase's occurrences in
+    the subject and in the body): FTS5's bm25() with a subject weighing ten times the
+    body, as search ranked before, but with every word weighing the same. bm25() read
+    every post holding each word once more to weigh rare words above common ones, 110
+    ms for three common words at a million posts, and for posts that all hold every
+    word that weighing changes little. Lengths are in characters, against the
+    candidates' average (bm25() counts words, against the site's average)."""
+    if not rows:
+        return []
+    average_length = max(sum(row[1] for row in rows) / len(rows), 1)
+    ranked = []
+    for post_id, length, *occurrences in rows:
+        saturation = BM25_K1 * (1 - BM25_B + BM25_B * length / average_length)
+        rank = 0.0
+        for in_subject, in_body in zip(occurrences[::2], occurrences[1::2], strict=True):
+            weighed = SUBJECT_WEIGHT * in_subject + in_body
+            rank += weighed * (BM25_K1 + 1) / (weighed + saturation)
+        ranked.append((post_id, rank))
+    return ranked
+
+
 class _Fts5Results:
     """The newest FORUMS_SEARCH_MAX_RESULTS matches of one FTS5 query that pass the
     filters, ranked, from one query whatever the page; snippets are made for the
@@ -363,8 +388,9 @@ class _Fts5Results:
     matches and ranking them were three queries, four passes. So the one query ranks
     all the candidates as it finds them, and the page is cut from those."""
 
-    def __init__(self, match: str, *, order, include_hidden, forum, author, since, until):
-        self.match, self.order = match, order
+    def __init__(self, terms: Terms, *, order, include_hidden, forum, author, since, until):
+        self.match, self.order = _fts5_query(terms), order
+        self.phrases = [" ".join(group) for group in terms.groups]
         conditions, self.where_params = _filter_conditions(
             visible="forums_post.is_deleted = 0 AND forums_post.is_hidden = 0",
             in_forum="forums_thread.forum_id = %s",
@@ -377,16 +403,26 @@ class _Fts5Results:
         """(id, rank) of each of the newest matches, newest first, one more than the
         cap (which tells that there are more): FTS5 walks its matches newest first and
         stops there, however many posts match."""
+        # How often each word or phrase occurs in the subject and in the body, and
+        # their length, for _bm25.
+        occurrences = "".join(
+            f", (length({text}) - length(replace({text}, %s, ''))) / length(%s)"
+            for _phrase in self.phrases
+            for text in ("lower(forums_post.subject)", "lower(forums_post.body_text)")
+        )
         sql = (
-            "SELECT forums_post_fts.rowid, -bm25(forums_post_fts, 10.0, 1.0) AS rank "
-            "FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
+            "SELECT forums_post_fts.rowid, length(forums_post.subject) + length(forums_post.body_text)"
+            f"{occurrences} FROM forums_post_fts JOIN forums_post ON forums_post.id = forums_post_fts.rowid "
             "JOIN forums_thread ON forums_thread.id = forums_post.thread_id "
             f"WHERE forums_post_fts MATCH %s{self.conditions} "
             "ORDER BY forums_post_fts.rowid DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS + 1])
-            return cursor.fetchall()
+            cursor.execute(sql, [
+                *(phrase for phrase in self.phrases for _text in range(2) for _twice in range(2)),
+                self.match, *self.where_params, settings.FORUMS_SEARCH_MAX_RESULTS + 1,
+            ])
+            return _bm25(cursor.fetchall())
 
     @property
     def capped(self) -> bool:

@@ -87,6 +87,17 @@ def test_newest_first_option(client, corpus):
     assert titles[-1] == "Solar subsidies in the budget"
 
 
+def test_posts_saying_the_words_more_often_rank_higher(client, db):
+    author, forum = MemberFactory(), ForumFactory()
+    for title, body in [
+        ("Once", "The budget was read out in the hall before the climate talk began."),
+        ("Thrice", "The budget, the budget and the climate budget were read out in the hall."),
+        ("Twice", "The budget was read out in the hall, then the climate budget talk began."),
+    ]:
+        thread_create(forum=forum, author=author, title=title, body=body)
+    assert _titles(client.get(SEARCH, {"q": "budget climate"})) == ["Thrice", "Twice", "Once"]
+
+
 def test_results_are_paginated(client, db):
     author, forum = MemberFactory(), ForumFactory()
     for n in range(25):
