@@ -240,9 +240,11 @@ class _PostgresResults:
             ) vector ON true""", [*self.params, *self.gather_params, budget]
 
     @cached_property
-    def ids(self) -> list[int]:
-        """Ids of up to FORUMS_SEARCH_MAX_RESULTS + 1 newest matches, newest first (one
-        more than are shown tells that there are more)."""
+    def matches(self) -> list[tuple[int, float]]:
+        """(id, rank) of up to FORUMS_SEARCH_MAX_RESULTS + 1 newest matches, newest first
+        (one more than are shown tells that there are more). Each road ranks the posts
+        it finds while it holds their vectors: ranking them afterwards looked up 1,000
+        posts again."""
         wanted = settings.FORUMS_SEARCH_MAX_RESULTS + 1
         read, found, all_words, newest = self._probe(wanted)
         if len(found) >= wanted or read < PROBE_ROWS:
@@ -252,103 +254,98 @@ class _PostgresResults:
             gathered_posts=self.gathered,
         )
         if budget is not None:
-            ids, complete = self._walk(budget, wanted)
+            matches, complete = self._walk(budget, wanted)
             if complete:
-                return ids
+                return matches
         return self._from_index(wanted)
 
-    def _probe(self, wanted: int) -> tuple[int, list[int], int, int]:
+    def _probe(self, wanted: int) -> tuple[int, list[tuple[int, float]], int, int]:
         """The first look: of the newest PROBE_ROWS posts a walk reads, how many there
-        are, the matches that pass the filters, and how many hold all the words; and
-        the newest post's id, roughly how many posts there are."""
+        are, the matches that pass the filters (id, rank), and how many hold all the
+        words; and the newest post's id, roughly how many posts there are."""
         read, params = self._read(PROBE_ROWS)
+        found = "FILTER (WHERE walked.passes AND walked.search_vector @@ to_tsquery('simple', %s))"
         sql = f"""
             SELECT count(*),
-                   (array_agg(walked.id ORDER BY walked.id DESC)
-                    FILTER (WHERE walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)))[:%s],
+                   (array_agg(walked.id ORDER BY walked.id DESC) {found})[:%s],
+                   (array_agg(ts_rank(walked.search_vector, to_tsquery('simple', %s)) ORDER BY walked.id DESC)
+                    {found})[:%s],
                    count(*) FILTER (WHERE walked.search_vector @@ to_tsquery('simple', %s)),
                    (SELECT max(id) FROM forums_post)
             FROM ({read}) walked"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.tsquery, wanted, self.all_words, *params])
-            read_count, found, all_words, newest = cursor.fetchone()
-        return read_count, found or [], all_words, newest or 0
+            cursor.execute(sql, [
+                self.tsquery, wanted, self.tsquery, self.tsquery, wanted, self.all_words, *params,
+            ])
+            read_count, ids, ranks, all_words, newest = cursor.fetchone()
+        return read_count, list(zip(ids or [], ranks or [], strict=True)), all_words, newest or 0
 
-    def _walk(self, budget: int, wanted: int) -> tuple[list[int], bool]:
-        """The matches among the newest `budget` posts that the walk reads, and whether
-        that settles the answer: `wanted` matches found, or no posts left to read."""
+    def _walk(self, budget: int, wanted: int) -> tuple[list[tuple[int, float]], bool]:
+        """The matches (id, rank) among the newest `budget` posts that the walk reads,
+        and whether that settles the answer: `wanted` matches found, or no posts left
+        to read."""
         read, params = self._read(budget)
         # The last post read (number `budget`) comes back even when it does not match,
         # so it tells that the walk stopped at the budget, not at the last post.
         matches = "walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)"
         sql = f"""
-            SELECT walked.id, walked.n, {matches}
+            SELECT walked.id, walked.n, {matches}, ts_rank(walked.search_vector, to_tsquery('simple', %s))
             FROM ({read}) walked
             WHERE {matches} OR walked.n = %s
             ORDER BY walked.id DESC
             LIMIT %s"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.tsquery, *params, self.tsquery, budget, wanted + 1])
+            cursor.execute(sql, [self.tsquery, self.tsquery, *params, self.tsquery, budget, wanted + 1])
             rows = cursor.fetchall()
-        ids = [post_id for post_id, _n, found in rows if found][:wanted]
-        stopped_at_budget = any(n == budget for _id, n, _found in rows)
-        return ids, len(ids) == wanted or not stopped_at_budget
+        matches = [(post_id, rank) for post_id, _n, found, rank in rows if found][:wanted]
+        stopped_at_budget = any(n == budget for _id, n, _found, _rank in rows)
+        return matches, len(matches) == wanted or not stopped_at_budget
 
-    def _from_index(self, wanted: int) -> list[int]:
-        """The newest matches through the full-text index: the cheaper road when few
-        posts hold all the words. OFFSET 0 keeps the planner from walking the primary
-        key instead (it cannot tell rare words from common ones)."""
+    def _from_index(self, wanted: int) -> list[tuple[int, float]]:
+        """The newest matches (id, rank) through the full-text index: the cheaper road
+        when few posts hold all the words. OFFSET 0 keeps the planner from walking the
+        primary key instead (it cannot tell rare words from common ones)."""
         sql = f"""
-            SELECT id FROM (
-                SELECT p.id FROM forums_post p
-                WHERE p.search_vector @@ to_tsquery('simple', %s) AND {self.conditions}
-                OFFSET 0
-            ) matches
-            ORDER BY id DESC
-            LIMIT %s"""
+            SELECT newest.id, ts_rank(post.search_vector, to_tsquery('simple', %s))
+            FROM (
+                SELECT id FROM (
+                    SELECT p.id FROM forums_post p
+                    WHERE p.search_vector @@ to_tsquery('simple', %s) AND {self.conditions}
+                    OFFSET 0
+                ) matches
+                ORDER BY id DESC
+                LIMIT %s
+            ) newest
+            JOIN forums_post post ON post.id = newest.id
+            ORDER BY newest.id DESC"""
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.tsquery, *self.params, wanted])
-            return [row[0] for row in cursor.fetchall()]
+            cursor.execute(sql, [self.tsquery, self.tsquery, *self.params, wanted])
+            return cursor.fetchall()
 
     @property
     def capped(self) -> bool:
         """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
-        return len(self.ids) > settings.FORUMS_SEARCH_MAX_RESULTS
+        return len(self.matches) > settings.FORUMS_SEARCH_MAX_RESULTS
 
     def count(self) -> int:
-        return min(len(self.ids), settings.FORUMS_SEARCH_MAX_RESULTS)
+        return min(len(self.matches), settings.FORUMS_SEARCH_MAX_RESULTS)
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, page: slice):
-        candidates = self.ids[: settings.FORUMS_SEARCH_MAX_RESULTS]
-        if self.order == "newest":
-            # Already in order: rank and headline just the page's posts.
-            candidates, page, order = candidates[page], slice(None), ""
-        else:
-            order = "rank DESC,"
-        if not candidates:
+        rows = self.matches[: settings.FORUMS_SEARCH_MAX_RESULTS]
+        if self.order != "newest":
+            rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
+        rows = rows[page]
+        if not rows:
             return []
-        # Headlines are costly: made in the outer query, for the page's rows only (in
-        # one query PostgreSQL makes them for the rows OFFSET skips, too).
-        sql = f"""
-            SELECT page.id, page.rank,
-                   ts_headline('simple', post.body_text, to_tsquery('simple', %s), %s)
-            FROM (
-                SELECT id, ts_rank(search_vector, to_tsquery('simple', %s)) AS rank
-                FROM forums_post WHERE id = ANY(%s)
-                ORDER BY {order} id DESC LIMIT %s OFFSET %s
-            ) page
-            JOIN forums_post post ON post.id = page.id
-            ORDER BY {order} page.id DESC"""
-        start = page.start or 0
-        stop = len(candidates) if page.stop is None else page.stop
+        # Headlines are costly: made for the page's rows only.
+        sql = "SELECT id, ts_headline('simple', body_text, to_tsquery('simple', %s), %s) FROM forums_post WHERE id = ANY(%s)"
         with connection.cursor() as cursor:
-            cursor.execute(sql, [
-                self.tsquery, HEADLINE_OPTIONS, self.tsquery, candidates, stop - start, start,
-            ])
-            return _load_page(cursor.fetchall())
+            cursor.execute(sql, [self.tsquery, HEADLINE_OPTIONS, [post_id for post_id, _rank in rows]])
+            headlines = dict(cursor.fetchall())
+        return _load_page([(post_id, rank, headlines[post_id]) for post_id, rank in rows])
 
 
 BM25_K1, BM25_B, SUBJECT_WEIGHT = 1.2, 0.75, 10
