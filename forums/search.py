@@ -137,6 +137,7 @@ def _load_page(rows) -> list:
 # until it has found enough matches, the index every post holding all the words,
 # whatever the filters and phrases.
 PROBE_ROWS = 2000
+POST_ID_MAX = 2**63 - 1  # above every post's id (a bigint)
 # A post the index reads costs about twice a walked one (at a million posts, 19 us
 # against 4 to 10): its bitmap no longer fits in work_mem, and whole pages of posts
 # are rechecked.
@@ -213,31 +214,34 @@ class _PostgresResults:
             self.gather = "thread_id IN (SELECT id FROM forums_thread WHERE forum_id = %s)"
             self.gather_params, self.gathered = [forum.pk], forum.post_count
 
-    def _read(self, budget: int) -> tuple[str, list]:
-        """SQL for the newest `budget` posts a walk reads: each with its index vector,
-        whether it passes the filters, and its number from 1 (`n`). Nothing outside
-        can reach into the LIMIT to make the planner use the full-text index."""
+    def _read(self, budget: int, before: int) -> tuple[str, list]:
+        """SQL for the newest `budget` posts a walk reads with ids below `before`: each
+        with its index vector, whether it passes the filters, and its number from 1
+        (`n`). Nothing outside can reach into the LIMIT to make the planner use the
+        full-text index."""
         columns = "id, thread_id, author_id, created_at, is_deleted, is_hidden"
         if self.gather is None:
             # The vector comes with the row the primary key walk reads anyway.
             return f"""
                 SELECT p.id, p.search_vector, ({self.conditions}) AS passes,
                        row_number() OVER (ORDER BY p.id DESC) AS n
-                FROM (SELECT {columns}, search_vector FROM forums_post ORDER BY id DESC LIMIT %s) p""", [
-                *self.params, budget,
-            ]
+                FROM (
+                    SELECT {columns}, search_vector FROM forums_post WHERE id < %s ORDER BY id DESC LIMIT %s
+                ) p""", [*self.params, before, budget]
         # Only the narrow columns are sorted; each post's vector is then looked up by
         # id as the walk reaches it.
         return f"""
             SELECT p.id, vector.search_vector, ({self.conditions}) AS passes,
                    row_number() OVER (ORDER BY p.id DESC) AS n
             FROM (
-                SELECT * FROM (SELECT {columns} FROM forums_post WHERE {self.gather} OFFSET 0) gathered
+                SELECT * FROM (
+                    SELECT {columns} FROM forums_post WHERE {self.gather} AND id < %s OFFSET 0
+                ) gathered
                 ORDER BY id DESC LIMIT %s
             ) p
             JOIN LATERAL (
                 SELECT search_vector FROM forums_post m WHERE m.id = p.id OFFSET 0
-            ) vector ON true""", [*self.params, *self.gather_params, budget]
+            ) vector ON true""", [*self.params, *self.gather_params, before, budget]
 
     @cached_property
     def matches(self) -> list[tuple[int, float]]:
@@ -246,24 +250,26 @@ class _PostgresResults:
         it finds while it holds their vectors: ranking them afterwards looked up 1,000
         posts again."""
         wanted = settings.FORUMS_SEARCH_MAX_RESULTS + 1
-        read, found, all_words, newest = self._probe(wanted)
+        read, found, all_words, newest, oldest_read = self._probe(wanted)
         if len(found) >= wanted or read < PROBE_ROWS:
             return found[:wanted]
         budget = walk_budget(
             wanted=wanted, read=read, found=len(found), all_words=all_words, posts=newest,
             gathered_posts=self.gathered,
         )
-        if budget is not None:
-            matches, complete = self._walk(budget, wanted)
+        if budget is not None and budget > read:
+            # The walk goes on where the first look stopped, with what it found.
+            matches, complete = self._walk(budget - read, wanted - len(found), before=oldest_read)
             if complete:
-                return matches
+                return found + matches
         return self._from_index(wanted)
 
-    def _probe(self, wanted: int) -> tuple[int, list[tuple[int, float]], int, int]:
+    def _probe(self, wanted: int) -> tuple[int, list[tuple[int, float]], int, int, int]:
         """The first look: of the newest PROBE_ROWS posts a walk reads, how many there
         are, the matches that pass the filters (id, rank), and how many hold all the
-        words; and the newest post's id, roughly how many posts there are."""
-        read, params = self._read(PROBE_ROWS)
+        words; the newest post's id, roughly how many posts there are; and the oldest
+        post's id that it read."""
+        read, params = self._read(PROBE_ROWS, before=POST_ID_MAX)
         found = "FILTER (WHERE walked.passes AND walked.search_vector @@ to_tsquery('simple', %s))"
         sql = f"""
             SELECT count(*),
@@ -271,20 +277,22 @@ class _PostgresResults:
                    (array_agg(ts_rank(walked.search_vector, to_tsquery('simple', %s)) ORDER BY walked.id DESC)
                     {found})[:%s],
                    count(*) FILTER (WHERE walked.search_vector @@ to_tsquery('simple', %s)),
-                   (SELECT max(id) FROM forums_post)
+                   (SELECT max(id) FROM forums_post),
+                   min(walked.id)
             FROM ({read}) walked"""
         with connection.cursor() as cursor:
             cursor.execute(sql, [
                 self.tsquery, wanted, self.tsquery, self.tsquery, wanted, self.all_words, *params,
             ])
-            read_count, ids, ranks, all_words, newest = cursor.fetchone()
-        return read_count, list(zip(ids or [], ranks or [], strict=True)), all_words, newest or 0
+            read_count, ids, ranks, all_words, newest, oldest_read = cursor.fetchone()
+        found = list(zip(ids or [], ranks or [], strict=True))
+        return read_count, found, all_words, newest or 0, oldest_read or POST_ID_MAX
 
-    def _walk(self, budget: int, wanted: int) -> tuple[list[tuple[int, float]], bool]:
-        """The matches (id, rank) among the newest `budget` posts that the walk reads,
-        and whether that settles the answer: `wanted` matches found, or no posts left
-        to read."""
-        read, params = self._read(budget)
+    def _walk(self, budget: int, wanted: int, *, before: int) -> tuple[list[tuple[int, float]], bool]:
+        """The matches (id, rank) among the newest `budget` posts below id `before` that
+        the walk reads, and whether that settles the answer: `wanted` matches found, or
+        no posts left to read."""
+        read, params = self._read(budget, before)
         # The last post read (number `budget`) comes back even when it does not match,
         # so it tells that the walk stopped at the budget, not at the last post.
         matches = "walked.passes AND walked.search_vector @@ to_tsquery('simple', %s)"
