@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -154,11 +156,24 @@ class EditForm(forms.Form):
     pictures = pictures_field()
 
 
+class LongSelect(forms.Select):
+    """A select of many plain options (no groups), written here rather than through
+    one template per option: the search form's list of 115 forums took 15 ms a page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option["value"], flatatt(option["attrs"]), option["label"])
+            for _group, group_options, _index in widget["optgroups"] for option in group_options
+        ))
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search for"), max_length=200, required=False, strip=True)
     forum = forms.ModelChoiceField(
         label=_("Forum"), queryset=None, required=False, to_field_name="slug",
-        empty_label=_("All forums"),
+        empty_label=_("All forums"), widget=LongSelect,
     )
     author = forms.CharField(label=_("Author (username)"), max_length=150, required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -87,6 +87,17 @@ def test_newest_first_option(client, corpus):
     assert titles[-1] == "Solar subsidies in the budget"
 
 
+def test_posts_saying_the_words_more_often_rank_higher(client, db):
+    author, forum = MemberFactory(), ForumFactory()
+    for title, body in [
+        ("Once", "The budget was read out in the hall before the climate talk began."),
+        ("Thrice", "The budget, the budget and the climate budget were read out in the hall."),
+        ("Twice", "The budget was read out in the hall, then the climate budget talk began."),
+    ]:
+        thread_create(forum=forum, author=author, title=title, body=body)
+    assert _titles(client.get(SEARCH, {"q": "budget climate"})) == ["Thrice", "Twice", "Once"]
+
+
 def test_results_are_paginated(client, db):
     author, forum = MemberFactory(), ForumFactory()
     for n in range(25):
@@ -111,6 +122,12 @@ def test_common_words_search_the_newest_matches_only(client, db, settings):
 
     assert _count(everywhere) == 4
     assert _titles(everywhere) == ["Budget elsewhere", "Budget thread 5", "Budget thread 4", "Budget thread 3"]
+    # The page says that older matches were left out, and how to reach them.
+    assert "More than 4 posts found. The newest 4 are shown:" in everywhere.content.decode()
+    ranked = client.get(SEARCH, {"q": "budget"}).content.decode()
+    assert "The newest 4 are shown, most relevant first: add words or a filter" in ranked
+    elsewhere = client.get(SEARCH, {"q": "budget", "forum": other_forum.slug}).content.decode()
+    assert "1 post found" in elsewhere and "More than" not in elsewhere
     # Filters apply before the cap: the forum's own four newest, not what is left of
     # the site's four newest.
     assert sorted(_titles(in_forum)) == [f"Budget thread {n}" for n in (2, 3, 4, 5)]
