@@ -263,19 +263,41 @@ class LocalDates:
 
     def __init__(self, day_format: str):
         self._format = get_format(day_format)
+        self._language = translation.get_language()
         self._zone = timezone.get_current_timezone()
         self._days = {}
 
     def iso(self, moment: datetime) -> str:
         return moment.astimezone(self._zone).isoformat()
 
-    def day(self, moment: datetime) -> str:
-        local = moment.astimezone(self._zone)
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self._zone)
+
+    def day(self, moment: datetime, *, local: datetime | None = None) -> str:
+        """`moment` in words; `local`, when the caller has it, is the moment in the
+        reader's time zone."""
+        local = local or moment.astimezone(self._zone)
         key = (local.year, local.month, local.day)
         text = self._days.get(key)
         if text is None:
-            text = self._days[key] = escape(format_date(local, self._format))
+            text = self._days[key] = _day_text(self._format, self._language, key, local)
         return text
+
+
+def _day_text(day_format, language, day, local) -> str:
+    """A day in words, kept for the process: an index page of 200 replies from as many
+    days spent much of its time formatting them. The format, the language and the
+    day's own parts make the key, not the moment."""
+    key = (day_format, language, day)
+    text = _DAY_TEXTS.get(key)
+    if text is None:
+        if len(_DAY_TEXTS) >= 8192:
+            _DAY_TEXTS.clear()
+        text = _DAY_TEXTS[key] = escape(format_date(local, day_format))
+    return text
+
+
+_DAY_TEXTS: dict = {}
 
 
 def _partial(name, context, *, holds_post_html=False) -> str:
@@ -301,6 +323,17 @@ def _template_digest() -> str:
 
 
 _DIGESTED = (None, "")
+
+
+def _new_marker() -> str:
+    """The reader's ★ and the space that parts it from the subject: the same for every
+    page in one language, so rendered once per language and version of _post.html."""
+    return _new_marker_in(_template_digest(), translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _new_marker_in(_digest, _language) -> str:
+    return _partial("new-marker", {}) + " "
 
 
 class PostRenderer:
@@ -333,6 +366,12 @@ class PostRenderer:
         # its reply form: the same for every visitor, so cached pages stay right.
         self.visitor_reply = actions and self.member is None and not thread.is_locked
         self.reader_key = (timezone.get_current_timezone_name(), translation.get_language())
+        self.key_prefix = f"post:{_template_digest()}:"
+        if self.member is not None:
+            self.ignore_words = {
+                True: _("Stop ignoring %(name)s"), False: _("Ignore %(name)s"),
+                "ignoring": _("You are ignoring %(name)s"), "show": escape(_("show this post")),
+            }
         if self.actions:
             self._prepare_actions()
         elif self.visitor_reply:
@@ -357,7 +396,7 @@ class PostRenderer:
         )
         digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
         digest.update(post.body_html.encode())
-        return f"post:{_template_digest()}:{post.pk}:{digest.hexdigest()}"
+        return f"{self.key_prefix}{post.pk}:{digest.hexdigest()}"
 
     def _render_shared(self, post) -> tuple[str, str, str, str, str]:
         context = {
@@ -400,7 +439,12 @@ class PostRenderer:
         if post.is_hidden:
             return _partial("hidden-body", {"post": post, "user": self.user}, holds_post_html=True)
         if post.author_id in self.ignored_ids:
-            return _partial("ignored-body", {"post": post, "body": mark_safe(body)}, holds_post_html=True)
+            # Folded away: built here rather than from a partial, as a page may hold many.
+            ignoring = escape(self.ignore_words["ignoring"] % {"name": post.author.public_name})
+            return (
+                f'<details class="ignored-post">\n<summary>{ignoring} – {self.ignore_words["show"]}</summary>\n'
+                f"{body}\n</details>"
+            )
         return body + edited
 
     def _prepare_actions(self):
@@ -426,7 +470,6 @@ class PostRenderer:
             "recommend": escape(_("Recommend")), "unrecommend": escape(_("Unrecommend")),
             "more": escape(_("More")), "trash": escape(_("Trash: hide this thread from my lists")),
         }
-        self.ignore_words = {True: _("Stop ignoring %(name)s"), False: _("Ignore %(name)s")}
 
     def _button(self, url, name, value, label) -> str:
         return f'<button form="{ACTION_FORM}" formaction="{url}" name="{name}" value="{value}">{label}</button>'
@@ -508,8 +551,7 @@ class PostRenderer:
         PostQuerySet.for_thread_page, or posts with their authors."""
         posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
-        # A space parts the ★ from the subject.
-        marker = _partial("new-marker", {}) + " " if self.new_after else ""
+        marker = _new_marker() if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
@@ -537,7 +579,7 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
     PostQuerySet.for_reply_index."""
     links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
-    marker = _partial("new-marker", {}) + " " if is_new else ""
+    marker = _new_marker() if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
     parts = ['<ul class="reply-tree">']
     for item in items:
@@ -558,9 +600,10 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
             page = f"?page={item.page}" if item.page > 1 else ""
             subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
             parts.append(f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>')
+        local = dates.local(post.created_at)
         parts.append(
-            f' <span class="byline">{links.link(author)} <time datetime="{dates.iso(post.created_at)}">'
-            f'{dates.day(post.created_at)}</time> <span class="post-number">#{post.number}</span></span>\n'
+            f' <span class="byline">{links.link(author)} <time datetime="{local.isoformat()}">'
+            f'{dates.day(post.created_at, local=local)}</time> <span class="post-number">#{post.number}</span></span>\n'
         )
     if items:
         parts.append("</li>" + "</ul></li>" * len(tail))
