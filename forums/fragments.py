@@ -57,6 +57,7 @@ from accounts.models import User
 from accounts.standing import can_write, is_staff
 
 from . import permissions
+from .querysets import THREAD_ROW_COLUMNS
 from .reading import new_reply_rule
 
 POST_TEMPLATE = "forums/_post.html"
@@ -221,15 +222,35 @@ class MemberLinks:
         self._links = {}
         self._members = {}
         self._avatars = {}
+        self._default_avatar = None
 
     def avatar(self, member) -> str:
         """A small avatar beside a row that names the member in words too, so the image
         says nothing more (alt=""). The default image for members without one."""
         avatar = self._avatars.get(member.pk)
         if avatar is None:
-            url = member.avatar.url if member.avatar else static("img/avatar.svg")
             avatar = self._avatars[member.pk] = (
-                f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+                self._image(member.avatar.url) if member.avatar else self._default()
+            )
+        return avatar
+
+    @staticmethod
+    def _image(url) -> str:
+        return f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+
+    def _default(self) -> str:
+        # Looked up once a page: a static file's hashed name costs as much as a row.
+        if self._default_avatar is None:
+            self._default_avatar = self._image(static("img/avatar.svg"))
+        return self._default_avatar
+
+    def avatar_of(self, pk, avatar_name) -> str:
+        """avatar() for the member `pk` whose avatar's file name a row of values holds."""
+        avatar = self._avatars.get(pk)
+        if avatar is None:
+            avatar = self._avatars[pk] = (
+                self._image(User._meta.get_field("avatar").storage.url(avatar_name)) if avatar_name
+                else self._default()
             )
         return avatar
 
@@ -643,12 +664,33 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
 # _forum_rows.html.
 
 
+class ThreadRow:
+    """A thread as a list shows it, from a row of ThreadQuerySet.rows; `is_new` and
+    `new_reply_count` are the reader's (forums.reading.mark_new_replies)."""
+
+    __slots__ = (*THREAD_ROW_COLUMNS, "is_new", "new_reply_count")
+
+    def __init__(self):
+        self.is_new, self.new_reply_count = False, 0
+
+    @classmethod
+    def of(cls, row) -> "ThreadRow":
+        thread = cls()
+        for name in THREAD_ROW_COLUMNS:
+            setattr(thread, name, getattr(row, name))
+        return thread
+
+    @classmethod
+    def list(cls, rows) -> list["ThreadRow"]:
+        return [cls.of(row) for row in rows]
+
+
 def thread_rows(threads, *, user, show_forum=False) -> SafeString:
-    """A thread list's rows: the author's avatar, the title (in the reader's preferred
+    """A thread list's rows (ThreadRow): the author's avatar, the title (in the reader's preferred
     view) with its reply count and, for a member, what is new
     (forums.reading.mark_new_replies); the forum when asked; author; last activity and
     last poster; views (forums.view_counts) and recommendations."""
-    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
+    links, dates, counts, since = MemberLinks(), LocalDates("c"), Counts(), RelativeTimes()
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
     forum_url = url_filler("forums:forum-detail", NAME)
@@ -665,11 +707,11 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         flags = [
             name for name, on in [
                 ("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked),
-                ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
+                ("is-unread", thread.is_new or thread.new_reply_count),
             ] if on
         ]
         row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">',
-               links.avatar(thread.author)]
+               links.avatar_of(thread.author_id, thread.author__avatar)]
         if thread.is_pinned:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
@@ -685,24 +727,25 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
             f'<span class="reply-count">{replies}'
         )
-        if getattr(thread, "is_new", False):
+        if thread.is_new:
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')
-        elif getattr(thread, "new_reply_count", 0):
+        elif thread.new_reply_count:
             new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
             row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
         row.append("</span></th>")
         if show_forum:
-            forum = thread.forum
             row.append(
-                f'<td data-label="{words["forum"]}"><a href="{forum_url(forum.slug)}">{escape(forum.name)}</a></td>'
+                f'<td data-label="{words["forum"]}"><a href="{forum_url(thread.forum__slug)}">'
+                f"{escape(thread.forum__name)}</a></td>"
             )
         row.append(
-            f'<td data-label="{words["author"]}">{links.link(thread.author)}</td>'
+            f'<td data-label="{words["author"]}">{links.link(links.author_of(thread))}</td>'
             f'<td data-label="{words["last"]}"><time datetime="{dates.iso(thread.last_activity_at)}">'
-            f"{escape(naturaltime(thread.last_activity_at))}</time>"
+            f"{since(thread.last_activity_at)}</time>"
         )
-        if thread.reply_count:
-            row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
+        if thread.reply_count and thread.last_poster_id:
+            last_poster = links.link(links.author_of(thread, prefix="last_poster"))
+            row.append(f' <span class="byline">{words["by"]} {last_poster}</span>')
         row.append(
             f'</td><td class="num" data-label="{words["views"]}">{counts(thread.view_count)}</td>'
             f'<td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
@@ -790,7 +833,7 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
     reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
     forum_url = url_filler("forums:forum-detail", NAME)
-    dates = LocalDates("c")
+    dates, since = LocalDates("c"), RelativeTimes()
     kinds = {True: escape(_("Thread")), False: escape(_("Reply"))}
     where = escape(_("in"))
     items = []
@@ -801,7 +844,7 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
             f'<li><span class="badge">{kinds[opening]}</span> <a href="{url}">{escape(post.subject)}</a> '
             f'<span class="byline">{where} <a href="{forum_url(post.thread__forum__slug)}">'
             f"{escape(post.thread__forum__name)}</a>, <time datetime=\"{dates.iso(post.created_at)}\">"
-            f"{escape(naturaltime(post.created_at))}</time>"
+            f"{since(post.created_at)}</time>"
         )
         if recommendations and post.recommendation_count:
             count = ngettext("%(counter)s recommendation", "%(counter)s recommendations", post.recommendation_count)
