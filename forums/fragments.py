@@ -32,11 +32,12 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.core.cache import caches
 from django.templatetags.static import static
 from django.template.defaultfilters import truncatechars, truncatewords
@@ -48,6 +49,7 @@ from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import MONTHS_DAYS, TIME_CHUNKS, timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -55,6 +57,7 @@ from accounts.models import User
 from accounts.standing import can_write, is_staff
 
 from . import permissions
+from .querysets import THREAD_ROW_COLUMNS
 from .reading import new_reply_rule
 
 POST_TEMPLATE = "forums/_post.html"
@@ -219,15 +222,35 @@ class MemberLinks:
         self._links = {}
         self._members = {}
         self._avatars = {}
+        self._default_avatar = None
 
     def avatar(self, member) -> str:
         """A small avatar beside a row that names the member in words too, so the image
         says nothing more (alt=""). The default image for members without one."""
         avatar = self._avatars.get(member.pk)
         if avatar is None:
-            url = member.avatar.url if member.avatar else static("img/avatar.svg")
             avatar = self._avatars[member.pk] = (
-                f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+                self._image(member.avatar.url) if member.avatar else self._default()
+            )
+        return avatar
+
+    @staticmethod
+    def _image(url) -> str:
+        return f'<img class="avatar" src="{escape(url)}" alt="" width="24" height="24" loading="lazy">'
+
+    def _default(self) -> str:
+        # Looked up once a page: a static file's hashed name costs as much as a row.
+        if self._default_avatar is None:
+            self._default_avatar = self._image(static("img/avatar.svg"))
+        return self._default_avatar
+
+    def avatar_of(self, pk, avatar_name) -> str:
+        """avatar() for the member `pk` whose avatar's file name a row of values holds."""
+        avatar = self._avatars.get(pk)
+        if avatar is None:
+            avatar = self._avatars[pk] = (
+                self._image(User._meta.get_field("avatar").storage.url(avatar_name)) if avatar_name
+                else self._default()
             )
         return avatar
 
@@ -298,6 +321,73 @@ def _day_text(day_format, language, day, local) -> str:
 
 
 _DAY_TEXTS: dict = {}
+
+
+class RelativeTimes:
+    """The |naturaltime filter ("3 hours ago", "2 days, 4 hours ago") for many times of
+    one page, as of one moment: each wording is made once per page. naturaltime
+    translates its words through lazy strings, a fifth of All Forums' time for a
+    hundred forums; most of a page's times share a wording ("2 weeks ago")."""
+
+    def __init__(self, now: datetime | None = None):
+        self._now = now or datetime.now(UTC)
+        self._texts = {}
+
+    def __call__(self, moment: datetime) -> str:
+        now = self._now.astimezone(moment.tzinfo)
+        if moment >= now:
+            # Only a clock set differently elsewhere makes a future time here: rare.
+            return escape(naturaltime(moment))
+        delta = now - moment
+        if delta.days:
+            key = _calendar_span(moment, now)
+        else:
+            seconds = delta.seconds
+            key = ("hours", seconds // 3600) if seconds >= 3600 else (
+                ("minutes", seconds // 60) if seconds >= 60 else ("seconds", seconds)
+            )
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = escape(self._wording(moment, now, delta))
+        return text
+
+    @staticmethod
+    def _wording(moment, now, delta) -> str:
+        """naturaltime's own text for a past moment, as of `now`."""
+        words = NaturalTimeFormatter.time_strings
+        if delta.days:
+            since = timesince(moment, now, time_strings=NaturalTimeFormatter.past_substrings)
+            return words["past-day"] % {"delta": since}
+        seconds = delta.seconds
+        if seconds >= 3600:
+            return words["past-hour"] % {"count": seconds // 3600}
+        if seconds >= 60:
+            return words["past-minute"] % {"count": seconds // 60}
+        return words["past-second"] % {"count": seconds} if seconds else words["now"]
+
+
+def _calendar_span(moment: datetime, now: datetime) -> tuple:
+    """What django.utils.timesince.timesince prints of the time from `moment` to `now`
+    (both in one zone): its first two units and their counts, found as it finds them
+    (whole years and months by the calendar, then weeks, days, hours, minutes)."""
+    months = (now.year - moment.year) * 12 + now.month - moment.month
+    if moment.day > now.day or (moment.day == now.day and moment.time() > now.time()):
+        months -= 1
+    years, months = divmod(months, 12)
+    pivot = moment
+    if years or months:
+        year, month = moment.year + years, moment.month + months
+        if month > 12:
+            year, month = year + 1, month - 12
+        pivot = moment.replace(year=year, month=month, day=min(MONTHS_DAYS[month - 1], moment.day), microsecond=0)
+    remaining = (now - pivot).total_seconds()
+    counts = [years, months]
+    for chunk in TIME_CHUNKS:
+        count = int(remaining // chunk)
+        counts.append(count)
+        remaining -= chunk * count
+    first = next((n for n, count in enumerate(counts) if count), len(counts))
+    return tuple(counts[first:first + 2]), first
 
 
 def _partial(name, context, *, holds_post_html=False) -> str:
@@ -617,12 +707,33 @@ def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
 # _forum_rows.html.
 
 
+class ThreadRow:
+    """A thread as a list shows it, from a row of ThreadQuerySet.rows; `is_new` and
+    `new_reply_count` are the reader's (forums.reading.mark_new_replies)."""
+
+    __slots__ = (*THREAD_ROW_COLUMNS, "is_new", "new_reply_count")
+
+    def __init__(self):
+        self.is_new, self.new_reply_count = False, 0
+
+    @classmethod
+    def of(cls, row) -> "ThreadRow":
+        thread = cls()
+        for name in THREAD_ROW_COLUMNS:
+            setattr(thread, name, getattr(row, name))
+        return thread
+
+    @classmethod
+    def list(cls, rows) -> list["ThreadRow"]:
+        return [cls.of(row) for row in rows]
+
+
 def thread_rows(threads, *, user, show_forum=False) -> SafeString:
-    """A thread list's rows: the author's avatar, the title (in the reader's preferred
+    """A thread list's rows (ThreadRow): the author's avatar, the title (in the reader's preferred
     view) with its reply count and, for a member, what is new
     (forums.reading.mark_new_replies); the forum when asked; author; last activity and
     last poster; views (forums.view_counts) and recommendations."""
-    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
+    links, dates, counts, since = MemberLinks(), LocalDates("c"), Counts(), RelativeTimes()
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
     forum_url = url_filler("forums:forum-detail", NAME)
@@ -639,11 +750,11 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         flags = [
             name for name, on in [
                 ("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked),
-                ("is-unread", getattr(thread, "is_new", False) or getattr(thread, "new_reply_count", 0)),
+                ("is-unread", thread.is_new or thread.new_reply_count),
             ] if on
         ]
         row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">',
-               links.avatar(thread.author)]
+               links.avatar_of(thread.author_id, thread.author__avatar)]
         if thread.is_pinned:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
@@ -659,24 +770,25 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
             f'<span class="reply-count">{replies}'
         )
-        if getattr(thread, "is_new", False):
+        if thread.is_new:
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')
-        elif getattr(thread, "new_reply_count", 0):
+        elif thread.new_reply_count:
             new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
             row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
         row.append("</span></th>")
         if show_forum:
-            forum = thread.forum
             row.append(
-                f'<td data-label="{words["forum"]}"><a href="{forum_url(forum.slug)}">{escape(forum.name)}</a></td>'
+                f'<td data-label="{words["forum"]}"><a href="{forum_url(thread.forum__slug)}">'
+                f"{escape(thread.forum__name)}</a></td>"
             )
         row.append(
-            f'<td data-label="{words["author"]}">{links.link(thread.author)}</td>'
+            f'<td data-label="{words["author"]}">{links.link(links.author_of(thread))}</td>'
             f'<td data-label="{words["last"]}"><time datetime="{dates.iso(thread.last_activity_at)}">'
-            f"{escape(naturaltime(thread.last_activity_at))}</time>"
+            f"{since(thread.last_activity_at)}</time>"
         )
-        if thread.reply_count:
-            row.append(f' <span class="byline">{words["by"]} {links.link(thread.last_poster)}</span>')
+        if thread.reply_count and thread.last_poster_id:
+            last_poster = links.link(links.author_of(thread, prefix="last_poster"))
+            row.append(f' <span class="byline">{words["by"]} {last_poster}</span>')
         row.append(
             f'</td><td class="num" data-label="{words["views"]}">{counts(thread.view_count)}</td>'
             f'<td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
@@ -689,7 +801,38 @@ def forum_rows(forums, *, purposes=True) -> SafeString:
     """A forum list's rows (rows of ForumQuerySet.for_listing): name and (unless
     `purposes` is false, as on All Forums, where a hundred forums must fit on few
     screens) purpose, thread and post counts, and the last post with its thread, author
-    and time."""
+    and time.
+
+    The rows are the same for every reader of a language and time zone, so they are
+    cached, keyed by everything they show: a new post or a renamed forum makes a new
+    key. Only "3 hours ago" is added per request: it changes with the clock."""
+    forums = list(forums)
+    key = _rows_key("forum-rows", purposes, forums)
+    rows = fragment_cache().get(key)
+    if rows is None:
+        rows = _forum_rows(forums, purposes)
+        fragment_cache().set(key, rows, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+    since = RelativeTimes()
+    return mark_safe("".join(
+        head if moment is None else f"{head}{since(moment)}{tail}" for head, moment, tail in rows
+    ))
+
+
+def _rows_key(kind, *facts) -> str:
+    """A cache key for rows made from `facts` for this reader's language, time zone and
+    site address, by this release's code (the digest of this file: cached rows are
+    shared by every app server, and a changed row outlives a restart)."""
+    reader = (translation.get_language(), timezone.get_current_timezone_name(), get_script_prefix())
+    digest = hashlib.blake2b(repr((reader, facts)).encode(), digest_size=16).hexdigest()
+    return f"{kind}:{_CODE_DIGEST}:{digest}"
+
+
+_CODE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
+
+
+def _forum_rows(forums, purposes) -> list[tuple[str, datetime | None, str]]:
+    """Each forum's row, as its HTML before the last post's relative time, that time,
+    and the HTML after it (no time, and nothing after, for a forum without posts)."""
     links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     forum_url = url_filler("forums:forum-detail", NAME)
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
@@ -708,22 +851,22 @@ def forum_rows(forums, *, purposes=True) -> SafeString:
             f'</th><td class="num" data-label="{words["threads"]}">{counts(forum.thread_count)}</td>'
             f'<td class="num" data-label="{words["posts"]}">{counts(forum.post_count)}</td><td class="last-post">'
         )
-        if forum.last_post_id:
-            if forum.last_post__parent_id is None:
-                url = thread_url(forum.last_post__thread_id, forum.last_post__thread__slug)
-            else:
-                url = reply_url(forum.last_post__thread_id, forum.last_post__number)
-            author = links.author_of(forum, prefix="last_post__author")
-            row.append(
-                f'<a href="{url}">{escape(truncatechars(forum.last_post__thread__title, 60))}</a> '
-                f'<span class="byline">{words["by"]} {links.link(author)}, '
-                f'<time datetime="{dates.iso(forum.last_post_at)}">{escape(naturaltime(forum.last_post_at))}</time></span>'
-            )
+        if not forum.last_post_id:
+            row.append(f'<span class="muted">{words["none"]}</span></td></tr>\n')
+            rows.append(("".join(row), None, ""))
+            continue
+        if forum.last_post__parent_id is None:
+            url = thread_url(forum.last_post__thread_id, forum.last_post__thread__slug)
         else:
-            row.append(f'<span class="muted">{words["none"]}</span>')
-        row.append("</td></tr>\n")
-        rows.append("".join(row))
-    return mark_safe("".join(rows))
+            url = reply_url(forum.last_post__thread_id, forum.last_post__number)
+        author = links.author_of(forum, prefix="last_post__author")
+        row.append(
+            f'<a href="{url}">{escape(truncatechars(forum.last_post__thread__title, 60))}</a> '
+            f'<span class="byline">{words["by"]} {links.link(author)}, '
+            f'<time datetime="{dates.iso(forum.last_post_at)}">'
+        )
+        rows.append(("".join(row), forum.last_post_at, "</time></span></td></tr>\n"))
+    return rows
 
 
 def recent_posts(posts, *, recommendations=False) -> SafeString:
@@ -733,7 +876,7 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
     thread_url = url_filler("forums:thread-detail", NUMBER, NAME)
     reply_url = url_filler("forums:post-jump", NUMBER, NUMBER)
     forum_url = url_filler("forums:forum-detail", NAME)
-    dates = LocalDates("c")
+    dates, since = LocalDates("c"), RelativeTimes()
     kinds = {True: escape(_("Thread")), False: escape(_("Reply"))}
     where = escape(_("in"))
     items = []
@@ -744,7 +887,7 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
             f'<li><span class="badge">{kinds[opening]}</span> <a href="{url}">{escape(post.subject)}</a> '
             f'<span class="byline">{where} <a href="{forum_url(post.thread__forum__slug)}">'
             f"{escape(post.thread__forum__name)}</a>, <time datetime=\"{dates.iso(post.created_at)}\">"
-            f"{escape(naturaltime(post.created_at))}</time>"
+            f"{since(post.created_at)}</time>"
         )
         if recommendations and post.recommendation_count:
             count = ngettext("%(counter)s recommendation", "%(counter)s recommendations", post.recommendation_count)

@@ -23,7 +23,7 @@ from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
-from .querysets import PostQuerySet
+from .querysets import PostQuerySet, ThreadQuerySet
 from .permissions import (
     can_create_poll,
     can_read_text,
@@ -44,7 +44,9 @@ EXCERPT_PARAGRAPHS = 4
 @page_cache.visitor_page(page_cache.LISTS)
 def home(request):
     """The front page: welcome text, featured forums and the newest threads."""
-    latest = list(Thread.objects.for_latest(request.user)[: settings.FORUMS_HOME_LATEST_THREADS])
+    latest = fragments.ThreadRow.list(
+        Thread.objects.for_latest(request.user).rows()[: settings.FORUMS_HOME_LATEST_THREADS]
+    )
     if request.user.is_authenticated:
         mark_new_replies(request.user, latest)
     return render(
@@ -89,8 +91,10 @@ def forum_detail(request, slug):
         Thread.objects.for_forum_page(forum, request.user),
         settings.FORUMS_THREADS_PER_PAGE,
         count=forum.thread_count,
+        rows=ThreadQuerySet.rows,
     )
     page = page_or_404(paginator, request.GET.get("page"))
+    page.object_list = fragments.ThreadRow.list(page.object_list)
     following = False
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
@@ -119,10 +123,15 @@ def forum_about(request, slug):
 
 def _thread_list(request, threads, *, template, title, current, count=None):
     """A page of site-wide threads; `current` names the list, for the Latest · Greatest
-    switch; `count`, how many there are, when known without counting them."""
+    switch; `count`, how many there are, when known without counting them (then
+    `threads` are threads, loaded as rows a page at a time; else they are rows already)."""
     per_page = settings.FORUMS_THREADS_PER_PAGE
-    paginator = Paginator(threads, per_page) if count is None else CountedPaginator(threads, per_page, count=count)
+    paginator = (
+        Paginator(threads, per_page) if count is None
+        else CountedPaginator(threads, per_page, count=count, rows=ThreadQuerySet.rows)
+    )
     page = page_or_404(paginator, request.GET.get("page"))
+    page.object_list = fragments.ThreadRow.list(page.object_list)
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
     return render(request, template, {"page": page, "title": title, "current": current})
@@ -574,11 +583,8 @@ def my_posts(request):
 @login_required
 def my_subscriptions(request):
     """"My subscriptions": the threads and forums the member follows."""
-    threads = list(
-        Thread.objects.filter(subscriptions__member=request.user)
-        .order_by("-last_activity_at")
-        .with_people()
-        .select_related("forum")
+    threads = fragments.ThreadRow.list(
+        Thread.objects.filter(subscriptions__member=request.user).order_by("-last_activity_at").rows()
     )
     mark_new_replies(request.user, threads)
     forums = Forum.objects.filter(subscriptions__member=request.user).for_listing()

@@ -1,8 +1,31 @@
+import functools
+
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 
 from forums import fragments
 
 register = template.Library()
+
+
+@register.simple_tag
+def asset(path):
+    """{% static %} for the site's own files that every page links (base.html): their
+    hashed names are looked up once per process, not three times on every page."""
+    return _asset_url(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _asset_url(path) -> str:
+    return static(path)
+
+
+@receiver(setting_changed)
+def _static_settings_changed(*, setting, **kwargs):
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+        _asset_url.cache_clear()
 
 
 @register.simple_tag(takes_context=True)

@@ -8,7 +8,8 @@ from django.urls import reverse
 from accounts.models import User
 from forums.models import Forum, Thread
 from forums.pagination import CountedPaginator
-from tests.factories import ForumFactory, ReplyFactory, SectionFactory, ThreadFactory
+from forums.services import recommendation_set
+from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
 
 SEED_TITLE = (
     "Russia bombs Azerbaijani embassies in a massive missile retaliation "
@@ -311,22 +312,36 @@ def test_thread_rows_show_each_authors_avatar_in_the_same_queries(client, busy_f
     }
 
 
+def _recommended_by_three(thread):
+    """Three members recommend the opening post, so its "Recommended by" line (a query
+    only when the post has recommendations) loops over more than one name."""
+    opening_post = thread.posts.get(number=0)
+    for _ in range(3):
+        recommendation_set(member=MemberFactory(), post=opening_post, recommend=True)
+
+
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
+    _recommended_by_three(thread)
     # header 3, sponsor, thread, opening post, its recommenders, index, and the
     # forum's host ids (for the Host badge)
     with django_assert_num_queries(9):
         response = client.get(thread.get_absolute_url())
-    assert _text(response).count('id="index-') == 40
+    page = _text(response)
+    assert page.count('id="index-') == 40
+    assert page.split('class="recommenders"')[1].split("</p>")[0].count("<a ") == 3
 
 
 def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
+    _recommended_by_three(thread)
     # header 3, sponsor, thread, opening post, its recommenders, replies, and the
     # forum's host ids (for the Host badge)
     with django_assert_num_queries(9):
         response = client.get(thread.get_view_all_url())
-    assert _text(response).count('class="post-body"') == 41
+    page = _text(response)
+    assert page.count('class="post-body"') == 41
+    assert page.split('class="recommenders"')[1].split("</p>")[0].count("<a ") == 3
 
 
 def test_member_profile_query_count(client, busy_forum, django_assert_num_queries):
