@@ -187,7 +187,33 @@ def _filter_conditions(*, visible, in_forum, post, include_hidden, forum, author
     return conditions, params
 
 
-class _PostgresResults:
+class _RankedMatches:
+    """What both engines' results share: `matches`, the newest matches as (id, rank)
+    with one more than FORUMS_SEARCH_MAX_RESULTS to tell a capped search; a page of
+    them newest first or by rank, as the reader chose. A Paginator pages them."""
+
+    matches: list[tuple[int, float]]
+    order: str
+
+    @property
+    def capped(self) -> bool:
+        """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
+        return len(self.matches) > settings.FORUMS_SEARCH_MAX_RESULTS
+
+    def count(self) -> int:
+        return min(len(self.matches), settings.FORUMS_SEARCH_MAX_RESULTS)
+
+    def __len__(self):
+        return self.count()
+
+    def page_rows(self, page: slice) -> list[tuple[int, float]]:
+        rows = self.matches[: settings.FORUMS_SEARCH_MAX_RESULTS]
+        if self.order != "newest":
+            rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
+        return rows[page]
+
+
+class _PostgresResults(_RankedMatches):
     """The newest FORUMS_SEARCH_MAX_RESULTS matches that pass the filters, found by the
     cheaper of a walk and the full-text index (see PROBE_ROWS), then ranked, with
     headlines made for the rows of the page only."""
@@ -326,22 +352,8 @@ class _PostgresResults:
             cursor.execute(sql, [self.tsquery, self.tsquery, *self.params, wanted])
             return cursor.fetchall()
 
-    @property
-    def capped(self) -> bool:
-        """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
-        return len(self.matches) > settings.FORUMS_SEARCH_MAX_RESULTS
-
-    def count(self) -> int:
-        return min(len(self.matches), settings.FORUMS_SEARCH_MAX_RESULTS)
-
-    def __len__(self):
-        return self.count()
-
     def __getitem__(self, page: slice):
-        rows = self.matches[: settings.FORUMS_SEARCH_MAX_RESULTS]
-        if self.order != "newest":
-            rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
-        rows = rows[page]
+        rows = self.page_rows(page)
         if not rows:
             return []
         # Headlines are costly: made for the page's rows only.
@@ -377,7 +389,7 @@ def _bm25(rows) -> list[tuple[int, float]]:
     return ranked
 
 
-class _Fts5Results:
+class _Fts5Results(_RankedMatches):
     """The newest FORUMS_SEARCH_MAX_RESULTS matches of one FTS5 query that pass the
     filters, ranked, from one query whatever the page; snippets are made for the
     page's rows (make_snippet).
@@ -425,22 +437,8 @@ class _Fts5Results:
             ])
             return _bm25(cursor.fetchall())
 
-    @property
-    def capped(self) -> bool:
-        """More posts match than the newest FORUMS_SEARCH_MAX_RESULTS shown."""
-        return len(self.matches) > settings.FORUMS_SEARCH_MAX_RESULTS
-
-    def count(self) -> int:
-        return min(len(self.matches), settings.FORUMS_SEARCH_MAX_RESULTS)
-
-    def __len__(self):
-        return self.count()
-
     def __getitem__(self, page: slice):
-        rows = self.matches[: settings.FORUMS_SEARCH_MAX_RESULTS]
-        if self.order != "newest":
-            rows = sorted(rows, key=lambda row: (-row[1], -row[0]))
-        return _load_page([(post_id, rank, None) for post_id, rank in rows[page]])
+        return _load_page([(post_id, rank, None) for post_id, rank in self.page_rows(page)])
 
 
 SNIPPET_WORDS = 24
