@@ -7,7 +7,9 @@ from .models import TIME_ZONE_CHOICES, User
 
 KNOWN_TIME_ZONES = frozenset(name for name, _label in TIME_ZONE_CHOICES)
 
-BLACKLIST_UNKNOWN = gettext_noop("No member is called {names}.")
+# Every form that takes members by username (the jury blacklist, search by author, a
+# forum's hosting page) says this of the names that match no one.
+UNKNOWN_MEMBERS = gettext_noop("No member is called {names}.")
 
 
 class SettingsForm(forms.ModelForm):
@@ -50,7 +52,7 @@ class SettingsForm(forms.ModelForm):
         missing = names - {member.username for member in members}
         if missing:
             raise forms.ValidationError(
-                _(BLACKLIST_UNKNOWN).format(names=", ".join(sorted(missing)))
+                _(UNKNOWN_MEMBERS).format(names=", ".join(sorted(missing)))
             )
         return members
 

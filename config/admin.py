@@ -15,3 +15,12 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PositionedAdmin(admin.ModelAdmin):
+    """Named lists staff arrange by hand (sections, alert rules): reordered from the list
+    page by their position, the slug written from the name."""
+
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from accounts.standing import is_new_member
 from forums.rendering import render_post, without_pictures
 from forums.services import (
+    SUBJECT_TOO_LONG,
     TITLE_MAX,
     check_placed_pictures,
     normalised_body,
@@ -31,11 +32,11 @@ from forums.services import (
 from .models import Conversation, Message, Participant
 from .permissions import check_can_message, check_can_reply, check_new_member_limits
 
-# Titles, reply subjects and message subjects share one length.
+# Titles, reply subjects and message subjects share one length, so a subject over it
+# gets the same refusal whether it heads a reply or a message.
 SUBJECT_MAX = TITLE_MAX
 
 SUBJECT_REQUIRED = gettext_noop("Give your message a subject.")
-SUBJECT_TOO_LONG = gettext_noop("Keep the subject to 150 characters (it has {length}).")
 BODY_REQUIRED = gettext_noop("Write something before sending.")
 BODY_TOO_LONG = gettext_noop("Keep messages to 50,000 characters (this one has {length}).")
 TOO_MANY_LINKS = gettext_noop("New members can include at most {limit} links in a message.")

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin import PositionedAdmin
+
 from . import services
 from .models import Community, Forum, Picture, Post, Section, Thread
 
@@ -39,11 +41,7 @@ class CommunityAdmin(admin.ModelAdmin):
         return not Community.objects.exists()
 
 
-@admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
-    list_editable = ["position"]
-    prepopulated_fields = {"slug": ["name"]}
+admin.site.register(Section, PositionedAdmin)
 
 
 @admin.register(Forum)

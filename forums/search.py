@@ -41,12 +41,11 @@ class SearchQueryError(ValueError):
 
 
 class UnknownAuthor(ValueError):
-    """The author filter names no member; the message is UNKNOWN_AUTHOR."""
+    """The author filter names no member; the message is accounts.forms.UNKNOWN_MEMBERS."""
 
 
 QUERY_TOO_LONG = gettext_noop("Search for at most 200 characters.")
 QUERY_NO_WORDS = gettext_noop("Type at least one word (letters or numbers) to search for.")
-UNKNOWN_AUTHOR = gettext_noop("No member is called %(name)s.")
 
 
 @dataclass(frozen=True)

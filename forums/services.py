@@ -423,20 +423,6 @@ def post_delete(*, member, post: Post) -> Post:
     return post
 
 
-@transaction.atomic
-def thread_subscription_set(*, member, thread: Thread, follow: bool) -> bool:
-    """Follow or stop following a thread. Any member."""
-    return _toggle(ThreadSubscription, member=member, follow=follow, thread=thread)
-
-
-@transaction.atomic
-def forum_subscription_set(*, member, forum: Forum, follow: bool) -> bool:
-    """Follow or stop following a forum's new threads. Any member."""
-    following = _toggle(ForumSubscription, member=member, follow=follow, forum=forum)
-    page_cache.changed(page_cache.forum(forum.slug))  # "About this forum" counts followers
-    return following
-
-
 def _notify_new_post(post: Post, parent: Post | None = None) -> None:
     """Notify whoever the post concerns, once each: the author of the post it answers,
     followers of the thread (or of the forum, for a new thread), and members it
@@ -607,26 +593,46 @@ def thread_views_add(counts: dict[int, int]) -> None:
         Thread.objects.filter(pk=thread_id).update(view_count=F("view_count") + count)
 
 
-def _toggle(model, *, member, follow: bool, **target) -> bool:
-    if follow:
+def _mark_set(model, *, member, on: bool, **target) -> bool:
+    """Put or take away one of the member's own marks (follow, trash, ignore): a row of
+    `model` for the member and `target`, which exists while the mark is on. Returns `on`."""
+    if on:
         model.objects.get_or_create(member=member, **target)
     else:
         model.objects.filter(member=member, **target).delete()
-    return follow
+    return on
+
+
+def _forum_mark_set(model, *, member, forum: Forum, on: bool) -> bool:
+    """_mark_set on a forum. Its "About this forum" page counts followers and trashers,
+    so the forum's cached pages are dropped too."""
+    _mark_set(model, member=member, on=on, forum=forum)
+    page_cache.changed(page_cache.forum(forum.slug))
+    return on
+
+
+@transaction.atomic
+def thread_subscription_set(*, member, thread: Thread, follow: bool) -> bool:
+    """Follow or stop following a thread. Any member."""
+    return _mark_set(ThreadSubscription, member=member, on=follow, thread=thread)
+
+
+@transaction.atomic
+def forum_subscription_set(*, member, forum: Forum, follow: bool) -> bool:
+    """Follow or stop following a forum's new threads. Any member."""
+    return _forum_mark_set(ForumSubscription, member=member, forum=forum, on=follow)
 
 
 @transaction.atomic
 def thread_trash_set(*, member, thread: Thread, trash: bool) -> bool:
     """Hide a thread from the member's lists, Latest and Greatest (or bring it back)."""
-    return _toggle(TrashedThread, member=member, follow=trash, thread=thread)
+    return _mark_set(TrashedThread, member=member, on=trash, thread=thread)
 
 
 @transaction.atomic
 def forum_trash_set(*, member, forum: Forum, trash: bool) -> bool:
     """Hide a forum and its threads from the member's lists (or bring them back)."""
-    trashed = _toggle(TrashedForum, member=member, follow=trash, forum=forum)
-    page_cache.changed(page_cache.forum(forum.slug))  # "About this forum" counts them
-    return trashed
+    return _forum_mark_set(TrashedForum, member=member, forum=forum, on=trash)
 
 
 @transaction.atomic
@@ -677,7 +683,7 @@ def member_ignore_set(*, member, other, ignore: bool) -> bool:
     """Collapse another member's posts for this member (or stop)."""
     if ignore and other.pk == member.pk:
         raise ValidationError(_(IGNORE_SELF))
-    return _toggle(IgnoredMember, member=member, follow=ignore, ignored=other)
+    return _mark_set(IgnoredMember, member=member, on=ignore, ignored=other)
 
 
 # Pictures (forums.pictures checks and re-encodes them; these store and place them).

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.forms import UNKNOWN_MEMBERS
 from accounts.standing import is_staff
 from config import page_cache, ratelimit
 from config.middleware import accepts_pictures
@@ -25,6 +26,7 @@ from .models import Forum, ForumSubscription, Notification, Picture, Post, Secti
 from .pagination import CountedPaginator, page_or_404
 from .querysets import PostQuerySet, ThreadQuerySet
 from .permissions import (
+    POST_DELETED,
     can_create_poll,
     can_read_text,
     check_delete_permission,
@@ -34,7 +36,7 @@ from .permissions import (
 )
 from . import fragments, polls, services, view_counts
 from .rendering import quoted_paragraph_count, render_post
-from .search import UNKNOWN_AUTHOR, SearchQueryError, UnknownAuthor, parse, results_page
+from .search import SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, new_reply_rule, thread_page
 from .tree import nest
 
@@ -402,7 +404,7 @@ def post_history(request, pk, number):
     Anyone who can read the thread; a hidden post's history, like its text, only staff."""
     post = _post_or_404(pk, number)
     if not can_read_text(request.user, post):
-        raise Http404(_("This post was deleted.") if post.is_deleted else _("This post was hidden."))
+        raise Http404(_(POST_DELETED) if post.is_deleted else _("This post was hidden."))
     versions = post_versions(post, post.revisions.all())
     page_cache.shows(page_cache.member(post.author_id))
     return render(
@@ -611,7 +613,7 @@ def search(request):
         except SearchQueryError as refusal:
             form.add_error("q", _(str(refusal)))
         except UnknownAuthor as unknown:
-            form.add_error("author", _(UNKNOWN_AUTHOR) % {"name": str(unknown)})
+            form.add_error("author", _(UNKNOWN_MEMBERS).format(names=str(unknown)))
     response = render(
         request, "forums/search.html", {"form": form, "page": page, "terms": terms},
         status=429 if limited else 400 if form.errors else 200,

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from accounts import admin as accounts_admin
 from accounts.models import User
-from config.admin import ReadOnlyInline
+from config.admin import PositionedAdmin, ReadOnlyInline
 from forums import admin as forums_admin
 from forums.models import Forum, ForumBlock, Post, Thread
 
@@ -12,11 +12,7 @@ from .services import (
 )
 
 
-@admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
-    list_editable = ["position"]
-    prepopulated_fields = {"slug": ["name"]}
+admin.site.register(AlertRule, PositionedAdmin)
 
 
 @admin.register(Alert)

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import UNKNOWN_MEMBERS
 from forums.models import Forum
 
 from .models import AlertRule, JurySeat
@@ -60,7 +61,7 @@ class MemberActionForm(forms.Form):
         name = self.cleaned_data["username"]
         self.cleaned_data["member"] = get_user_model().objects.filter(username=name).first()
         if self.cleaned_data["member"] is None:
-            raise forms.ValidationError(_("No member is called %(name)s.") % {"name": name})
+            raise forms.ValidationError(_(UNKNOWN_MEMBERS).format(names=name))
         return name
 
     def clean(self):

@@ -73,7 +73,7 @@ def jury_detail(request, pk):
     ).get(pk=pk)
     seat = JurySeat.objects.filter(jury=jury, juror=request.user, is_replaced=False).first()
     if seat is None:
-        raise Http404(_("You are not on this jury."))
+        raise Http404(_(services.NOT_A_JUROR))
     sub = Submission(request, VoteForm(request.POST or None))
     if sub.sending:
         with sub.refusals():
