@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from forums.rendering import _cleaner, _cleaner_without_links, _markdown, _needs_linkify, _unchanged_by_bleach, sanitize
+from forums.rendering import (
+    _cleaner,
+    _cleaner_without_links,
+    _markdown,
+    _needs_linkify,
+    _unchanged_by_bleach,
+    sanitize,
+)
 from tests.security.xss import load_payloads
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
