@@ -17,6 +17,7 @@ converters; the query shows in query counts and logs as any other.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -36,7 +37,7 @@ _MAX_SHAPES = 512
 @dataclass(frozen=True)
 class _Compiled:
     compiler: object
-    sql: str
+    sql: str | None  # None: the query matches nothing
     params: tuple
     slots: tuple  # (index in params, index in values)
     converters: dict
@@ -54,6 +55,8 @@ def rows(key, build, *values: int, using: str = DEFAULT_DB_ALIAS) -> list:
         if len(_compiled) >= _MAX_SHAPES:
             _compiled.clear()
         compiled = _compiled[key, using] = _compile(build, len(values), using)
+    if compiled.sql is None:
+        return []
     params = list(compiled.params)
     for position, n in compiled.slots:
         params[position] = int(values[n])
@@ -73,7 +76,12 @@ def _compile(build, arity: int, using: str) -> _Compiled:
         raise ValueError(f"at most {_MAX_VALUES} values")
     queryset = build(*(_STAND_IN + n for n in range(arity)))
     compiler = queryset.query.get_compiler(using=using)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        # A query that cannot match (an empty slice: a thread without replies), as
+        # Django itself answers it: no rows, without asking the database.
+        return _Compiled(compiler, None, (), (), {}, list)
     if str(_STAND_IN)[:-2] in sql:
         raise ValueError("a stand-in was written into the SQL text instead of a parameter")
     slots = tuple(

@@ -78,3 +78,9 @@ def test_thread_replies_and_opening_post_match_their_querysets(world):
 def test_prepared_query_refuses_a_value_it_does_not_use(world):
     with pytest.raises(ValueError):
         prepared.rows("test:unused-value", lambda member_id: Forum.objects.values_list("pk"), 1)
+
+
+def test_an_empty_page_of_replies_is_empty_without_a_query(world, django_assert_num_queries):
+    thread = world["threads"][-1]
+    with django_assert_num_queries(0):
+        assert thread_reply_rows(thread.pk, 0, 0, flat=False) == []
