@@ -109,6 +109,10 @@ def _url_filler(viewname, args, _root_urlconf, _urlconf, _script_prefix):
     if kinds == ["number"]:
         head, _n, tail = pattern.partition("{0}")
         return lambda number: f"{head}{int(number)}{tail}"
+    if kinds == ["name"]:
+        # A member's profile: one for each line of a reply index's 200.
+        head, _n, tail = pattern.partition("{0}")
+        return lambda name: f"{head}{quote(name, safe=_URL_SAFE)}{tail}"
 
     def fill(*values):
         return pattern.format(*(
@@ -801,21 +805,38 @@ def forum_rows(forums, *, purposes=True) -> SafeString:
     """A forum list's rows (rows of ForumQuerySet.for_listing): name and (unless
     `purposes` is false, as on All Forums, where a hundred forums must fit on few
     screens) purpose, thread and post counts, and the last post with its thread, author
-    and time.
+    and time (ForumRows)."""
+    forums = list(forums)
+    return ForumRows(forums, purposes=purposes)(forums)
+
+
+class ForumRows:
+    """The rows of a page's forums, made once for all the lists it shows them in (All
+    Forums' sections); calling it with some of them gives their rows.
 
     The rows are the same for every reader of a language and time zone, so they are
     cached, keyed by everything they show: a new post or a renamed forum makes a new
     key. Only "3 hours ago" is added per request: it changes with the clock."""
-    forums = list(forums)
-    key = _rows_key("forum-rows", purposes, forums)
-    rows = fragment_cache().get(key)
-    if rows is None:
-        rows = _forum_rows(forums, purposes)
-        fragment_cache().set(key, rows, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
-    since = RelativeTimes()
-    return mark_safe("".join(
-        head if moment is None else f"{head}{since(moment)}{tail}" for head, moment, tail in rows
-    ))
+
+    # Handed to templates (the {% forum_rows %} tag calls it).
+    do_not_call_in_templates = True
+
+    def __init__(self, forums, *, purposes=True):
+        forums = list(forums)
+        # Plain tuples: a named tuple's repr took as long as the rest of the key.
+        key = _rows_key("forum-rows", purposes, [tuple(forum) for forum in forums])
+        rows = fragment_cache().get(key)
+        if rows is None:
+            rows = dict(zip((forum.pk for forum in forums), _forum_rows(forums, purposes), strict=True))
+            fragment_cache().set(key, rows, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+        self._rows, self._since = rows, RelativeTimes()
+
+    def __call__(self, forums) -> SafeString:
+        since = self._since
+        return mark_safe("".join(
+            head if moment is None else f"{head}{since(moment)}{tail}"
+            for head, moment, tail in (self._rows[forum.pk] for forum in forums)
+        ))
 
 
 def _rows_key(kind, *facts) -> str:

@@ -19,15 +19,20 @@ class CountedPaginator(Paginator):
     still make the database read and join every skipped row: 100 ms on page 623 of a
     thread), and a deep page's rows are loaded by id alone (with the list's own filters
     beside the ids, SQLite walked the whole thread's index instead of the ids).
+
+    `shallow(bottom, top)`, when given, gives the rows of a page above the deep ones
+    instead of `rows(object_list)[bottom:top]` (the same rows by a prepared query:
+    forums.querysets.latest_thread_rows).
     """
 
     # Rows skipped before a page is loaded in two steps; one query is cheaper above it.
     DEEP_OFFSET = 300
 
-    def __init__(self, object_list, per_page, *, count: int, rows=None, **kwargs):
+    def __init__(self, object_list, per_page, *, count: int, rows=None, shallow=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self._known_count = count
         self._rows = rows
+        self._shallow = shallow
 
     @cached_property
     def count(self):
@@ -42,6 +47,8 @@ class CountedPaginator(Paginator):
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
         if bottom < self.DEEP_OFFSET:
+            if self._shallow:
+                return self._get_page(self._shallow(bottom, top), number, self)
             shown = self._rows(self.object_list) if self._rows else self.object_list
             return self._get_page(shown[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config import prepared
+
 
 # What a link to a member needs of their row (a User row has some forty columns).
 LINKED_MEMBER_FIELDS = ("username", "display_name", "deleted_at")
@@ -30,9 +32,13 @@ class ForumQuerySet(models.QuerySet):
     def for_reader(self, user):
         if not user.is_authenticated:
             return self
+        return self.kept_by(user.pk)
+
+    def kept_by(self, member_id):
+        """Without the forums this member trashed."""
         from .models import TrashedForum
 
-        return self.exclude(pk__in=TrashedForum.objects.filter(member=user).values("forum_id"))
+        return self.exclude(pk__in=TrashedForum.objects.filter(member_id=member_id).values("forum_id"))
 
     def main(self):
         return self.filter(kind="main")
@@ -75,6 +81,82 @@ class ForumQuerySet(models.QuerySet):
         )
 
 
+# The lists every page of the front page and All Forums shows, by queries whose SQL is
+# made once per process (config.prepared): the same rows as for_reader(user) and
+# for_listing() or rows() give, without building the query again for every member.
+
+
+def listed_forums(user, *, featured=False) -> list:
+    """Every forum the reader did not trash (with `featured`, the featured ones only),
+    as rows of ForumQuerySet.for_listing."""
+    from .models import Forum
+
+    forums = Forum.objects.featured() if featured else Forum.objects.all()
+    if not user.is_authenticated:
+        return prepared.rows(("forums:listing", featured), lambda: forums.for_listing())
+    return prepared.rows(
+        ("forums:listing:kept", featured), lambda member_id: forums.kept_by(member_id).for_listing(), user.pk
+    )
+
+
+def latest_thread_rows(user, bottom: int, top: int) -> list:
+    """Threads `bottom` to `top` of the newest the reader wants (for_latest), as rows of
+    ThreadQuerySet.rows."""
+    from .models import Thread
+
+    if not user.is_authenticated:
+        return prepared.rows(("threads:latest", bottom, top), lambda: Thread.objects.newest().rows()[bottom:top])
+    return prepared.rows(
+        ("threads:latest:wanted", bottom, top),
+        lambda member_id: Thread.objects.wanted_by(member_id).newest().rows()[bottom:top], user.pk,
+    )
+
+
+def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
+    """Threads `bottom` to `top` of a forum's list for the reader (for_forum_page), as
+    rows of ThreadQuerySet.rows."""
+    from .models import Thread
+
+    threads = Thread.objects.pinned_first()
+    if not user.is_authenticated:
+        return prepared.rows(
+            ("threads:forum", bottom, top),
+            lambda forum_id: threads.filter(forum_id=forum_id).rows()[bottom:top], forum_id,
+        )
+    return prepared.rows(
+        ("threads:forum:wanted", bottom, top),
+        lambda forum_id, member_id: threads.filter(forum_id=forum_id).wanted_by(member_id).rows()[bottom:top],
+        forum_id, user.pk,
+    )
+
+
+def thread_reply_rows(thread_id: int, bottom: int, top: int, *, flat: bool, full_text: bool = False) -> list:
+    """Replies `bottom` to `top` of a thread in tree order (by number when `flat`), as
+    rows of PostQuerySet.reply_index_rows (with `full_text`, of full_text_rows)."""
+    from .models import Post
+
+    def build(thread_id):
+        replies = Post.objects.replies_in_tree_order(thread_id)
+        if flat:
+            replies = replies.order_by("number")
+        return (replies.full_text_rows() if full_text else replies.reply_index_rows())[bottom:top]
+
+    return prepared.rows(("posts:replies", flat, full_text, bottom, top), build, thread_id)
+
+
+def opening_post_row(thread_id: int):
+    """A thread's opening post as a row of PostQuerySet.for_thread_page."""
+    from .models import Post
+
+    found = prepared.rows(
+        "posts:opening", lambda thread_id: Post.objects.for_thread_page().filter(thread_id=thread_id, number=0),
+        thread_id,
+    )
+    if not found:
+        raise Post.DoesNotExist("The thread has no opening post.")
+    return found[0]
+
+
 class _WantedBy(models.Func):
     """True for a thread that the member did not trash, in a forum they did not trash,
     started by someone they do not ignore: three subqueries written out, because built
@@ -109,9 +191,13 @@ class ThreadQuerySet(models.QuerySet):
         threads started by members they ignore. Subqueries: no extra round trips."""
         if not user.is_authenticated:
             return self
+        return self.wanted_by(user.pk)
+
+    def wanted_by(self, member_id):
+        """for_reader() for the member of this id."""
         from .models import IgnoredMember, TrashedForum, TrashedThread
 
-        return self.filter(_WantedBy(user.pk, TrashedThread, TrashedForum, IgnoredMember))
+        return self.filter(_WantedBy(member_id, TrashedThread, TrashedForum, IgnoredMember))
 
     def count_for_reader(self, user) -> int:
         """How many threads `for_reader(user)` keeps of all threads, for Latest's page

@@ -8,7 +8,7 @@ read. No row is ever written per post, and no UPDATE fans out to readers.
 
 import operator
 from datetime import UTC, datetime, timedelta
-from functools import cache, reduce
+from functools import reduce
 from typing import NamedTuple
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from .models import (
     ThreadVisit,
     TrashedThread,
 )
+from .querysets import opening_post_row
 
 
 def _cutoff():
@@ -180,19 +181,13 @@ def new_reply_rule(member, new_after):
     return lambda post: post.created_at > new_after and post.author_id != member_id
 
 
-@cache
-def _opening_post_rows():
-    """The query of what a page shows of an opening post, set up once per process:
-    setting up its twenty-odd columns over a join cost as much Python as the rest of
-    the query did, on every thread page. Each use filters a copy."""
-    return Post.objects.for_thread_page()
-
-
 def thread_page(member, thread, posts) -> dict:
     """What every thread page shows beside the posts: the opening post, its
     recommenders, the forum's hosts (for their badge) and, for a member, their own
     state and whether they may use the host tools. A constant number of queries."""
-    opening_post = _opening_post_rows().filter(thread_id=thread.pk, number=0).get()
+    # Its query's SQL is made once per process: setting up its twenty-odd columns over
+    # a join cost as much Python as the rest of the query did, on every thread page.
+    opening_post = opening_post_row(thread.pk)
     # Post headers show their authors' avatars, badges and post counts.
     page_cache.shows(*{page_cache.member(post.author_id) for post in (opening_post, *posts)})
     context = {

@@ -24,7 +24,9 @@ from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
-from .querysets import PostQuerySet, ThreadQuerySet
+from .querysets import (
+    PostQuerySet, ThreadQuerySet, forum_page_thread_rows, latest_thread_rows, listed_forums, thread_reply_rows,
+)
 from .permissions import (
     POST_DELETED,
     can_create_poll,
@@ -46,16 +48,14 @@ EXCERPT_PARAGRAPHS = 4
 @page_cache.visitor_page(page_cache.LISTS)
 def home(request):
     """The front page: welcome text, featured forums and the newest threads."""
-    latest = fragments.ThreadRow.list(
-        Thread.objects.for_latest(request.user).rows()[: settings.FORUMS_HOME_LATEST_THREADS]
-    )
+    latest = fragments.ThreadRow.list(latest_thread_rows(request.user, 0, settings.FORUMS_HOME_LATEST_THREADS))
     if request.user.is_authenticated:
         mark_new_replies(request.user, latest)
     return render(
         request,
         "forums/home.html",
         {
-            "featured_forums": Forum.objects.featured().for_reader(request.user).for_listing(),
+            "featured_forums": listed_forums(request.user, featured=True),
             "latest_threads": latest,
         },
     )
@@ -64,7 +64,7 @@ def home(request):
 @page_cache.visitor_page(page_cache.LISTS)
 def forum_index(request):
     """All Forums: the main forums, then every section with its forums."""
-    forums = list(Forum.objects.for_reader(request.user).for_listing())
+    forums = listed_forums(request.user)
     sections = list(Section.objects.all())
     by_section = {section.pk: [] for section in sections}
     main_forums = []
@@ -72,7 +72,8 @@ def forum_index(request):
         (by_section[forum.section_id] if forum.section_id else main_forums).append(forum)
     groups = [(section, by_section[section.pk]) for section in sections]
     return render(
-        request, "forums/forum_index.html", {"main_forums": main_forums, "groups": groups}
+        request, "forums/forum_index.html",
+        {"main_forums": main_forums, "groups": groups, "made_rows": fragments.ForumRows(forums, purposes=False)},
     )
 
 
@@ -94,6 +95,7 @@ def forum_detail(request, slug):
         settings.FORUMS_THREADS_PER_PAGE,
         count=forum.thread_count,
         rows=ThreadQuerySet.rows,
+        shallow=lambda bottom, top: forum_page_thread_rows(forum.pk, request.user, bottom, top),
     )
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
@@ -123,14 +125,15 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title, current, count=None):
+def _thread_list(request, threads, *, template, title, current, count=None, shallow=None):
     """A page of site-wide threads; `current` names the list, for the Latest · Greatest
     switch; `count`, how many there are, when known without counting them (then
-    `threads` are threads, loaded as rows a page at a time; else they are rows already)."""
+    `threads` are threads, loaded as rows a page at a time, the shallow pages' by
+    `shallow` when given; else they are rows already)."""
     per_page = settings.FORUMS_THREADS_PER_PAGE
     paginator = (
         Paginator(threads, per_page) if count is None
-        else CountedPaginator(threads, per_page, count=count, rows=ThreadQuerySet.rows)
+        else CountedPaginator(threads, per_page, count=count, rows=ThreadQuerySet.rows, shallow=shallow)
     )
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
@@ -146,6 +149,7 @@ def latest(request):
         request, Thread.objects.for_latest(request.user),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
         count=Thread.objects.count_for_reader(request.user),
+        shallow=lambda bottom, top: latest_thread_rows(request.user, bottom, top),
     )
 
 
@@ -228,7 +232,8 @@ def thread_detail(request, pk, slug):
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
     paginator = CountedPaginator(
-        replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count, rows=PostQuerySet.reply_index_rows
+        replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count, rows=PostQuerySet.reply_index_rows,
+        shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat),
     )
     page = page_or_404(paginator, request.GET.get("page"))
     index, index_tail = nest(page.object_list, flat=flat)
@@ -255,10 +260,12 @@ def thread_all(request, pk, slug):
         return redirect
     options = _reading_options(request, thread)
     replies = Post.objects.replies_in_tree_order(thread)
-    if options["layout"] == "flat":
+    flat = options["layout"] == "flat"
+    if flat:
         replies = replies.order_by("number")
     paginator = CountedPaginator(
-        replies, options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows
+        replies, options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows,
+        shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
     )
     page = page_or_404(paginator, request.GET.get("page"))
     posts = list(page.object_list)

@@ -45,9 +45,12 @@ def thread_rows(context, threads, show_forum=False):
 
 
 @register.simple_tag
-def forum_rows(forums, compact=False):
+def forum_rows(forums, compact=False, made=None):
     """The rows of a forum list (forums.fragments.forum_rows); `compact` leaves out the
-    forums' purposes."""
+    forums' purposes; `made`, the page's fragments.ForumRows when it lists its forums in
+    several tables."""
+    if made:
+        return made(forums)
     return fragments.forum_rows(forums, purposes=not compact)
 
 

@@ -1,0 +1,86 @@
+"""The lists whose SQL is made once per process (config.prepared) give what their
+querysets give, for each reader and each run's values."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from config import prepared
+from forums.models import Forum, Post, Thread
+from forums.querysets import (
+    PostQuerySet,
+    ThreadQuerySet,
+    forum_page_thread_rows,
+    latest_thread_rows,
+    listed_forums,
+    opening_post_row,
+    thread_reply_rows,
+)
+from forums.services import forum_trash_set, member_ignore_set, thread_trash_set
+from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Three forums with threads by three authors; one reader trashed a forum, a thread
+    and ignores an author, another did nothing."""
+    forums = ForumFactory.create_batch(3)
+    authors = MemberFactory.create_batch(3)
+    threads = [ThreadFactory(forum=forum, author=author) for forum in forums for author in authors]
+    for thread in threads[:3]:
+        ReplyFactory(parent=thread.posts.get(number=0), author=authors[1])
+    picky, easy = MemberFactory(), MemberFactory()
+    forum_trash_set(member=picky, forum=forums[2], trash=True)
+    thread_trash_set(member=picky, thread=threads[0], trash=True)
+    member_ignore_set(member=picky, other=authors[1], ignore=True)
+    return {"forums": forums, "threads": threads, "readers": [picky, easy, AnonymousUser()]}
+
+
+def test_listed_forums_match_the_listing_queryset_for_each_reader(world):
+    for reader in world["readers"]:
+        for featured in (False, True):
+            forums = Forum.objects.featured() if featured else Forum.objects.all()
+            expected = list(forums.for_reader(reader).for_listing())
+            assert listed_forums(reader, featured=featured) == expected
+    picky, easy, _visitor = world["readers"]
+    assert len(listed_forums(picky)) == len(listed_forums(easy)) - 1
+
+
+def test_thread_lists_match_their_querysets_for_each_reader_and_page(world):
+    forum = world["forums"][0]
+    for reader in world["readers"]:
+        for bottom, top in ((0, 2), (2, 5), (0, 30)):
+            latest = list(ThreadQuerySet.rows(Thread.objects.for_latest(reader))[bottom:top])
+            assert latest_thread_rows(reader, bottom, top) == latest
+            in_forum = list(ThreadQuerySet.rows(Thread.objects.for_forum_page(forum, reader))[bottom:top])
+            assert forum_page_thread_rows(forum.pk, reader, bottom, top) == in_forum
+    picky, easy, _visitor = world["readers"]
+    # Without the trashed forum's three threads, the trashed thread and the ignored
+    # author's two threads in the other forums.
+    assert len(latest_thread_rows(picky, 0, 30)) == len(latest_thread_rows(easy, 0, 30)) - 6
+
+
+def test_thread_replies_and_opening_post_match_their_querysets(world):
+    thread = world["threads"][0]
+    ReplyFactory(parent=thread.posts.get(number=1), author=world["readers"][1])
+    replies = Post.objects.replies_in_tree_order(thread)
+    for flat in (False, True):
+        ordered = replies.order_by("number") if flat else replies
+        assert thread_reply_rows(thread.pk, 0, 10, flat=flat) == list(PostQuerySet.reply_index_rows(ordered)[:10])
+        assert thread_reply_rows(thread.pk, 1, 2, flat=flat, full_text=True) == list(
+            PostQuerySet.full_text_rows(ordered)[1:2]
+        )
+    for each in world["threads"][:2]:
+        assert opening_post_row(each.pk) == Post.objects.for_thread_page().get(thread=each, number=0)
+
+
+def test_prepared_query_refuses_a_value_it_does_not_use(world):
+    with pytest.raises(ValueError):
+        prepared.rows("test:unused-value", lambda member_id: Forum.objects.values_list("pk"), 1)
+
+
+def test_an_empty_page_of_replies_is_empty_without_a_query(world, django_assert_num_queries):
+    thread = world["threads"][-1]
+    with django_assert_num_queries(0):
+        assert thread_reply_rows(thread.pk, 0, 0, flat=False) == []
