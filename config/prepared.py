@@ -15,7 +15,9 @@ give them (tuples, named tuples, or single values with flat=True), through the s
 converters; the query shows in query counts and logs as any other.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -45,6 +47,7 @@ class _Compiled:
 
 
 _compiled: dict = {}
+_WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 
 def rows(key, build, *values: int, using: str = DEFAULT_DB_ALIAS) -> list:
@@ -84,6 +87,11 @@ def _compile(build, arity: int, using: str) -> _Compiled:
         return _Compiled(compiler, None, (), (), {}, list)
     if str(_STAND_IN)[:-2] in sql:
         raise ValueError("a stand-in was written into the SQL text instead of a parameter")
+    if any(isinstance(value, (date, time, timedelta)) or _WRITTEN_DATE.match(str(value)) for value in params):
+        # The first run's clock would be kept for every later run ("the last 30 days"
+        # of the day the process started). SQLite's parameters are dates already
+        # written as text.
+        raise ValueError("a query with a date or time among its values cannot be prepared")
     slots = tuple(
         (position, value - _STAND_IN) for position, value in enumerate(params)
         if type(value) is int and 0 <= value - _STAND_IN < _MAX_VALUES

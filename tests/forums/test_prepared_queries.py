@@ -84,3 +84,17 @@ def test_an_empty_page_of_replies_is_empty_without_a_query(world, django_assert_
     thread = world["threads"][-1]
     with django_assert_num_queries(0):
         assert thread_reply_rows(thread.pk, 0, 0, flat=False) == []
+
+
+def test_prepared_query_refuses_a_query_that_depends_on_the_clock(world):
+    """A date among the values would be the first run's for every later run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def recent_threads(forum_id):
+        since = timezone.now() - timedelta(days=30)
+        return Thread.objects.filter(forum_id=forum_id, created_at__gte=since).values_list("pk", flat=True)
+
+    with pytest.raises(ValueError, match="date or time"):
+        prepared.rows("test:recent", recent_threads, world["forums"][0].pk)
