@@ -109,6 +109,12 @@ def ensure_data(args):
         args, "generate_demo_data", "--posts", str(args.posts), "--threads", str(max(args.posts // 25, 1)),
         "--members", str(max(args.posts // 500, 100)), "--hot-thread", "5000", "--seed", "1",
     )
+    if args.database == "postgres":
+        # What autovacuum does to a live database, which a server with it turned off (or
+        # not yet around to it) has not done: the planner's statistics, and the
+        # visibility map that lets a deep page's index-only scan skip the table (a
+        # thread page 156 read 31,000 rows from the table without it: 66 ms).
+        subprocess.run(["psql", database_url(args), "-q", "-c", "VACUUM ANALYZE"], check=True)
     log(f"Data set ready in {time.monotonic() - started:.0f} s.")
     marker.write_text(str(args.posts))
 
