@@ -573,8 +573,16 @@ def all_forums_mark_read(*, member) -> None:
     ThreadVisit.objects.filter(member=member).delete()
 
 
-def thread_visit_record(*, member, thread: Thread) -> None:
-    """Remember that the member has now seen the thread with its current replies."""
+def thread_visit_record(*, member, thread: Thread, seen_reply_count: int | None = None) -> None:
+    """Remember that the member has now seen the thread with its current replies.
+
+    `seen_reply_count` is what their last visit saw, when the caller knows it. Replies
+    are only ever added (a deleted one keeps its place), so a visit that finds no more
+    than that has nothing to record: every reply was already older than the last
+    visit, and no mark would change. Members mostly read, and on SQLite every write
+    waits for the database's one writer, so such a visit writes nothing."""
+    if seen_reply_count is not None and seen_reply_count >= thread.reply_count:
+        return
     ThreadVisit.objects.bulk_create(
         [ThreadVisit(member=member, thread=thread, visited_at=timezone.now(),
                      seen_reply_count=thread.reply_count)],

@@ -213,7 +213,9 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
         ),
     )
     if request.user.is_authenticated:
-        services.thread_visit_record(member=request.user, thread=thread)
+        services.thread_visit_record(
+            member=request.user, thread=thread, seen_reply_count=context["seen_reply_count"]
+        )
     return context
 
 

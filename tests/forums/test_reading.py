@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,6 +114,27 @@ def _marked_numbers(page: str) -> set[str]:
     index = re.findall(r'<li id="index-(\d+)"[^>]*>\s*<span class="new-marker"', page)
     posts = re.findall(r'<article class="post[^"]*" id="post-(\d+)">(?:(?!</header>).)*?<span class="new-marker"', page, re.S)
     return set(index) | set(posts)
+
+
+def test_a_visit_with_nothing_new_writes_nothing(member_client, member, thread, opening_post):
+    ReplyFactory(parent=opening_post)
+    member_client.get(thread.get_absolute_url())
+    first = ThreadVisit.objects.get(member=member, thread=thread)
+
+    # Reading it again, or its "View all", with no reply since: the same visit stands.
+    for url in (thread.get_absolute_url(), thread.get_view_all_url()):
+        with CaptureQueriesContext(connection) as queries:
+            assert member_client.get(url).status_code == 200
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+        assert writes == [], url
+    assert ThreadVisit.objects.get(member=member, thread=thread).visited_at == first.visited_at
+
+    # A reply by someone else: marked on the next visit, which is recorded, so not after it.
+    fresh = ReplyFactory(parent=opening_post)
+    assert _marked_numbers(_text(member_client.get(thread.get_view_all_url()))) == {str(fresh.number)}
+    visit = ThreadVisit.objects.get(member=member, thread=thread)
+    assert visit.seen_reply_count == 2 and visit.visited_at > first.visited_at
+    assert _marked_numbers(_text(member_client.get(thread.get_view_all_url()))) == set()
 
 
 def test_own_new_reply_is_not_marked_new_to_its_author(member_client, member, thread, opening_post):
