@@ -133,8 +133,8 @@ def member_thread_state(member, thread, post_ids) -> dict:
         # The first part names the columns' types, for PostgreSQL.
         f"SELECT 'mark', CAST(NULL AS BIGINT), marked_at FROM {_table(ForumRead)} "
         "WHERE member_id = %s AND forum_id = %s",
-        f"SELECT 'visit', seen_reply_count, visited_at FROM {_table(ThreadVisit)} "
-        "WHERE member_id = %s AND thread_id = %s",
+        (f"SELECT 'visit', seen_reply_count, visited_at FROM {_table(ThreadVisit)} "
+         "WHERE member_id = %s AND thread_id = %s"),
         f"SELECT 'follow', NULL, NULL FROM {_table(ThreadSubscription)} WHERE member_id = %s AND thread_id = %s",
         f"SELECT 'trash', NULL, NULL FROM {_table(TrashedThread)} WHERE member_id = %s AND thread_id = %s",
         f"SELECT 'host', user_id, NULL FROM {_table(hosts)} WHERE forum_id = %s",
