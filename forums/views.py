@@ -25,7 +25,8 @@ from .history import post_versions
 from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import (
-    PostQuerySet, ThreadQuerySet, forum_page_thread_rows, latest_thread_rows, listed_forums, thread_reply_rows,
+    PostQuerySet, ThreadQuerySet, forum_page_thread_rows, latest_thread_count, latest_thread_rows, listed_forums,
+    thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -148,7 +149,7 @@ def latest(request):
     return _thread_list(
         request, Thread.objects.for_latest(request.user),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
-        count=Thread.objects.count_for_reader(request.user),
+        count=latest_thread_count(request.user),
         shallow=lambda bottom, top: latest_thread_rows(request.user, bottom, top),
     )
 

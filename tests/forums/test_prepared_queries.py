@@ -10,6 +10,7 @@ from forums.querysets import (
     PostQuerySet,
     ThreadQuerySet,
     forum_page_thread_rows,
+    latest_thread_count,
     latest_thread_rows,
     listed_forums,
     opening_post_row,
@@ -59,6 +60,20 @@ def test_thread_lists_match_their_querysets_for_each_reader_and_page(world):
     # Without the trashed forum's three threads, the trashed thread and the ignored
     # author's two threads in the other forums.
     assert len(latest_thread_rows(picky, 0, 30)) == len(latest_thread_rows(easy, 0, 30)) - 6
+
+
+def test_latest_count_is_what_latest_lists_for_each_reader(world):
+    counts = []
+    for reader in world["readers"]:
+        listed = Thread.objects.for_latest(reader).count()
+        assert latest_thread_count(reader) == listed
+        counts.append(listed)
+    picky, easy, visitor = counts
+    assert picky == easy - 6 and easy == visitor
+    # A second run, with other values in the same SQL: another member's own count.
+    thread_trash_set(member=world["readers"][1], thread=world["threads"][4], trash=True)
+    assert latest_thread_count(world["readers"][1]) == easy - 1
+    assert latest_thread_count(world["readers"][0]) == picky
 
 
 def test_thread_replies_and_opening_post_match_their_querysets(world):
