@@ -30,6 +30,7 @@ forums.rendering, as everywhere else.
 
 import functools
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +47,6 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import numberformat, timezone, translation
 from django.utils.dateformat import format as format_date
 from django.utils.formats import get_format
-from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import MONTHS_DAYS, TIME_CHUNKS, timesince
@@ -67,6 +67,13 @@ ACTION_FORM = "actions"
 # because it is escaped.
 NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
 _URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+def escape(text) -> SafeString:
+    """django.utils.html.escape, without the look for lazy strings that its decorator
+    makes of every call (a third of the call's time): a reply index escapes some 400
+    strings. A lazy string is translated here and now, as the page is made."""
+    return SafeString(html.escape(str(text)))
 
 
 def fragment_cache():
