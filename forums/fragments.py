@@ -444,7 +444,8 @@ class PostRenderer:
     and `trashed` are the reader's (forums.reading.member_thread_state); `actions`
     offers the reader's actions (they post through ACTION_FORM, which the page must hold);
     `heading` is the level of a post's heading where the page's outline needs
-    another than 1 for the opening post and 3 for replies.
+    another than 1 for the opening post and 3 for replies; `recommenders` are the
+    opening post's (rows of forums.querysets.recommender_rows).
     """
 
     def __init__(self, *, user, thread, host_ids=frozenset(), new_after=None, ignored_ids=frozenset(),
@@ -636,7 +637,9 @@ class PostRenderer:
             parts.append(marker)
         parts += [after, self._body(post, body, edited), count]
         if post.is_opening_post and self.recommenders:
-            parts.append(_partial("recommenders", {"recommenders": self.recommenders}))
+            links = MemberLinks()
+            names = ", ".join(links.link(links.author_of(row, prefix="member")) for row in self.recommenders)
+            parts.append(_partial("recommenders", {"names": mark_safe(names)}))
         if self.actions:
             parts.append(self._actions(post))
         elif self.visitor_reply and not post.is_deleted:

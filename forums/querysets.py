@@ -168,6 +168,20 @@ def opening_post_row(thread_id: int):
     return found[0]
 
 
+def recommender_rows(post_id: int) -> list:
+    """Who recommended the post, in the order they did, as rows with what a link to each
+    needs (`member_id` and the LINKED_MEMBER_FIELDS as `member__...`)."""
+    from .models import Recommendation
+
+    return prepared.rows(
+        "recommendations:recommenders",
+        lambda post_id: Recommendation.objects.filter(post_id=post_id).order_by("created_at", "id").values_list(
+            "member_id", *(f"member__{name}" for name in LINKED_MEMBER_FIELDS), named=True
+        ),
+        post_id,
+    )
+
+
 class _WantedBy(models.Func):
     """True for a thread that the member did not trash, in a forum they did not trash,
     started by someone they do not ignore: three subqueries written out, because built

@@ -30,7 +30,7 @@ from .models import (
     ThreadVisit,
     TrashedThread,
 )
-from .querysets import opening_post_row
+from .querysets import opening_post_row, recommender_rows
 
 
 def _cutoff():
@@ -200,12 +200,7 @@ def thread_page(member, thread, posts) -> dict:
         "opening_post": opening_post,
         # The post's own count says whether there is anyone to list: most opening
         # posts have no recommendation, and their pages need no query for them.
-        "recommenders": Recommendation.objects.filter(post_id=opening_post.pk)
-        .order_by("created_at", "id")
-        .select_related("member")
-        .only("member", "member__username", "member__display_name", "member__deleted_at")
-        if opening_post.recommendation_count
-        else (),
+        "recommenders": recommender_rows(opening_post.pk) if opening_post.recommendation_count else (),
         "following": False,
         "new_after": None,
         "seen_reply_count": None,

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from forums.models import Forum, Thread
@@ -342,6 +343,24 @@ def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queri
     page = _text(response)
     assert page.count('class="post-body"') == 41
     assert page.split('class="recommenders"')[1].split("</p>")[0].count("<a ") == 3
+
+
+def test_recommenders_are_listed_in_the_order_they_recommended(client, thread, opening_post):
+    first = MemberFactory(username="zed", display_name="Zed <b>Z</b>")
+    second = MemberFactory(username="amy", display_name="")
+    gone = MemberFactory(username="gone")
+    for member in (first, second, gone):
+        recommendation_set(member=member, post=opening_post, recommend=True)
+    User.objects.filter(pk=gone.pk).update(deleted_at=timezone.now())
+
+    for url in (thread.get_absolute_url(), thread.get_view_all_url()):
+        line = _text(client.get(url)).split('<p class="recommenders">')[1].split("</p>")[0]
+        assert line.split()[:2] == ["Recommended", "by"]
+        names = " ".join(line.split()[2:])
+        assert names == (
+            f'<a href="{first.get_absolute_url()}">Zed &lt;b&gt;Z&lt;/b&gt;</a>, '
+            f'<a href="{second.get_absolute_url()}">amy</a>, deleted member'
+        ), url
 
 
 def test_member_profile_query_count(client, busy_forum, django_assert_num_queries):
