@@ -145,6 +145,25 @@ class Counts:
         return numberformat.format(number, *self._separators, force_grouping=True, use_l10n=True)
 
 
+# The counts lists print, each "%(counter)s ..." in its plural forms.
+_COUNTED = {
+    "replies": lambda count: ngettext("%(counter)s reply", "%(counter)s replies", count),
+    "new": lambda count: ngettext("%(counter)s new", "%(counter)s new", count),
+    "recommendations": lambda count: ngettext(
+        "%(counter)s recommendation", "%(counter)s recommendations", count
+    ),
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def counted(language: str, kind: str, count: int) -> str:
+    """`count` in words (_COUNTED[kind]), escaped, in `language` (the active one, which
+    the key needs): kept for the process, because a list of 30 threads asked for 30
+    plural forms, each a walk through the translation machinery that took a quarter of
+    the list's rows."""
+    return escape(_COUNTED[kind](count) % {"counter": count})
+
+
 @functools.lru_cache(maxsize=1024)
 def _purpose_excerpt(purpose: str) -> str:
     return escape(truncatewords(purpose, 24))
@@ -759,7 +778,7 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             ("views", _("Views")), ("recommendations", _("Recs")),
         ]
     }
-    rows, reply_counts = [], {}
+    rows, language = [], translation.get_language()
     for thread in threads:
         flags = [
             name for name, on in [
@@ -773,12 +792,7 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
             row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
             row.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
-        replies = reply_counts.get(thread.reply_count)
-        if replies is None:
-            replies = reply_counts[thread.reply_count] = escape(
-                ngettext("%(counter)s reply", "%(counter)s replies", thread.reply_count)
-                % {"counter": thread.reply_count}
-            )
+        replies = counted(language, "replies", thread.reply_count)
         # The count and the "New" badge stay together when a long title wraps.
         row.append(
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
@@ -787,8 +801,8 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
         if thread.is_new:
             row.append(f' <span class="badge badge-new">{words["new"]}</span>')
         elif thread.new_reply_count:
-            new = ngettext("%(counter)s new", "%(counter)s new", thread.new_reply_count)
-            row.append(f' <span class="badge badge-new">{escape(new % {"counter": thread.new_reply_count})}</span>')
+            new = counted(language, "new", thread.new_reply_count)
+            row.append(f' <span class="badge badge-new">{new}</span>')
         row.append("</span></th>")
         if show_forum:
             row.append(
@@ -909,6 +923,7 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
     forum_url = url_filler("forums:forum-detail", NAME)
     dates, since = LocalDates("c"), RelativeTimes()
     kinds = {True: escape(_("Thread")), False: escape(_("Reply"))}
+    language = translation.get_language()
     where = escape(_("in"))
     items = []
     for post in posts:
@@ -921,7 +936,6 @@ def recent_posts(posts, *, recommendations=False) -> SafeString:
             f"{since(post.created_at)}</time>"
         )
         if recommendations and post.recommendation_count:
-            count = ngettext("%(counter)s recommendation", "%(counter)s recommendations", post.recommendation_count)
-            item += ", " + escape(count % {"counter": post.recommendation_count})
+            item += ", " + counted(language, "recommendations", post.recommendation_count)
         items.append(item + "</span></li>\n")
     return mark_safe("".join(items))
