@@ -6,14 +6,11 @@ the reply count seen then. Anything older than FORUMS_READ_CUTOFF_DAYS counts as
 read. No row is ever written per post, and no UPDATE fans out to readers.
 """
 
-import operator
 from datetime import UTC, datetime, timedelta
-from functools import reduce
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -103,20 +100,31 @@ def mark_new_replies(member, threads) -> None:
     if count_since_mark:
         # One grouped count for the threads whose forum was marked read after the
         # member's last visit: their new replies are those posted after the mark.
-        by_forum: dict = {}
+        by_mark: dict = {}
         for thread in count_since_mark:
-            by_forum.setdefault(marks[thread.forum_id], []).append(thread.pk)
-        since_marks = reduce(
-            operator.or_,
-            (Q(thread__in=ids, created_at__gt=mark) for mark, ids in by_forum.items()),
-        )
-        counts = dict(
-            Post.objects.filter(since_marks, parent__isnull=False)
-            .values_list("thread_id")
-            .annotate(new=Count("id"))
-        )
+            by_mark.setdefault(marks[thread.forum_id], []).append(thread.pk)
+        counts = _replies_since(by_mark)
         for thread in count_since_mark:
             thread.new_reply_count = counts.get(thread.pk, 0)
+
+
+def _replies_since(by_mark: dict[datetime, list[int]]) -> dict[int, int]:
+    """How many replies each thread has had since a moment (thread ids by moment). One
+    grouped count, written in SQL for the reason member_thread_state gives: built
+    through the ORM, its filters took ten times what the database took to answer."""
+    moments = " OR ".join(
+        f"(thread_id IN ({', '.join(['%s'] * len(ids))}) AND created_at > %s)" for ids in by_mark.values()
+    )
+    params = []
+    for moment, ids in by_mark.items():
+        params += [*ids, connection.ops.adapt_datetimefield_value(moment)]
+    sql = (
+        f"SELECT thread_id, COUNT(*) FROM {_table(Post)} "
+        f"WHERE parent_id IS NOT NULL AND ({moments}) GROUP BY thread_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
 
 
 def member_thread_state(member, thread, post_ids) -> dict:

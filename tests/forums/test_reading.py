@@ -90,6 +90,28 @@ def test_replies_after_a_forum_mark_are_counted(member_client, member, thread, o
     assert "3 new" in _text(member_client.get(thread.forum.get_absolute_url()))
 
 
+def test_replies_since_each_forums_own_mark_are_counted_on_latest(member_client, member):
+    early, late = ForumFactory(), ForumFactory()
+    threads = {forum: ThreadFactory(forum=forum) for forum in (early, late)}
+    for forum, thread in threads.items():
+        Thread.objects.filter(pk=thread.pk).update(created_at=_ago(hours=3))
+        for minutes in (50, 20, 5):
+            _age(ReplyFactory(parent=thread.posts.get(number=0)), minutes=minutes)
+    ForumRead.objects.create(member=member, forum=early, marked_at=_ago(hours=1))
+    ForumRead.objects.create(member=member, forum=late, marked_at=_ago(minutes=30))
+
+    page = _text(member_client.get(reverse("forums:latest")))
+
+    counts = {
+        forum: re.search(
+            rf'href="[^"]*/t/{threads[forum].pk}/[^"]*">[^<]*</a> <span class="reply-count">[^<]*'
+            r'<span class="badge badge-new">(\d+) new</span>', page,
+        ).group(1)
+        for forum in (early, late)
+    }
+    assert counts == {early: "3", late: "2"}
+
+
 def test_thread_page_marks_replies_newer_than_the_mark(member_client, member, thread, opening_post):
     old = ReplyFactory(parent=opening_post, subject="Old news")
     member_client.post(reverse("forums:forum-mark-read", args=[thread.forum.slug]))
