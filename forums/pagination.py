@@ -22,7 +22,9 @@ class CountedPaginator(Paginator):
 
     `shallow(bottom, top)`, when given, gives the rows of a page above the deep ones
     instead of `rows(object_list)[bottom:top]` (the same rows by a prepared query:
-    forums.querysets.latest_thread_rows).
+    forums.querysets.latest_thread_rows). Then `object_list` may be a function that
+    makes the queryset, called for a deep page only: building a member's list query
+    (their filters, the order) cost a tenth of a millisecond that most pages never use.
     """
 
     # Rows skipped before a page is loaded in two steps; one query is cheaper above it.
@@ -44,11 +46,13 @@ class CountedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if bottom < self.DEEP_OFFSET and self._shallow:
+            return self._get_page(self._shallow(bottom, top), number, self)
+        if callable(self.object_list):
+            self.object_list = self.object_list()
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
         if bottom < self.DEEP_OFFSET:
-            if self._shallow:
-                return self._get_page(self._shallow(bottom, top), number, self)
             shown = self._rows(self.object_list) if self._rows else self.object_list
             return self._get_page(shown[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])

@@ -168,6 +168,18 @@ def opening_post_row(thread_id: int):
     return found[0]
 
 
+def follows_forum(member_id: int, forum_id: int) -> bool:
+    """Whether the member follows the forum (for its page's Follow button)."""
+    from .models import ForumSubscription
+
+    return bool(prepared.rows(
+        "forums:followed",
+        lambda member_id, forum_id: ForumSubscription.objects.filter(member_id=member_id, forum_id=forum_id)
+        .values_list("pk", flat=True)[:1],
+        member_id, forum_id,
+    ))
+
+
 def recommender_rows(post_id: int) -> list:
     """Who recommended the post, in the order they did, as rows with what a link to each
     needs (`member_id` and the LINKED_MEMBER_FIELDS as `member__...`)."""

@@ -22,11 +22,11 @@ from config.submission import Submission
 
 from .forms import EditForm, PollVoteForm, ReplyForm, SearchForm, ThreadForm
 from .history import post_versions
-from .models import Forum, ForumSubscription, Notification, Picture, Post, Section, Thread
+from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import (
-    PostQuerySet, ThreadQuerySet, forum_page_thread_rows, latest_thread_count, latest_thread_rows, listed_forums,
-    thread_reply_rows,
+    PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, latest_thread_count, latest_thread_rows,
+    listed_forums, thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -92,7 +92,7 @@ def forum_detail(request, slug):
     which threads have new replies and how many."""
     forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
     paginator = CountedPaginator(
-        Thread.objects.for_forum_page(forum, request.user),
+        lambda: Thread.objects.for_forum_page(forum, request.user),
         settings.FORUMS_THREADS_PER_PAGE,
         count=forum.thread_count,
         rows=ThreadQuerySet.rows,
@@ -103,7 +103,7 @@ def forum_detail(request, slug):
     following = False
     if request.user.is_authenticated:
         mark_new_replies(request.user, page.object_list)
-        following = ForumSubscription.objects.filter(member=request.user, forum=forum).exists()
+        following = follows_forum(request.user.pk, forum.pk)
     return render(
         request, "forums/forum_detail.html", {"forum": forum, "page": page, "following": following}
     )
@@ -129,8 +129,8 @@ def forum_about(request, slug):
 def _thread_list(request, threads, *, template, title, current, count=None, shallow=None):
     """A page of site-wide threads; `current` names the list, for the Latest · Greatest
     switch; `count`, how many there are, when known without counting them (then
-    `threads` are threads, loaded as rows a page at a time, the shallow pages' by
-    `shallow` when given; else they are rows already)."""
+    `threads` are threads, or a function making them, loaded as rows a page at a
+    time, the shallow pages' by `shallow` when given; else they are rows already)."""
     per_page = settings.FORUMS_THREADS_PER_PAGE
     paginator = (
         Paginator(threads, per_page) if count is None
@@ -147,7 +147,7 @@ def _thread_list(request, threads, *, template, title, current, count=None, shal
 def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
     return _thread_list(
-        request, Thread.objects.for_latest(request.user),
+        request, lambda: Thread.objects.for_latest(request.user),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
         count=latest_thread_count(request.user),
         shallow=lambda bottom, top: latest_thread_rows(request.user, bottom, top),
@@ -192,6 +192,12 @@ def _reading_options(request, thread) -> dict:
     }
 
 
+def _replies(thread, *, flat: bool):
+    """The thread's replies in the reader's order: the tree's, or by number when flat."""
+    replies = Post.objects.replies_in_tree_order(thread)
+    return replies.order_by("number") if flat else replies
+
+
 def _thread_page(request, thread, posts, options, *, show_parent=False, listed=None) -> dict:
     """What every thread page shows beside the posts (forums.reading.thread_page), with
     the opening post and `posts` assembled for this reader (forums.fragments), and
@@ -228,14 +234,12 @@ def thread_detail(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.replies_in_tree_order(thread)
     flat = options["layout"] == "flat"
-    if flat:
-        replies = replies.order_by("number")
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
     paginator = CountedPaginator(
-        replies, settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count, rows=PostQuerySet.reply_index_rows,
+        lambda: _replies(thread, flat=flat), settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count,
+        rows=PostQuerySet.reply_index_rows,
         shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat),
     )
     page = page_or_404(paginator, request.GET.get("page"))
@@ -262,12 +266,9 @@ def thread_all(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    replies = Post.objects.replies_in_tree_order(thread)
     flat = options["layout"] == "flat"
-    if flat:
-        replies = replies.order_by("number")
     paginator = CountedPaginator(
-        replies, options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows,
+        lambda: _replies(thread, flat=flat), options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows,
         shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
     )
     page = page_or_404(paginator, request.GET.get("page"))
