@@ -13,11 +13,15 @@ names the query's shape (everything `build` does besides the stand-ins: a slice,
 visitor's query against a member's). Rows come as the queryset's values_list() would
 give them (tuples, named tuples, or single values with flat=True), through the same
 converters; the query shows in query counts and logs as any other.
+
+A value is an integer, or an aware datetime compared with a DateTimeField ("since a
+day ago"): its stand-in is a moment no post reaches, which the database's adapter
+writes into the parameters as it would write the real one.
 """
 
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -31,6 +35,7 @@ from django.db.models.utils import create_namedtuple_class
 # Integers no real id or count reaches, one per value a query takes (as forums.fragments'
 # URL stand-ins); each must come back among the parameters.
 _STAND_IN = 987654321987654300
+_STAND_IN_MOMENT = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 _MAX_VALUES = 8
 # Shapes kept per process: a page number is part of a key, so keys can keep coming.
 _MAX_SHAPES = 512
@@ -50,19 +55,22 @@ _compiled: dict = {}
 _WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 
-def rows(key, build, *values: int, using: str = DEFAULT_DB_ALIAS) -> list:
+def rows(key, build, *values: int | datetime, using: str = DEFAULT_DB_ALIAS) -> list:
     """The rows of `build(*stand_ins)`, a values_list() queryset, run with `values`
-    (integers) in the stand-ins' places; its SQL is made once per `key` and database."""
-    compiled = _compiled.get((key, using))
+    (integers, or datetimes) in the stand-ins' places; its SQL is made once per `key`,
+    database and kinds of values."""
+    kinds = tuple(isinstance(value, datetime) for value in values)
+    compiled = _compiled.get((key, using, kinds))
     if compiled is None:
         if len(_compiled) >= _MAX_SHAPES:
             _compiled.clear()
-        compiled = _compiled[key, using] = _compile(build, len(values), using)
+        compiled = _compiled[key, using, kinds] = _compile(build, kinds, using)
     if compiled.sql is None:
         return []
     params = list(compiled.params)
+    adapt = connections[using].ops.adapt_datetimefield_value
     for position, n in compiled.slots:
-        params[position] = int(values[n])
+        params[position] = adapt(_aware(values[n])) if kinds[n] else int(values[n])
     with connections[using].cursor() as cursor:
         cursor.execute(compiled.sql, params)
         fetched = cursor.fetchall()
@@ -74,10 +82,26 @@ def rows(key, build, *values: int, using: str = DEFAULT_DB_ALIAS) -> list:
     return compiled.make_row(fetched)
 
 
-def _compile(build, arity: int, using: str) -> _Compiled:
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("a prepared query's datetime must be aware")
+    return moment
+
+
+def _compile(build, kinds: tuple[bool, ...], using: str) -> _Compiled:
+    arity = len(kinds)
     if arity > _MAX_VALUES:
         raise ValueError(f"at most {_MAX_VALUES} values")
-    queryset = build(*(_STAND_IN + n for n in range(arity)))
+    stand_ins = [
+        _STAND_IN_MOMENT - timedelta(microseconds=n) if is_moment else _STAND_IN + n
+        for n, is_moment in enumerate(kinds)
+    ]
+    # How each moment's stand-in reaches the parameters (SQLite's adapter writes text).
+    moments = {
+        _comparable(connections[using].ops.adapt_datetimefield_value(stand_in)): n
+        for n, stand_in in enumerate(stand_ins) if kinds[n]
+    }
+    queryset = build(*stand_ins)
     compiler = queryset.query.get_compiler(using=using)
     try:
         sql, params = compiler.as_sql()
@@ -85,17 +109,20 @@ def _compile(build, arity: int, using: str) -> _Compiled:
         # A query that cannot match (an empty slice: a thread without replies), as
         # Django itself answers it: no rows, without asking the database.
         return _Compiled(compiler, None, (), (), {}, list)
-    if str(_STAND_IN)[:-2] in sql:
+    if str(_STAND_IN)[:-2] in sql or "2999-12-31" in sql:
         raise ValueError("a stand-in was written into the SQL text instead of a parameter")
-    if any(isinstance(value, (date, time, timedelta)) or _WRITTEN_DATE.match(str(value)) for value in params):
-        # The first run's clock would be kept for every later run ("the last 30 days"
-        # of the day the process started). SQLite's parameters are dates already
-        # written as text.
-        raise ValueError("a query with a date or time among its values cannot be prepared")
-    slots = tuple(
-        (position, value - _STAND_IN) for position, value in enumerate(params)
-        if type(value) is int and 0 <= value - _STAND_IN < _MAX_VALUES
-    )
+    slots = []
+    for position, value in enumerate(params):
+        if type(value) is int and 0 <= value - _STAND_IN < _MAX_VALUES:
+            slots.append((position, value - _STAND_IN))
+        elif _comparable(value) in moments:
+            slots.append((position, moments[_comparable(value)]))
+        elif isinstance(value, (date, time, timedelta)) or _WRITTEN_DATE.match(str(value)):
+            # A moment that is not one of the values: the first run's clock would be
+            # kept for every later run ("the last 30 days" of the day the process
+            # started). SQLite's parameters are dates already written as text.
+            raise ValueError("a date or time in a prepared query must be one of its values")
+    slots = tuple(slots)
     if {n for _position, n in slots} != set(range(arity)):
         raise ValueError("each value must be a parameter of the query")
     iterable = queryset._iterable_class
@@ -116,3 +143,8 @@ def _compile(build, arity: int, using: str) -> _Compiled:
         raise ValueError("prepared queries give values_list() rows")
     converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
     return _Compiled(compiler, sql, tuple(params), slots, converters, make_row)
+
+
+def _comparable(value):
+    """A parameter as a key: datetimes and their text alike (a list is unhashable)."""
+    return value if isinstance(value, (str, datetime)) else None

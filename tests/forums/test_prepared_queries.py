@@ -10,13 +10,15 @@ from forums.querysets import (
     PostQuerySet,
     ThreadQuerySet,
     forum_page_thread_rows,
+    greatest_thread_count,
+    greatest_thread_rows,
     latest_thread_count,
     latest_thread_rows,
     listed_forums,
     opening_post_row,
     thread_reply_rows,
 )
-from forums.services import forum_trash_set, member_ignore_set, thread_trash_set
+from forums.services import forum_trash_set, member_ignore_set, recommendation_set, thread_trash_set
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +78,33 @@ def test_latest_count_is_what_latest_lists_for_each_reader(world):
     assert latest_thread_count(world["readers"][0]) == picky
 
 
+def test_greatest_matches_its_queryset_for_each_reader_and_moment(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forums.models import Recommendation
+
+    now = timezone.now()
+    fans = MemberFactory.create_batch(3)
+    for n, thread in enumerate(world["threads"]):
+        opening_post = thread.posts.get(number=0)
+        for fan in fans[: n % 4]:
+            recommendation_set(member=fan, post=opening_post, recommend=True)
+        Recommendation.objects.filter(post=opening_post).update(created_at=now - timedelta(hours=n))
+    for reader in world["readers"]:
+        for hours in (3, 24, 100):
+            since = now - timedelta(hours=hours)
+            threads = Thread.objects.for_greatest(reader, since)
+            assert greatest_thread_count(reader, since) == threads.count()
+            for bottom, top in ((0, 2), (1, 30)):
+                assert greatest_thread_rows(reader, since, bottom, top) == list(ThreadQuerySet.rows(threads)[bottom:top])
+    picky, easy, _visitor = world["readers"]
+    since = now - timedelta(hours=100)
+    assert greatest_thread_count(easy, since) == 6  # three of each four threads
+    assert greatest_thread_count(picky, since) < greatest_thread_count(easy, since)
+
+
 def test_thread_replies_and_opening_post_match_their_querysets(world):
     thread = world["threads"][0]
     ReplyFactory(parent=thread.posts.get(number=1), author=world["readers"][1])
@@ -113,3 +142,28 @@ def test_prepared_query_refuses_a_query_that_depends_on_the_clock(world):
 
     with pytest.raises(ValueError, match="date or time"):
         prepared.rows("test:recent", recent_threads, world["forums"][0].pk)
+
+
+def test_a_moment_among_the_values_is_the_runs_own(world):
+    """A datetime passed as a value is put into each run, as an integer is."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    forum = world["forums"][0]
+    threads = list(Thread.objects.filter(forum=forum).order_by("pk"))
+    now = timezone.now()
+    for age, thread in enumerate(threads):
+        Thread.objects.filter(pk=thread.pk).update(created_at=now - timedelta(hours=age * 10))
+
+    def since(forum_id, moment):
+        return Thread.objects.filter(forum_id=forum_id, created_at__gte=moment).order_by("pk").values_list(
+            "pk", flat=True
+        )
+
+    for hours, expected in ((1, threads[:1]), (15, threads[:2]), (100, threads)):
+        moment = now - timedelta(hours=hours)
+        assert prepared.rows("test:since", since, forum.pk, moment) == [thread.pk for thread in expected]
+        assert list(since(forum.pk, moment)) == [thread.pk for thread in expected]
+    with pytest.raises(ValueError, match="aware"):
+        prepared.rows("test:since", since, forum.pk, now.replace(tzinfo=None))
