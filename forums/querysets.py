@@ -112,6 +112,50 @@ def latest_thread_rows(user, bottom: int, top: int) -> list:
     )
 
 
+def one_value(queryset, expression):
+    """`queryset.aggregate(n=expression)["n"]` as a values_list() of one row, which a
+    prepared query can run: grouped by a constant, which Django leaves out of GROUP BY,
+    so the whole queryset makes the one row."""
+    return (
+        queryset.order_by().annotate(every=models.Value(1)).values("every").annotate(n=expression)
+        .values_list("n", flat=True)
+    )
+
+
+def greatest_thread_rows(user, since, bottom: int, top: int) -> list:
+    """Threads `bottom` to `top` of Greatest for the reader (for_greatest), as rows of
+    ThreadQuerySet.rows."""
+    from .models import Thread
+
+    if not user.is_authenticated:
+        return prepared.rows(
+            ("threads:greatest", bottom, top), lambda since: Thread.objects.greatest(since).rows()[bottom:top], since
+        )
+    return prepared.rows(
+        ("threads:greatest:wanted", bottom, top),
+        lambda member_id, since: Thread.objects.wanted_by(member_id).greatest(since).rows()[bottom:top],
+        user.pk, since,
+    )
+
+
+def greatest_thread_count(user, since) -> int:
+    """How many threads Greatest lists for the reader."""
+    from .models import Thread
+
+    if not user.is_authenticated:
+        return prepared.rows(
+            "threads:greatest:count",
+            lambda since: one_value(Thread.objects.recommended_since(since), models.Count("pk")), since,
+        )[0]
+    return prepared.rows(
+        "threads:greatest:count:wanted",
+        lambda member_id, since: one_value(
+            Thread.objects.wanted_by(member_id).recommended_since(since), models.Count("pk")
+        ),
+        user.pk, since,
+    )[0]
+
+
 def latest_thread_count(user) -> int:
     """How many threads Latest lists for the reader (ThreadQuerySet.kept_count)."""
     from .models import Thread
@@ -254,12 +298,11 @@ class ThreadQuerySet(models.QuerySet):
             # authors'): with OR between them PostgreSQL read every thread.
             for unwanted in (kept.filter(pk__in=trashed), kept.filter(author__in=ignored).exclude(pk__in=trashed)):
                 total = total - models.Subquery(unwanted.annotate(n=models.Func("pk", function="COUNT")).values("n"))
-        # Grouped by a constant, which Django leaves out of GROUP BY: one row, the sum.
-        return forums.annotate(every=models.Value(1)).values("every").annotate(n=total).values_list("n", flat=True)
+        return one_value(forums, total)
 
-    def greatest(self, since):
-        """Threads by recommendations of their opening post since `since`; ties go to
-        the newer thread."""
+    @staticmethod
+    def _recommended_since(since):
+        """Recommendations of opening posts since `since`."""
         from .models import Post, Recommendation
 
         # Found from the recent recommendations (the index on their time), each checked
@@ -267,9 +310,18 @@ class ThreadQuerySet(models.QuerySet):
         # start from posts: SQLite read every thread's opening post (150 ms at 40,000
         # threads) to find the few recommended in the last day.
         opening_post = Post.objects.filter(thread_id=models.OuterRef("thread_id"), number=0).values("pk")[:1]
-        recent = Recommendation.objects.filter(created_at__gte=since, post_id=models.Subquery(opening_post))
+        return Recommendation.objects.filter(created_at__gte=since, post_id=models.Subquery(opening_post))
+
+    def recommended_since(self, since):
+        """Threads whose opening post was recommended since `since`."""
+        return self.filter(pk__in=self._recommended_since(since).values("thread_id"))
+
+    def greatest(self, since):
+        """Threads by recommendations of their opening post since `since`; ties go to
+        the newer thread."""
+        recent = self._recommended_since(since)
         return (
-            self.filter(pk__in=recent.values("thread_id"))
+            self.recommended_since(since)
             .annotate(
                 recent_recommendations=models.Subquery(
                     recent.filter(thread_id=models.OuterRef("pk"))
@@ -302,7 +354,7 @@ class ThreadQuerySet(models.QuerySet):
         return self.for_reader(user).newest()
 
     def for_greatest(self, user, since):
-        return self.for_reader(user).greatest(since).rows()
+        return self.for_reader(user).greatest(since)
 
     def for_detail(self):
         return self.select_related("forum__section")

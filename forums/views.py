@@ -25,8 +25,8 @@ from .history import post_versions
 from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import (
-    PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, latest_thread_count, latest_thread_rows,
-    listed_forums, thread_reply_rows,
+    PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, greatest_thread_count, greatest_thread_rows,
+    latest_thread_count, latest_thread_rows, listed_forums, thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -126,15 +126,13 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, template, title, current, count=None, shallow=None):
+def _thread_list(request, threads, *, count: int, shallow, template, title, current):
     """A page of site-wide threads; `current` names the list, for the Latest · Greatest
-    switch; `count`, how many there are, when known without counting them (then
-    `threads` are threads, or a function making them, loaded as rows a page at a
-    time, the shallow pages' by `shallow` when given; else they are rows already)."""
-    per_page = settings.FORUMS_THREADS_PER_PAGE
-    paginator = (
-        Paginator(threads, per_page) if count is None
-        else CountedPaginator(threads, per_page, count=count, rows=ThreadQuerySet.rows, shallow=shallow)
+    switch. `threads` makes the list's queryset, for deep pages; `count` is how many
+    there are, and `shallow(bottom, top)` gives the rows of the pages above the deep
+    ones (CountedPaginator)."""
+    paginator = CountedPaginator(
+        threads, settings.FORUMS_THREADS_PER_PAGE, count=count, rows=ThreadQuerySet.rows, shallow=shallow
     )
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
@@ -159,8 +157,10 @@ def greatest(request):
     """Threads with the most recommendations in the last 24 hours (ties: newest first)."""
     since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
     return _thread_list(
-        request, Thread.objects.for_greatest(request.user, since),
+        request, lambda: Thread.objects.for_greatest(request.user, since),
         template="forums/thread_list.html", title=_("Greatest"), current="greatest",
+        count=greatest_thread_count(request.user, since),
+        shallow=lambda bottom, top: greatest_thread_rows(request.user, since, bottom, top),
     )
 
 
