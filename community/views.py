@@ -17,7 +17,7 @@ from accounts.forms import AccountDeleteForm, SettingsForm
 from accounts.services import member_update
 from config import page_cache
 from config.submission import Submission
-from forums.models import Post
+from forums.querysets import profile_post_rows
 from moderation.services import member_chance
 
 from . import services
@@ -29,17 +29,15 @@ def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
     member = get_object_or_404(get_user_model(), username=username, is_active=True)
     page_cache.shows(page_cache.member(member.pk))  # their post count, avatar and badges
-    recent_posts = list(
-        Post.objects.for_profile(member).filter(is_hidden=False)[: settings.FORUMS_PROFILE_RECENT_POSTS]
-    )
+    posts = profile_post_rows(member.pk)
     return render(
         request,
         "accounts/member_detail.html",
         {
             "member": member,
-            "recent_posts": recent_posts,
+            "recent_posts": posts["recent"],
             # Transparency: what juries and staff hid of this member's lately.
-            "hidden_posts": Post.objects.for_profile(member).recently_hidden(),
+            "hidden_posts": posts["hidden"],
         },
     )
 

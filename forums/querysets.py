@@ -224,6 +224,26 @@ def follows_forum(member_id: int, forum_id: int) -> bool:
     ))
 
 
+def profile_post_rows(author_id: int) -> dict[str, list]:
+    """What a member's profile lists of their posts, as rows of PostQuerySet.for_profile:
+    their most recent posts (`recent`), and what juries and staff hid of theirs in the
+    last FORUMS_HIDDEN_WINDOW_DAYS (`hidden`)."""
+    from .models import Post
+
+    limit = settings.FORUMS_PROFILE_RECENT_POSTS
+    since = timezone.now() - timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS)
+    return {
+        "recent": prepared.rows(
+            ("posts:profile", limit),
+            lambda author_id: Post.objects.for_profile(author_id).filter(is_hidden=False)[:limit], author_id,
+        ),
+        "hidden": prepared.rows(
+            "posts:profile:hidden",
+            lambda author_id, since: Post.objects.for_profile(author_id).hidden_since(since), author_id, since,
+        ),
+    }
+
+
 def recommender_rows(post_id: int) -> list:
     """Who recommended the post, in the order they did, as rows with what a link to each
     needs (`member_id` and the LINKED_MEMBER_FIELDS as `member__...`)."""
@@ -413,8 +433,7 @@ class PostQuerySet(models.QuerySet):
         """Replies as rows with their bodies and their parents' numbers, for "View all"."""
         return self.annotate(parent_number=models.F("parent__number")).for_thread_page("parent_number")
 
-    def recently_hidden(self):
-        since = timezone.now() - timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS)
+    def hidden_since(self, since):
         return self.filter(is_hidden=True, hidden_at__gte=since)
 
     def for_profile(self, author):

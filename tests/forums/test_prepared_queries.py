@@ -16,6 +16,7 @@ from forums.querysets import (
     latest_thread_rows,
     listed_forums,
     opening_post_row,
+    profile_post_rows,
     thread_reply_rows,
 )
 from forums.services import forum_trash_set, member_ignore_set, recommendation_set, thread_trash_set
@@ -167,3 +168,29 @@ def test_a_moment_among_the_values_is_the_runs_own(world):
         assert list(since(forum.pk, moment)) == [thread.pk for thread in expected]
     with pytest.raises(ValueError, match="aware"):
         prepared.rows("test:since", since, forum.pk, now.replace(tzinfo=None))
+
+
+def test_a_profiles_posts_are_its_recent_and_lately_hidden_ones(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.FORUMS_PROFILE_RECENT_POSTS = 2
+    author = MemberFactory()
+    posts = [ReplyFactory(parent=thread.posts.get(number=0), author=author) for thread in world["threads"][:5]]
+    now = timezone.now()
+    for age, post in enumerate(posts):
+        Post.objects.filter(pk=post.pk).update(created_at=now - timedelta(hours=age))
+    Post.objects.filter(pk=posts[0].pk).update(is_hidden=True, hidden_at=now - timedelta(days=1))
+    Post.objects.filter(pk=posts[1].pk).update(
+        is_hidden=True, hidden_at=now - timedelta(days=settings.FORUMS_HIDDEN_WINDOW_DAYS + 1)
+    )
+    other = MemberFactory()
+
+    found = profile_post_rows(author.pk)
+
+    assert [row.pk for row in found["recent"]] == [posts[2].pk, posts[3].pk]
+    assert [row.pk for row in found["hidden"]] == [posts[0].pk]
+    assert found["recent"] == list(Post.objects.for_profile(author).filter(is_hidden=False)[:2])
+    assert profile_post_rows(other.pk) == {"recent": [], "hidden": []}
+
