@@ -156,6 +156,13 @@ def greatest_thread_count(user, since) -> int:
     )[0]
 
 
+def listed_sections() -> list:
+    """Every section in order, as rows of what All Forums shows of one (pk, name, slug)."""
+    from .models import Section
+
+    return prepared.rows("sections:listed", lambda: Section.objects.values_list("pk", "name", "slug", named=True))
+
+
 def latest_thread_count(user) -> int:
     """How many threads Latest lists for the reader (ThreadQuerySet.kept_count)."""
     from .models import Thread

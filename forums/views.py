@@ -26,7 +26,7 @@ from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import (
     PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, greatest_thread_count, greatest_thread_rows,
-    latest_thread_count, latest_thread_rows, listed_forums, thread_reply_rows,
+    latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -66,7 +66,7 @@ def home(request):
 def forum_index(request):
     """All Forums: the main forums, then every section with its forums."""
     forums = listed_forums(request.user)
-    sections = list(Section.objects.all())
+    sections = listed_sections()
     by_section = {section.pk: [] for section in sections}
     main_forums = []
     for forum in forums:

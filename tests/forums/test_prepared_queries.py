@@ -15,12 +15,13 @@ from forums.querysets import (
     latest_thread_count,
     latest_thread_rows,
     listed_forums,
+    listed_sections,
     opening_post_row,
     profile_post_rows,
     thread_reply_rows,
 )
 from forums.services import forum_trash_set, member_ignore_set, recommendation_set, thread_trash_set
-from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
+from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,4 +194,17 @@ def test_a_profiles_posts_are_its_recent_and_lately_hidden_ones(world, settings)
     assert [row.pk for row in found["hidden"]] == [posts[0].pk]
     assert found["recent"] == list(Post.objects.for_profile(author).filter(is_hidden=False)[:2])
     assert profile_post_rows(other.pk) == {"recent": [], "hidden": []}
+
+
+def test_sections_are_listed_in_their_order(db):
+    from forums.models import Section
+
+    SectionFactory(name="Zebra", position=1)
+    SectionFactory(name="Aardvark", position=1)
+    SectionFactory(name="Last", position=9)
+    SectionFactory(name="First", position=0)
+    expected = [(section.pk, section.name, section.slug) for section in Section.objects.all()]
+    assert [tuple(row) for row in listed_sections()] == expected
+    mine = {"Zebra", "Aardvark", "Last", "First"}
+    assert [row.name for row in listed_sections() if row.name in mine] == ["First", "Aardvark", "Zebra", "Last"]
 
