@@ -26,7 +26,7 @@ from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, page_or_404
 from .querysets import (
     PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, greatest_thread_count, greatest_thread_rows,
-    latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_reply_rows,
+    latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_for_page, thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -165,7 +165,9 @@ def greatest(request):
 
 
 def _thread_or_redirect(pk, slug, url_name):
-    thread = get_object_or_404(Thread.objects.for_detail(), pk=pk)
+    thread = thread_for_page(pk)
+    if thread is None:
+        raise Http404(_("No thread found."))
     if slug != thread.slug:
         return thread, HttpResponsePermanentRedirect(reverse(url_name, args=[thread.pk, thread.slug]))
     return thread, None

@@ -18,6 +18,7 @@ from forums.querysets import (
     listed_sections,
     opening_post_row,
     profile_post_rows,
+    thread_for_page,
     thread_reply_rows,
 )
 from forums.services import forum_trash_set, member_ignore_set, recommendation_set, thread_trash_set
@@ -207,4 +208,28 @@ def test_sections_are_listed_in_their_order(db):
     assert [tuple(row) for row in listed_sections()] == expected
     mine = {"Zebra", "Aardvark", "Last", "First"}
     assert [row.name for row in listed_sections() if row.name in mine] == ["First", "Aardvark", "Zebra", "Last"]
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
+    from forums.models import Section
+
+    in_section = world["threads"][0]
+    Forum.objects.filter(pk=in_section.forum_id).update(section=SectionFactory(), rules="Be kind.")
+    alone = world["threads"][4]
+    Forum.objects.filter(pk=alone.forum_id).update(kind="main", section=None)
+    for thread in (in_section, alone):
+        expected = Thread.objects.for_detail().get(pk=thread.pk)
+        made = thread_for_page(thread.pk)
+        assert _fields(made) == _fields(expected)
+        assert _fields(made.forum) == _fields(expected.forum)
+        assert made.forum.section is None or _fields(made.forum.section) == _fields(expected.forum.section)
+        assert (made.forum.section is None) == (expected.forum.section is None)
+        assert made.get_absolute_url() == expected.get_absolute_url()
+        assert not made._state.adding and made.forum.rule_list == expected.forum.rule_list
+    assert thread_for_page(in_section.pk).forum.section == Section.objects.get(forums__threads=in_section)
+    assert thread_for_page(10**9) is None
 
