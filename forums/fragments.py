@@ -31,6 +31,7 @@ forums.rendering, as everywhere else.
 import functools
 import hashlib
 import html
+import operator
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ ACTION_FORM = "actions"
 # because it is escaped.
 NEW_MARKER_SLOT = mark_safe("<!--new-marker-->")
 _URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+# What quote() leaves as it is, whatever `safe` says: ASCII letters, digits and "_.-~".
+_NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9_.\-~]*\Z").match
 
 
 def escape(text) -> SafeString:
@@ -117,9 +120,10 @@ def _url_filler(viewname, args, _root_urlconf, _urlconf, _script_prefix):
         head, _n, tail = pattern.partition("{0}")
         return lambda number: f"{head}{int(number)}{tail}"
     if kinds == ["name"]:
-        # A member's profile: one for each line of a reply index's 200.
+        # A member's profile: one for each line of a reply index's 200. Most names
+        # need no quoting, and telling so is quicker than quote().
         head, _n, tail = pattern.partition("{0}")
-        return lambda name: f"{head}{quote(name, safe=_URL_SAFE)}{tail}"
+        return lambda name: f"{head}{name if _NEEDS_NO_QUOTING(name) else quote(name, safe=_URL_SAFE)}{tail}"
 
     def fill(*values):
         return pattern.format(*(
@@ -243,6 +247,14 @@ class PostFacts:
         return self.parent_id is None
 
 
+@functools.cache
+def _linked_member_facts(prefix: str):
+    """What author_of reads of a row, under `prefix`, in one call."""
+    return operator.attrgetter(
+        f"{prefix}_id", f"{prefix}__username", f"{prefix}__display_name", f"{prefix}__deleted_at"
+    )
+
+
 class MemberLinks:
     """{% member_link %} for many members of one page: each profile URL is filled into
     one reversed prefix, each member's link made once; and their avatars."""
@@ -300,13 +312,10 @@ class MemberLinks:
         holds under `prefix` (PostQuerySet.for_reply_index, ForumQuerySet.for_listing),
         as far as a link needs: a whole User instance costs more to make than the line
         it is for."""
-        pk = getattr(row, f"{prefix}_id")
-        member = self._members.get(pk)
+        facts = _linked_member_facts(prefix)(row)
+        member = self._members.get(facts[0])
         if member is None:
-            member = self._members[pk] = _Author(
-                pk, getattr(row, f"{prefix}__username"), getattr(row, f"{prefix}__display_name"),
-                getattr(row, f"{prefix}__deleted_at"),
-            )
+            member = self._members[facts[0]] = _Author(*facts)
         return member
 
 

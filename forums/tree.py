@@ -1,15 +1,16 @@
 """Turn a tree-ordered list of replies into the markers a template needs for nested lists."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class TreeItem:
     post: object
     opens_list: bool = False
     closes_item: bool = False
-    closed_lists: range = field(default_factory=lambda: range(0))
+    closed_lists: range = range(0)  # a range cannot change: one default serves all
     position: int = 0
+    page: int = 1  # which page of "View all" shows the reply (set by the thread view)
 
 
 def nest(posts, *, flat: bool = False) -> tuple[list[TreeItem], range]:
