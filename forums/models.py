@@ -256,6 +256,11 @@ class Post(models.Model):
             models.Index(
                 "author", models.F("created_at").desc(), name="post_author_newest"
             ),
+            # A profile's "hidden lately": found among the few hidden posts, not by
+            # reading every post of a prolific author.
+            models.Index(
+                fields=["author", "hidden_at"], condition=models.Q(is_hidden=True), name="post_hidden_by_author"
+            ),
         ]
 
     def __str__(self):
