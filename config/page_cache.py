@@ -31,6 +31,10 @@ indexes, "Recommended by" and the logs show as well as their posts: names change
 rarely, and tracking every name on a page would cost more at every hit than the
 re-renders it saves.
 
+Parts of pages. `versions(...)` gives other caches the same versions, for a part of
+pages that members see alike (forums.fragments' reply index): kept under them, the
+part is dropped by the same writes.
+
 A hit costs one round trip to the cache (the page with its URL's versions), two for a
 page that shows posts (then their authors' versions). Apps call this module with their
 scopes; it imports no app.
@@ -107,6 +111,20 @@ def site_version():
     """The site-wide version, for caches of what every page shows (header, sponsor)."""
     key = _version_key(SITE)
     return _read_versions([key]).get(key)
+
+
+def versions(*scopes: str) -> tuple | None:
+    """The current versions of these scopes, for a cache of a part of pages that they
+    cover, members' pages too (forums.fragments' reply index); None while visitors'
+    pages are not cached (FORUMS_PAGE_CACHE_SECONDS = 0), as then nothing may be kept.
+    Read them before the rows the part is made from, as _serve does: an entry stored
+    under them is then never older than a write that changed what it shows."""
+    if not settings.FORUMS_PAGE_CACHE_SECONDS:
+        return None
+    keys = [_version_key(scope) for scope in scopes]
+    found = _read_versions(keys)
+    found = tuple(found.get(key) for key in keys)
+    return found if None not in found else None
 
 
 def _bump(keys: list[str]) -> None:

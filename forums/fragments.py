@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
@@ -702,44 +703,80 @@ def reply_items(posts, articles, *, flat: bool, highlight_after=None) -> SafeStr
     return mark_safe("".join(items))
 
 
-def reply_index(items, tail, *, view_all_url, highlight_after=None, is_new=None,
-                ignored_ids=frozenset()) -> SafeString:
-    """The reply index of "Original post only": one line per reply (its subject linked
-    to its place in "View all", author, day and number), nested as forums.tree.nest
-    says, with the reader's ★ marks (where `is_new`, forums.reading.new_reply_rule,
-    says so), highlighting and ignored members. The items' posts are rows of
-    PostQuerySet.for_reply_index."""
+class IndexLine(NamedTuple):
+    """A line of the reply index as every reader sees it; reply_index adds the reader's own."""
+
+    before: str  # the list markup before its <li>: a sub-list opened, or earlier ones closed
+    number: int
+    created_at: datetime
+    author_id: int
+    author_name: str  # the author's public name, for "You are ignoring ..."
+    link: str  # the subject linked to its place in "View all"
+    byline: str  # author, day and number
+
+
+def reply_index_lines(items, tail, *, view_all_url) -> tuple[list[IndexLine], str]:
+    """The lines of "Original post only"'s reply index (forums.tree.nest's items of rows
+    of PostQuerySet.for_reply_index, each with the page of "View all" it is on), and
+    the markup that closes the lists still open after the last: the part of the index
+    every reader sees alike, which a thread view may keep (reply_index_key)."""
     links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
-    marker = _new_marker() if is_new else ""
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
-    parts = ['<ul class="reply-tree">']
+    lines = []
     for item in items:
         post = item.post
         if item.opens_list:
-            parts.append("<ul>")
+            before = "<ul>"
         elif item.closes_item:
-            parts.append("</li>" + "</ul></li>" * len(item.closed_lists))
-        highlighted = highlight_after is not None and post.number > highlight_after
-        parts.append(f'<li id="index-{post.number}"{" class=\"is-highlighted\"" if highlighted else ""}>')
-        if is_new and is_new(post):
-            parts.append(marker)
-        author = links.author_of(post)
-        if post.author_id in ignored_ids:
-            ignoring = escape(_("You are ignoring %(name)s") % {"name": author.public_name})
-            parts.append(f'<span class="muted">{ignoring}</span>')
+            before = "</li>" + "</ul></li>" * len(item.closed_lists)
         else:
-            page = f"?page={item.page}" if item.page > 1 else ""
-            subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
-            parts.append(f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>')
+            before = ""
+        author = links.author_of(post)
+        page = f"?page={item.page}" if item.page > 1 else ""
+        subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
         local = dates.local(post.created_at)
-        parts.append(
+        lines.append(IndexLine(
+            before, post.number, post.created_at, post.author_id, author.public_name,
+            f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>',
             f' <span class="byline">{links.link(author)} <time datetime="{local.isoformat()}">'
-            f'{dates.day(post.created_at, local=local)}</time> <span class="post-number">#{post.number}</span></span>\n'
-        )
-    if items:
-        parts.append("</li>" + "</ul></li>" * len(tail))
-    parts.append("</ul>")
+            f'{dates.day(post.created_at, local=local)}</time> <span class="post-number">#{post.number}</span></span>\n',
+        ))
+    closing = "</li>" + "</ul></li>" * len(tail) if items else ""
+    return lines, closing
+
+
+def reply_index_key(thread_id: int, versions: tuple, *facts) -> str:
+    """The cache key of a page of a thread's reply index (reply_index_lines), under the
+    versions of what it shows (config.page_cache.versions: the thread's replies, and
+    members' names, which are site-wide) and the `facts` that shape it (page, layout,
+    the reader's page size)."""
+    return _rows_key("reply-index", thread_id, versions, *facts)
+
+
+def reply_index(lines, closing, *, highlight_after=None, is_new=None, ignored_ids=frozenset()) -> SafeString:
+    """The reply index of "Original post only" (reply_index_lines) for one reader: one
+    line per reply (its subject linked to its place in "View all", author, day and
+    number), nested as forums.tree.nest says, with the reader's ★ marks (where `is_new`,
+    forums.reading.new_reply_rule, says so), highlighting and ignored members."""
+    marker = _new_marker() if is_new else ""
+    ignoring = _("You are ignoring %(name)s")
+    parts = ['<ul class="reply-tree">']
+    for line in lines:
+        number = line.number
+        parts.append(line.before)
+        if highlight_after is not None and number > highlight_after:
+            parts.append(f'<li id="index-{number}" class="is-highlighted">')
+        else:
+            parts.append(f'<li id="index-{number}">')
+        if is_new and is_new(line):
+            parts.append(marker)
+        if line.author_id in ignored_ids:
+            parts.append(f'<span class="muted">{escape(ignoring % {"name": line.author_name})}</span>')
+        else:
+            parts.append(line.link)
+        parts.append(line.byline)
+    parts += [closing, "</ul>"]
     return mark_safe("".join(parts))
 
 

@@ -40,6 +40,11 @@ class CountedPaginator(Paginator):
     def count(self):
         return self._known_count
 
+    def page_without_rows(self, number: int):
+        """Page `number` (valid) as far as its links to other pages need, for a page whose
+        rows come from elsewhere (a cache)."""
+        return self._get_page([], number, self)
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
@@ -61,6 +66,14 @@ class CountedPaginator(Paginator):
         else:
             rows = self.object_list.order_by().in_bulk(ids)
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+def number_or_404(paginator: Paginator, raw_number) -> int:
+    """The requested page's number, checked as page_or_404 checks it."""
+    try:
+        return paginator.validate_number(raw_number or 1)
+    except InvalidPage:
+        raise Http404(_("There is no such page.")) from None
 
 
 def page_or_404(paginator: Paginator, raw_number):
