@@ -909,6 +909,21 @@ class ForumRows:
         ))
 
 
+def forum_table_head() -> str:
+    """The head of a forum list's table, the same on every page in a language: All
+    Forums shows seven tables, whose headings took a sixth of its rendering."""
+    return _forum_table_head(translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _forum_table_head(_language) -> SafeString:
+    forum, threads, posts, last = (escape(word) for word in (_("Forum"), _("Threads"), _("Posts"), _("Last post")))
+    return mark_safe(
+        f'<thead>\n    <tr>\n      <th scope="col">{forum}</th>\n      <th scope="col" class="num">{threads}</th>\n'
+        f'      <th scope="col" class="num">{posts}</th>\n      <th scope="col">{last}</th>\n    </tr>\n  </thead>'
+    )
+
+
 def _rows_key(kind, *facts) -> str:
     """A cache key for rows made from `facts` for this reader's language, time zone and
     site address, by this release's code (the digest of this file: cached rows are

@@ -55,6 +55,12 @@ def forum_rows(forums, compact=False, made=None):
 
 
 @register.simple_tag
+def forum_table_head():
+    """The head of a forum list's table (forums.fragments.forum_table_head)."""
+    return fragments.forum_table_head()
+
+
+@register.simple_tag
 def recent_posts(posts, recommendations=False):
     """The items of a list of one member's posts (forums.fragments.recent_posts)."""
     return fragments.recent_posts(posts, recommendations=recommendations)
