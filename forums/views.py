@@ -71,10 +71,14 @@ def forum_index(request):
     main_forums = []
     for forum in forums:
         (by_section[forum.section_id] if forum.section_id else main_forums).append(forum)
-    groups = [(section, by_section[section.pk]) for section in sections]
+    shown = [("main-forums", _("Main Forums"), main_forums, True)] + [
+        (f"section-{section.slug}", section.name, by_section[section.pk], False) for section in sections
+    ]
     return render(
         request, "forums/forum_index.html",
-        {"main_forums": main_forums, "groups": groups, "made_rows": fragments.ForumRows(forums, purposes=False)},
+        {"sections": sections, "sections_html": fragments.forum_sections(
+            shown, fragments.ForumRows(forums, purposes=False)
+        )},
     )
 
 

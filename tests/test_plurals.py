@@ -18,7 +18,7 @@ from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFac
 
 NOUNS = (
     "replies|posts|messages|recommendations|jurors|seconds|minutes|hours|days|links|"
-    "threads|members|conversations|votes"
+    "threads|members|conversations|votes|forums"
 )
 # "1 replies", but not "21 replies" or "1,001 replies".
 WRONG_SINGULAR = re.compile(rf"(?<![\d,.])1 (?:{NOUNS})\b")
@@ -102,6 +102,22 @@ def test_my_posts_count_recommendations(client, member, opening_post):
         recommendation_set(member=recommender, post=twice, recommend=True)
     client.force_login(member)
     _assert_counted(_words(client.get(reverse("forums:my-posts"))), "1 recommendation", "2 recommendations")
+
+
+def test_all_forums_counts_each_sections_forums(client, db):
+    from tests.factories import SectionFactory
+
+    one, two = SectionFactory(name="Solo Section"), SectionFactory(name="Pair Section")
+    ForumFactory(section=one)
+    ForumFactory.create_batch(2, section=two)
+    SectionFactory(name="Empty Section")
+
+    page = client.get(reverse("forums:forum-index"))
+    text = _words(page)
+
+    _assert_counted(text, "Solo Section 1 forum", "Pair Section 2 forums", "Empty Section 0 forums")
+    sections = re.findall(r'<details class="forum-section"( open)?>', page.content.decode())
+    assert sections[0] == " open" and set(sections[1:]) == {""}  # the Main Forums open, sections folded
 
 
 def test_search_counts_posts_found_at_0_1_and_2(client, opening_post):
