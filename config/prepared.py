@@ -14,9 +14,10 @@ visitor's query against a member's). Rows come as the queryset's values_list() w
 give them (tuples, named tuples, or single values with flat=True), through the same
 converters; the query shows in query counts and logs as any other.
 
-A value is an integer, or an aware datetime compared with a DateTimeField ("since a
-day ago"): its stand-in is a moment no post reaches, which the database's adapter
-writes into the parameters as it would write the real one.
+A value is an integer, a string compared as it is (a slug), or an aware datetime
+compared with a DateTimeField ("since a day ago"): a datetime's stand-in is a moment
+no post reaches, which the database's adapter writes into the parameters as it would
+write the real one.
 """
 
 import re
@@ -36,6 +37,8 @@ from django.db.models.utils import create_namedtuple_class
 # URL stand-ins); each must come back among the parameters.
 _STAND_IN = 987654321987654300
 _STAND_IN_MOMENT = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+# A string's: no slug or name holds these control characters (each value adds its number).
+_STAND_IN_TEXT = "\x1fprepared-text-\x1f"
 _MAX_VALUES = 8
 # Shapes kept per process: a page number is part of a key, so keys can keep coming.
 _MAX_SHAPES = 512
@@ -55,11 +58,15 @@ _compiled: dict = {}
 _WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 
-def rows(key, build, *values: int | datetime, using: str = DEFAULT_DB_ALIAS) -> list:
+def _kind(value) -> str:
+    return "moment" if isinstance(value, datetime) else "text" if isinstance(value, str) else "number"
+
+
+def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIAS) -> list:
     """The rows of `build(*stand_ins)`, a values_list() queryset, run with `values`
-    (integers, or datetimes) in the stand-ins' places; its SQL is made once per `key`,
-    database and kinds of values."""
-    kinds = tuple(isinstance(value, datetime) for value in values)
+    (integers, strings or datetimes) in the stand-ins' places; its SQL is made once per
+    `key`, database and kinds of values."""
+    kinds = tuple(_kind(value) for value in values)
     compiled = _compiled.get((key, using, kinds))
     if compiled is None:
         if len(_compiled) >= _MAX_SHAPES:
@@ -70,7 +77,8 @@ def rows(key, build, *values: int | datetime, using: str = DEFAULT_DB_ALIAS) -> 
     params = list(compiled.params)
     adapt = connections[using].ops.adapt_datetimefield_value
     for position, n in compiled.slots:
-        params[position] = adapt(_aware(values[n])) if kinds[n] else int(values[n])
+        kind, value = kinds[n], values[n]
+        params[position] = adapt(_aware(value)) if kind == "moment" else value if kind == "text" else int(value)
     with connections[using].cursor() as cursor:
         cursor.execute(compiled.sql, params)
         fetched = cursor.fetchall()
@@ -88,19 +96,21 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def _compile(build, kinds: tuple[bool, ...], using: str) -> _Compiled:
+def _compile(build, kinds: tuple[str, ...], using: str) -> _Compiled:
     arity = len(kinds)
     if arity > _MAX_VALUES:
         raise ValueError(f"at most {_MAX_VALUES} values")
     stand_ins = [
-        _STAND_IN_MOMENT - timedelta(microseconds=n) if is_moment else _STAND_IN + n
-        for n, is_moment in enumerate(kinds)
+        _STAND_IN_MOMENT - timedelta(microseconds=n) if kind == "moment"
+        else f"{_STAND_IN_TEXT}{n}" if kind == "text" else _STAND_IN + n
+        for n, kind in enumerate(kinds)
     ]
     # How each moment's stand-in reaches the parameters (SQLite's adapter writes text).
     moments = {
         _comparable(connections[using].ops.adapt_datetimefield_value(stand_in)): n
-        for n, stand_in in enumerate(stand_ins) if kinds[n]
+        for n, stand_in in enumerate(stand_ins) if kinds[n] == "moment"
     }
+    texts = {stand_in: n for n, stand_in in enumerate(stand_ins) if kinds[n] == "text"}
     queryset = build(*stand_ins)
     compiler = queryset.query.get_compiler(using=using)
     try:
@@ -109,7 +119,7 @@ def _compile(build, kinds: tuple[bool, ...], using: str) -> _Compiled:
         # A query that cannot match (an empty slice: a thread without replies), as
         # Django itself answers it: no rows, without asking the database.
         return _Compiled(compiler, None, (), (), {}, list)
-    if str(_STAND_IN)[:-2] in sql or "2999-12-31" in sql:
+    if str(_STAND_IN)[:-2] in sql or "2999-12-31" in sql or _STAND_IN_TEXT in sql:
         raise ValueError("a stand-in was written into the SQL text instead of a parameter")
     slots = []
     for position, value in enumerate(params):
@@ -117,6 +127,8 @@ def _compile(build, kinds: tuple[bool, ...], using: str) -> _Compiled:
             slots.append((position, value - _STAND_IN))
         elif _comparable(value) in moments:
             slots.append((position, moments[_comparable(value)]))
+        elif isinstance(value, str) and value in texts:
+            slots.append((position, texts[value]))
         elif isinstance(value, (date, time, timedelta)) or _WRITTEN_DATE.match(str(value)):
             # A moment that is not one of the values: the first run's clock would be
             # kept for every later run ("the last 30 days" of the day the process
