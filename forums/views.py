@@ -25,8 +25,9 @@ from .history import post_versions
 from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, number_or_404, page_or_404
 from .querysets import (
-    PostQuerySet, ThreadQuerySet, follows_forum, forum_page_thread_rows, greatest_thread_count, greatest_thread_rows,
-    latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_for_page, thread_reply_rows,
+    PostQuerySet, ThreadQuerySet, follows_forum, forum_for_page, forum_page_thread_rows, greatest_thread_count,
+    greatest_thread_rows, latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_for_page,
+    thread_reply_rows,
 )
 from .permissions import (
     POST_DELETED,
@@ -94,7 +95,9 @@ def section_detail(request, slug):
 def forum_detail(request, slug):
     """A forum's thread list: pinned threads first, then by last activity; for members,
     which threads have new replies and how many."""
-    forum = get_object_or_404(Forum.objects.select_related("section"), slug=slug)
+    forum = forum_for_page(slug)
+    if forum is None:
+        raise Http404(_("No forum found."))
     paginator = CountedPaginator(
         lambda: Thread.objects.for_forum_page(forum, request.user),
         settings.FORUMS_THREADS_PER_PAGE,

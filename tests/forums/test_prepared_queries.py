@@ -9,6 +9,7 @@ from forums.models import Forum, Post, Thread
 from forums.querysets import (
     PostQuerySet,
     ThreadQuerySet,
+    forum_for_page,
     forum_page_thread_rows,
     greatest_thread_count,
     greatest_thread_rows,
@@ -21,8 +22,19 @@ from forums.querysets import (
     thread_for_page,
     thread_reply_rows,
 )
-from forums.services import forum_trash_set, member_ignore_set, recommendation_set, thread_trash_set
-from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
+from forums.services import (
+    forum_trash_set,
+    member_ignore_set,
+    recommendation_set,
+    thread_trash_set,
+)
+from tests.factories import (
+    ForumFactory,
+    MemberFactory,
+    ReplyFactory,
+    SectionFactory,
+    ThreadFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -232,4 +244,33 @@ def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
         assert not made._state.adding and made.forum.rule_list == expected.forum.rule_list
     assert thread_for_page(in_section.pk).forum.section == Section.objects.get(forums__threads=in_section)
     assert thread_for_page(10**9) is None
+
+
+def test_a_forums_page_gets_the_forum_and_its_section(world):
+    in_section = world["forums"][0]
+    Forum.objects.filter(pk=in_section.pk).update(section=SectionFactory(), rules="Be kind.")
+    alone = world["forums"][1]
+    Forum.objects.filter(pk=alone.pk).update(kind="main", section=None)
+    for forum in (in_section, alone):
+        expected = Forum.objects.select_related("section").get(pk=forum.pk)
+        made = forum_for_page(expected.slug)
+        assert _fields(made) == _fields(expected)
+        assert (made.section is None) == (expected.section is None)
+        assert made.section is None or _fields(made.section) == _fields(expected.section)
+        assert made.rule_list == expected.rule_list and made.get_absolute_url() == expected.get_absolute_url()
+    assert forum_for_page("no-such-forum") is None
+    assert forum_for_page("") is None
+
+
+def test_a_string_value_is_each_runs_own_and_never_part_of_the_sql(world):
+    slugs = [forum.slug for forum in world["forums"]]
+
+    def by_slug(slug):
+        return Forum.objects.filter(slug=slug).values_list("pk", flat=True)
+
+    for forum in world["forums"]:
+        assert prepared.rows("test:slug", by_slug, forum.slug) == [forum.pk]
+    assert prepared.rows("test:slug", by_slug, "x' OR '1'='1") == []
+    with pytest.raises(ValueError):
+        prepared.rows("test:slug-contains", lambda slug: Forum.objects.filter(slug__contains=slug).values_list("pk"), slugs[0])
 
