@@ -1,5 +1,6 @@
 """Reusable reads. Each page gets one `for_<page>()` that loads what its template uses."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
@@ -198,9 +199,7 @@ def thread_reply_rows(thread_id: int, bottom: int, top: int, *, flat: bool, full
     from .models import Post
 
     def build(thread_id):
-        replies = Post.objects.replies_in_tree_order(thread_id)
-        if flat:
-            replies = replies.order_by("number")
+        replies = Post.objects.replies_in_reader_order(thread_id, flat=flat)
         return (replies.full_text_rows() if full_text else replies.reply_index_rows())[bottom:top]
 
     return prepared.rows(("posts:replies", flat, full_text, bottom, top), build, thread_id)
@@ -261,8 +260,7 @@ def _with_related(key, chain, lookup: str, value):
     from one row of a prepared query. Building the ORM's join was a tenth of a page."""
     from django.db import DEFAULT_DB_ALIAS
 
-    fields = [[field.attname for field in model._meta.concrete_fields] for model, _prefix in chain]
-    columns = [f"{prefix}{name}" for (_model, prefix), names in zip(chain, fields, strict=True) for name in names]
+    fields, columns = _chain_columns(chain)
     found = prepared.rows(
         key, lambda value: chain[0][0].objects.filter(**{lookup: value}).values_list(*columns), value
     )
@@ -277,6 +275,15 @@ def _with_related(key, chain, lookup: str, value):
     for (_model, prefix), holder, related in zip(chain[1:], made[:-1], made[1:], strict=True):
         setattr(holder, prefix.rstrip("_").rsplit("__", 1)[-1], related)
     return made[0]
+
+
+@functools.cache
+def _chain_columns(chain) -> tuple[list[list[str]], list[str]]:
+    """Each of `chain`'s models' concrete columns, and all of them under their prefixes:
+    worked out once, not on every page."""
+    fields = [[field.attname for field in model._meta.concrete_fields] for model, _prefix in chain]
+    columns = [f"{prefix}{name}" for (_model, prefix), names in zip(chain, fields, strict=True) for name in names]
+    return fields, columns
 
 
 def thread_for_page(thread_id: int):
@@ -461,6 +468,11 @@ class PostQuerySet(models.QuerySet):
         their tree path (the opening post's is empty), so the (thread, tree_path) index
         alone finds a page of them, however deep."""
         return self.filter(thread=thread, tree_path__gt="").in_tree_order()
+
+    def replies_in_reader_order(self, thread, *, flat: bool):
+        """The thread's replies in the reader's order: the tree's, or by number when flat."""
+        replies = self.replies_in_tree_order(thread)
+        return replies.order_by("number") if flat else replies
 
     def replies_before(self, post, *, flat: bool) -> int:
         """How many replies come before `post` in "View all": by number when flat

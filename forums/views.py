@@ -201,12 +201,6 @@ def _reading_options(request, thread) -> dict:
     }
 
 
-def _replies(thread, *, flat: bool):
-    """The thread's replies in the reader's order: the tree's, or by number when flat."""
-    replies = Post.objects.replies_in_tree_order(thread)
-    return replies.order_by("number") if flat else replies
-
-
 def _thread_page(request, thread, posts, options, *, show_parent=False, listed=None) -> dict:
     """What every thread page shows beside the posts (forums.reading.thread_page), with
     the opening post and `posts` assembled for this reader (forums.fragments), and
@@ -266,7 +260,8 @@ def _reply_index_page(request, thread, options):
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
     paginator = CountedPaginator(
-        lambda: _replies(thread, flat=flat), settings.FORUMS_INDEX_PER_PAGE, count=thread.reply_count,
+        lambda: Post.objects.replies_in_reader_order(thread, flat=flat), settings.FORUMS_INDEX_PER_PAGE,
+        count=thread.reply_count,
         rows=PostQuerySet.reply_index_rows,
         shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat),
     )
@@ -296,7 +291,8 @@ def thread_all(request, pk, slug):
     options = _reading_options(request, thread)
     flat = options["layout"] == "flat"
     paginator = CountedPaginator(
-        lambda: _replies(thread, flat=flat), options["per_page"], count=thread.reply_count, rows=PostQuerySet.full_text_rows,
+        lambda: Post.objects.replies_in_reader_order(thread, flat=flat), options["per_page"],
+        count=thread.reply_count, rows=PostQuerySet.full_text_rows,
         shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
     )
     page = page_or_404(paginator, request.GET.get("page"))
