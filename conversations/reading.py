@@ -15,7 +15,7 @@ def conversation_page(seat, *, page_number) -> dict:
     page). Http404 for a page out of range."""
     conversation = seat.conversation
     per_page = settings.FORUMS_MESSAGES_PER_PAGE
-    paginator = CountedPaginator([], per_page, count=conversation.message_count)
+    paginator = CountedPaginator(None, per_page, count=conversation.message_count)
     first_unread = conversation.message_count - seat.unread_count + 1
     landing = (first_unread - 1) // per_page + 1 if seat.unread_count else paginator.num_pages
     page = page_or_404(paginator, page_number or landing)

@@ -106,10 +106,47 @@ def latest_thread_rows(user, bottom: int, top: int) -> list:
     from .models import Thread
 
     if not user.is_authenticated:
-        return prepared.rows(("threads:latest", bottom, top), lambda: Thread.objects.newest().rows()[bottom:top])
+        return prepared_page("threads:latest", lambda: Thread.objects.newest(), ThreadQuerySet.rows, bottom, top)
+    return prepared_page(
+        "threads:latest:wanted", lambda member_id: Thread.objects.wanted_by(member_id).newest(), ThreadQuerySet.rows,
+        bottom, top, user.pk,
+    )
+
+
+# A list's rows past this many are found in two steps (page_of); above it, one query
+# with its joins is cheaper.
+DEEP_OFFSET = 300
+
+
+def page_of(listed, rows, bottom: int, top: int, *, reorder=None):
+    """Rows `bottom` to `top` of `listed` (a queryset that filters and orders, without
+    joins), as `rows(queryset)` makes them (what a page shows: columns and joins).
+
+    A deep page (page 500 of a forum, the last page of a 30,000-reply thread) takes its
+    rows' ids from a subquery of `listed` alone, so that skipping rows reads an index
+    alone, and joins only its own rows, found by id alone: with the joins in the query
+    that skips, the database reads and joins every skipped row (100 ms on page 623 of a
+    thread), and with the list's filters beside the ids, SQLite walked the whole
+    thread's index instead of the ids. One statement, where Django would need two (the
+    ids, then the rows). Those rows are put in order again by `reorder(queryset)`, by
+    default by `listed`'s own order_by() fields.
+    """
+    if bottom < DEEP_OFFSET:
+        return rows(listed)[bottom:top]
+    found = listed.model._default_manager.filter(pk__in=listed.values("pk")[bottom:top])
+    return rows(reorder(found) if reorder else found.order_by(*listed.query.order_by))
+
+
+def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=None) -> list:
+    """page_of() by a prepared query (config.prepared): `listed(*values)` and
+    `reorder(queryset, *values)` get the values' stand-ins."""
     return prepared.rows(
-        ("threads:latest:wanted", bottom, top),
-        lambda member_id: Thread.objects.wanted_by(member_id).newest().rows()[bottom:top], user.pk,
+        (key, bottom, top, bottom >= DEEP_OFFSET),
+        lambda *stand_ins: page_of(
+            listed(*stand_ins), rows, bottom, top,
+            reorder=reorder and (lambda found: reorder(found, *stand_ins)),
+        ),
+        *values,
     )
 
 
@@ -129,13 +166,14 @@ def greatest_thread_rows(user, since, bottom: int, top: int) -> list:
     from .models import Thread
 
     if not user.is_authenticated:
-        return prepared.rows(
-            ("threads:greatest", bottom, top), lambda since: Thread.objects.greatest(since).rows()[bottom:top], since
+        return prepared_page(
+            "threads:greatest", lambda since: Thread.objects.greatest(since), ThreadQuerySet.rows, bottom, top, since,
+            reorder=lambda found, since: found.by_recent_recommendations(since),
         )
-    return prepared.rows(
-        ("threads:greatest:wanted", bottom, top),
-        lambda member_id, since: Thread.objects.wanted_by(member_id).greatest(since).rows()[bottom:top],
-        user.pk, since,
+    return prepared_page(
+        "threads:greatest:wanted", lambda member_id, since: Thread.objects.wanted_by(member_id).greatest(since),
+        ThreadQuerySet.rows, bottom, top, user.pk, since,
+        reorder=lambda found, member_id, since: found.by_recent_recommendations(since),
     )
 
 
@@ -182,14 +220,12 @@ def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
 
     threads = Thread.objects.pinned_first()
     if not user.is_authenticated:
-        return prepared.rows(
-            ("threads:forum", bottom, top),
-            lambda forum_id: threads.filter(forum_id=forum_id).rows()[bottom:top], forum_id,
+        return prepared_page(
+            "threads:forum", lambda forum_id: threads.filter(forum_id=forum_id), ThreadQuerySet.rows, bottom, top, forum_id
         )
-    return prepared.rows(
-        ("threads:forum:wanted", bottom, top),
-        lambda forum_id, member_id: threads.filter(forum_id=forum_id).wanted_by(member_id).rows()[bottom:top],
-        forum_id, user.pk,
+    return prepared_page(
+        "threads:forum:wanted", lambda forum_id, member_id: threads.filter(forum_id=forum_id).wanted_by(member_id),
+        ThreadQuerySet.rows, bottom, top, forum_id, user.pk,
     )
 
 
@@ -198,11 +234,11 @@ def thread_reply_rows(thread_id: int, bottom: int, top: int, *, flat: bool, full
     rows of PostQuerySet.reply_index_rows (with `full_text`, of full_text_rows)."""
     from .models import Post
 
-    def build(thread_id):
-        replies = Post.objects.replies_in_reader_order(thread_id, flat=flat)
-        return (replies.full_text_rows() if full_text else replies.reply_index_rows())[bottom:top]
-
-    return prepared.rows(("posts:replies", flat, full_text, bottom, top), build, thread_id)
+    return prepared_page(
+        ("posts:replies", flat, full_text),
+        lambda thread_id: Post.objects.replies_in_reader_order(thread_id, flat=flat),
+        PostQuerySet.full_text_rows if full_text else PostQuerySet.reply_index_rows, bottom, top, thread_id,
+    )
 
 
 def opening_post_row(thread_id: int):
@@ -399,19 +435,19 @@ class ThreadQuerySet(models.QuerySet):
     def greatest(self, since):
         """Threads by recommendations of their opening post since `since`; ties go to
         the newer thread."""
+        return self.recommended_since(since).by_recent_recommendations(since)
+
+    def by_recent_recommendations(self, since):
+        """Ordered by recommendations of their opening post since `since`, then newest."""
         recent = self._recommended_since(since)
-        return (
-            self.recommended_since(since)
-            .annotate(
-                recent_recommendations=models.Subquery(
-                    recent.filter(thread_id=models.OuterRef("pk"))
-                    .values("thread_id")
-                    .annotate(recent=models.Count("id"))
-                    .values("recent")
-                )
+        return self.annotate(
+            recent_recommendations=models.Subquery(
+                recent.filter(thread_id=models.OuterRef("pk"))
+                .values("thread_id")
+                .annotate(recent=models.Count("id"))
+                .values("recent")
             )
-            .order_by("-recent_recommendations", "-created_at", "-id")
-        )
+        ).order_by("-recent_recommendations", "-created_at", "-id")
 
     def pinned_first(self):
         return self.order_by("-is_pinned", "-last_activity_at", "-id")
@@ -425,8 +461,9 @@ class ThreadQuerySet(models.QuerySet):
         model instances per row, a fifth of a forum page's time."""
         return self.values_list(*THREAD_ROW_COLUMNS, named=True)
 
-    # A forum's pages and Latest come in pages of rows() (CountedPaginator's `rows`):
-    # the joins stay out of the query that skips the rows before a deep page.
+    # Each list as the ORM builds it for a reader; the pages get the same rows from
+    # prepared queries (forum_page_thread_rows, latest_thread_rows, greatest_thread_rows),
+    # which tests/forums/test_prepared_queries.py holds to these.
     def for_forum_page(self, forum, user):
         return self.filter(forum=forum).for_reader(user).pinned_first()
 

@@ -25,7 +25,7 @@ from .history import post_versions
 from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, number_or_404, page_or_404
 from .querysets import (
-    PostQuerySet, ThreadQuerySet, follows_forum, forum_for_page, forum_page_thread_rows, greatest_thread_count,
+    follows_forum, forum_for_page, forum_page_thread_rows, greatest_thread_count,
     greatest_thread_rows, latest_thread_count, latest_thread_rows, listed_forums, listed_sections, thread_for_page,
     thread_reply_rows,
 )
@@ -99,11 +99,8 @@ def forum_detail(request, slug):
     if forum is None:
         raise Http404(_("No forum found."))
     paginator = CountedPaginator(
-        lambda: Thread.objects.for_forum_page(forum, request.user),
-        settings.FORUMS_THREADS_PER_PAGE,
-        count=forum.thread_count,
-        rows=ThreadQuerySet.rows,
-        shallow=lambda bottom, top: forum_page_thread_rows(forum.pk, request.user, bottom, top),
+        lambda bottom, top: forum_page_thread_rows(forum.pk, request.user, bottom, top),
+        settings.FORUMS_THREADS_PER_PAGE, count=forum.thread_count,
     )
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
@@ -133,14 +130,11 @@ def forum_about(request, slug):
     )
 
 
-def _thread_list(request, threads, *, count: int, shallow, template, title, current):
+def _thread_list(request, rows_between, *, count: int, template, title, current):
     """A page of site-wide threads; `current` names the list, for the Latest · Greatest
-    switch. `threads` makes the list's queryset, for deep pages; `count` is how many
-    there are, and `shallow(bottom, top)` gives the rows of the pages above the deep
-    ones (CountedPaginator)."""
-    paginator = CountedPaginator(
-        threads, settings.FORUMS_THREADS_PER_PAGE, count=count, rows=ThreadQuerySet.rows, shallow=shallow
-    )
+    switch. `count` is how many there are, and `rows_between(bottom, top)` gives a
+    page's rows (CountedPaginator)."""
+    paginator = CountedPaginator(rows_between, settings.FORUMS_THREADS_PER_PAGE, count=count)
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
     if request.user.is_authenticated:
@@ -152,10 +146,9 @@ def _thread_list(request, threads, *, count: int, shallow, template, title, curr
 def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
     return _thread_list(
-        request, lambda: Thread.objects.for_latest(request.user),
+        request, lambda bottom, top: latest_thread_rows(request.user, bottom, top),
         template="forums/thread_list.html", title=_("Latest"), current="latest",
         count=latest_thread_count(request.user),
-        shallow=lambda bottom, top: latest_thread_rows(request.user, bottom, top),
     )
 
 
@@ -164,10 +157,9 @@ def greatest(request):
     """Threads with the most recommendations in the last 24 hours (ties: newest first)."""
     since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
     return _thread_list(
-        request, lambda: Thread.objects.for_greatest(request.user, since),
+        request, lambda bottom, top: greatest_thread_rows(request.user, since, bottom, top),
         template="forums/thread_list.html", title=_("Greatest"), current="greatest",
         count=greatest_thread_count(request.user, since),
-        shallow=lambda bottom, top: greatest_thread_rows(request.user, since, bottom, top),
     )
 
 
@@ -260,10 +252,8 @@ def _reply_index_page(request, thread, options):
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
     paginator = CountedPaginator(
-        lambda: Post.objects.replies_in_reader_order(thread, flat=flat), settings.FORUMS_INDEX_PER_PAGE,
+        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat), settings.FORUMS_INDEX_PER_PAGE,
         count=thread.reply_count,
-        rows=PostQuerySet.reply_index_rows,
-        shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat),
     )
     number = number_or_404(paginator, request.GET.get("page"))
     versions = page_cache.versions(page_cache.SITE, page_cache.thread(thread.pk))
@@ -291,9 +281,8 @@ def thread_all(request, pk, slug):
     options = _reading_options(request, thread)
     flat = options["layout"] == "flat"
     paginator = CountedPaginator(
-        lambda: Post.objects.replies_in_reader_order(thread, flat=flat), options["per_page"],
-        count=thread.reply_count, rows=PostQuerySet.full_text_rows,
-        shallow=lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
+        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
+        options["per_page"], count=thread.reply_count,
     )
     page = page_or_404(paginator, request.GET.get("page"))
     posts = list(page.object_list)

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from config import prepared
+from forums import querysets
 from forums.models import Forum, Post, Thread
 from forums.querysets import (
     PostQuerySet,
@@ -39,6 +40,15 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(params=["shallow", "deep"])
+def depth(request, monkeypatch):
+    """Pages found by one query with the joins, and pages found in two steps (ids, then
+    rows: forums.querysets.page_of), as page 2 and page 500 are."""
+    if request.param == "deep":
+        monkeypatch.setattr(querysets, "DEEP_OFFSET", 0)
+    return request.param
+
+
 @pytest.fixture
 def world():
     """Three forums with threads by three authors; one reader trashed a forum, a thread
@@ -65,7 +75,7 @@ def test_listed_forums_match_the_listing_queryset_for_each_reader(world):
     assert len(listed_forums(picky)) == len(listed_forums(easy)) - 1
 
 
-def test_thread_lists_match_their_querysets_for_each_reader_and_page(world):
+def test_thread_lists_match_their_querysets_for_each_reader_and_page(world, depth):
     forum = world["forums"][0]
     for reader in world["readers"]:
         for bottom, top in ((0, 2), (2, 5), (0, 30)):
@@ -93,7 +103,7 @@ def test_latest_count_is_what_latest_lists_for_each_reader(world):
     assert latest_thread_count(world["readers"][0]) == picky
 
 
-def test_greatest_matches_its_queryset_for_each_reader_and_moment(world):
+def test_greatest_matches_its_queryset_for_each_reader_and_moment(world, depth):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -120,7 +130,7 @@ def test_greatest_matches_its_queryset_for_each_reader_and_moment(world):
     assert greatest_thread_count(picky, since) < greatest_thread_count(easy, since)
 
 
-def test_thread_replies_and_opening_post_match_their_querysets(world):
+def test_thread_replies_and_opening_post_match_their_querysets(world, depth):
     thread = world["threads"][0]
     ReplyFactory(parent=thread.posts.get(number=1), author=world["readers"][1])
     replies = Post.objects.replies_in_tree_order(thread)
@@ -139,7 +149,7 @@ def test_prepared_query_refuses_a_value_it_does_not_use(world):
         prepared.rows("test:unused-value", lambda member_id: Forum.objects.values_list("pk"), 1)
 
 
-def test_an_empty_page_of_replies_is_empty_without_a_query(world, django_assert_num_queries):
+def test_an_empty_page_of_replies_is_empty_without_a_query(world, depth, django_assert_num_queries):
     thread = world["threads"][-1]
     with django_assert_num_queries(0):
         assert thread_reply_rows(thread.pk, 0, 0, flat=False) == []

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from forums import querysets
 from forums.models import Forum, Thread
-from forums.pagination import CountedPaginator
 from forums.services import recommendation_set
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
 
@@ -116,27 +116,44 @@ def test_forum_page_paginates(client, busy_forum, settings):
 
 
 def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings, monkeypatch):
-    """Deep pages load ids first, then rows: the same threads and replies, in order."""
+    """Deep pages find their rows' ids first, then join only those rows: the same
+    threads and replies, in the same order, for a visitor and for a member."""
     settings.FORUMS_THREADS_PER_PAGE = 20
     settings.FORUMS_REPLIES_PER_PAGE = 7
+    settings.FORUMS_INDEX_PER_PAGE = 5
     thread = busy_forum.threads.order_by("-reply_count").first()
     urls = [
         (busy_forum.get_absolute_url(), {"page": 2}),
         (busy_forum.get_absolute_url(), {"page": 3}),
+        (reverse("forums:latest"), {"page": 2}),
         (thread.get_view_all_url(), {"page": 3}),
-        (thread.get_absolute_url(), {}),
+        (thread.get_absolute_url(), {"page": 2}),
     ]
 
     def pages():
-        # Without the relative times ("8 seconds ago"), which move on between requests.
-        return [re.sub(r"<time[^>]*>[^<]*</time>", "", _main(client.get(url, query))) for url, query in urls]
+        # Without the relative times ("8 seconds ago"), which move on between requests,
+        # and the CSRF tokens, which are new for every page.
+        return [
+            re.sub(r'<time[^>]*>[^<]*</time>|name="csrfmiddlewaretoken" value="[^"]*"', "", _main(client.get(url, query)))
+            for url, query in urls
+        ]
 
+    member = MemberFactory()
+    User.objects.filter(pk=member.pk).update(replies_per_page=7)
+    member.refresh_from_db()
     plain = pages()
-    monkeypatch.setattr(CountedPaginator, "DEEP_OFFSET", 1)
+    client.force_login(member)
+    pages()  # the member's first visit: their visits recorded, as the pages below see them
+    plain_for_member = pages()
+    client.logout()
+    monkeypatch.setattr(querysets, "DEEP_OFFSET", 1)
     deep = pages()
+    client.force_login(member)
+    deep_for_member = pages()
 
-    assert deep == plain
-    assert 'class="thread-title"' in deep[1] and 'id="post-' in deep[2]
+    assert deep == plain and deep_for_member == plain_for_member
+    assert 'class="thread-title"' in deep[1] and 'class="thread-title"' in deep[2]
+    assert 'id="post-' in deep[3] and deep[4].count('id="index-') == 5
 
 
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "9" * 30])
