@@ -241,9 +241,12 @@ def _cold_client_class():
     from django.core.cache import caches
     from django.test import Client
 
+    from forums.fragments import forget_process_copies
+
     class ColdClient(Client):
         def get(self, *args, **kwargs):
             caches[settings.FORUMS_FRAGMENT_CACHE].clear()
+            forget_process_copies()
             return super().get(*args, **kwargs)
 
     return ColdClient

@@ -33,6 +33,7 @@ import hashlib
 import html
 import operator
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +83,65 @@ def escape(text) -> SafeString:
 
 def fragment_cache():
     return caches[settings.FORUMS_FRAGMENT_CACHE]
+
+
+class _ProcessCopies:
+    """Fragments this process read from the fragment cache or made lately, kept here
+    too for as long as the cache keeps them. Only for keys that name their content (a
+    digest of everything the fragment shows, or the versions that every change to it
+    bumps), so a copy is never out of date. Read from here, a thread page's 50 posts
+    cost no round trip to the cache and no unpickling: with Redis, that was a network
+    request and some 100 KB to unpickle on every member's page."""
+
+    SIZE = 4096  # fragments: a few MB per process at most
+
+    def __init__(self):
+        self._copies = {}
+
+    def get_many(self, keys) -> dict:
+        now, copies, found = time.monotonic(), self._copies, {}
+        for key in keys:
+            copy = copies.get(key)
+            if copy is not None and copy[0] > now:
+                found[key] = copy[1]
+        return found
+
+    def set_many(self, values: dict, seconds: int):
+        if len(self._copies) + len(values) > self.SIZE:
+            self._copies.clear()
+        until = time.monotonic() + seconds
+        self._copies.update((key, (until, value)) for key, value in values.items())
+
+    def clear(self):
+        self._copies.clear()
+
+
+_COPIES = _ProcessCopies()
+
+
+def kept_fragments(keys: list, seconds: int) -> dict:
+    """The fragments of `keys` found in this process's copies or the fragment cache, by
+    key; those found in the cache are copied here for `seconds`, the time they are
+    stored for (keep_fragments). Keys must name their content (see _ProcessCopies)."""
+    found = _COPIES.get_many(keys)
+    if len(found) < len(keys):
+        shared = fragment_cache().get_many([key for key in keys if key not in found])
+        if shared:
+            _COPIES.set_many(shared, seconds)
+            found.update(shared)
+    return found
+
+
+def keep_fragments(values: dict, seconds: int):
+    """Store `values` (fragments by key, each key naming its content) in the fragment
+    cache and in this process's copies, for `seconds`."""
+    fragment_cache().set_many(values, seconds)
+    _COPIES.set_many(values, seconds)
+
+
+def forget_process_copies():
+    """Drop this process's copies of fragments (tests; measuring cold renders)."""
+    _COPIES.clear()
 
 
 class _Slot:
@@ -547,8 +607,7 @@ class PostRenderer:
         """Each post's shared parts, by post id: from the cache, the missing ones
         rendered and stored (one round trip each way, whatever the number of posts)."""
         keys = {post.pk: self._key(post) for post in posts}
-        cache = fragment_cache()
-        found = cache.get_many(list(keys.values()))
+        found = kept_fragments(list(keys.values()), settings.FORUMS_FRAGMENT_CACHE_SECONDS)
         parts, missing = {}, {}
         for post in posts:
             key = keys[post.pk]
@@ -557,7 +616,7 @@ class PostRenderer:
             else:
                 parts[post.pk] = missing[key] = self._render_shared(post)
         if missing:
-            cache.set_many(missing, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+            keep_fragments(missing, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
         return parts
 
     # The reader's own parts.
@@ -678,7 +737,7 @@ class PostRenderer:
                 f'<a href="{self.reply_url(post.number)}">{self.words["reply"]}</a></li></ul>'
             )
         parts.append("</article>")
-        return mark_safe("".join(parts))
+        return SafeString("".join(parts))
 
     def articles(self, posts) -> list[SafeString]:
         """Each post's <article>, in the order given: rows of
@@ -896,10 +955,10 @@ class ForumRows:
         forums = list(forums)
         # Plain tuples: a named tuple's repr took as long as the rest of the key.
         key = _rows_key("forum-rows", purposes, [tuple(forum) for forum in forums])
-        rows = fragment_cache().get(key)
+        rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
         if rows is None:
             rows = dict(zip((forum.pk for forum in forums), _forum_rows(forums, purposes), strict=True))
-            fragment_cache().set(key, rows, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+            keep_fragments({key: rows}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
         self._rows, self._since = rows, RelativeTimes()
 
     def __call__(self, forums) -> SafeString:

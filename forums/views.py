@@ -258,7 +258,7 @@ def _reply_index_page(request, thread, options):
     number = number_or_404(paginator, request.GET.get("page"))
     versions = page_cache.versions(page_cache.SITE, page_cache.thread(thread.pk))
     key = versions and fragments.reply_index_key(thread.pk, versions, number, flat, options["per_page"])
-    kept = fragments.fragment_cache().get(key) if key else None
+    kept = fragments.kept_fragments([key], settings.FORUMS_PAGE_CACHE_SECONDS).get(key) if key else None
     if kept is not None:
         return paginator.page_without_rows(number), *kept
     page = paginator.page(number)
@@ -267,7 +267,7 @@ def _reply_index_page(request, thread, options):
         item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
     lines, closing = fragments.reply_index_lines(index, tail, view_all_url=thread.get_view_all_url())
     if key:
-        fragments.fragment_cache().set(key, (lines, closing), settings.FORUMS_PAGE_CACHE_SECONDS)
+        fragments.keep_fragments({key: (lines, closing)}, settings.FORUMS_PAGE_CACHE_SECONDS)
     return page, lines, closing
 
 

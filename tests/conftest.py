@@ -9,6 +9,7 @@ from django.core.cache import cache, caches
 from django.test import override_settings
 
 from forums import view_counts
+from forums.fragments import forget_process_copies
 from forums.models import Post
 
 from .processes import run_python
@@ -150,10 +151,12 @@ def _clear_cache():
     fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
     cache.clear()
     fragments.clear()
+    forget_process_copies()
     view_counts.forget()
     yield
     cache.clear()
     fragments.clear()
+    forget_process_copies()
     view_counts.forget()
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import member_update
+from forums import fragments
 from forums.fragments import ACTION_FORM, NAME, NUMBER, url_filler
 from forums.models import Post
 from forums.services import member_ignore_set, post_edit, recommendation_set
@@ -311,3 +312,37 @@ def test_time_zone_is_part_of_the_shared_parts(conversation, member, member_clie
     created = thread.posts.get(number=1).created_at
     assert f'datetime="{timezone.localtime(created, UTC).isoformat()}"' in _post_html(utc, 1)
     assert "+09:00" in re.search(r'<time datetime="([^"]+)"', _post_html(tokyo, 1)).group(1)
+
+
+def test_process_copies_of_fragments_expire_and_stay_bounded(monkeypatch):
+    """A process keeps its copies of fragments only as long as the cache would, and
+    never more than SIZE of them (a worker's memory stays flat)."""
+    copies = fragments._ProcessCopies()
+    clock = [1000.0]
+    monkeypatch.setattr(fragments.time, "monotonic", lambda: clock[0])
+    copies.set_many({"a": 1, "b": 2}, 60)
+
+    assert copies.get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
+    clock[0] += 61
+    assert copies.get_many(["a", "b"]) == {}
+
+    copies.set_many({f"key{n}": n for n in range(copies.SIZE)}, 60)
+    copies.set_many({"one more": 1}, 60)
+    assert len(copies._copies) <= copies.SIZE
+    assert copies.get_many(["one more"]) == {"one more": 1}
+
+
+def test_a_post_read_from_another_process_is_copied_and_its_edit_still_shows(conversation):
+    """Copies are keyed by what the post shows: the edited post is a new key, so no
+    process shows its old copy."""
+    thread, people = conversation
+    url = thread.get_view_all_url()
+    assert "A first answer." in _text(_client(people[0]).get(url))
+    fragments.forget_process_copies()  # as another worker, which finds them in the cache only
+    assert "A first answer." in _text(_client(people[2]).get(url))
+
+    reply = thread.posts.get(number=1)
+    post_edit(editor=people[1], post=reply, body="An answer, edited.")
+
+    page = _text(_client(people[2]).get(url))
+    assert "<p>An answer, edited.</p>" in page and "<p>A first answer.</p>" not in page
