@@ -109,6 +109,8 @@ TEMPLATES = [
                 "forums.context_processors.site_chrome",
                 "accounts.context_processors.sponsor_slot",
             ],
+            # {% url %} with URLs kept per process (config.reversing).
+            "builtins": ["config.reversing"],
         },
     },
 ]

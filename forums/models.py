@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.reversing import reverse_kept
+
 from .querysets import (
     ForumQuerySet,
     NotificationQuerySet,
@@ -61,7 +63,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("forums:section-detail", args=[self.slug])
+        return reverse_kept("forums:section-detail", args=[self.slug])
 
 
 class Forum(models.Model):
@@ -123,7 +125,7 @@ class Forum(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("forums:forum-detail", args=[self.slug])
+        return reverse_kept("forums:forum-detail", args=[self.slug])
 
     @property
     def rule_list(self) -> list[str]:
@@ -190,10 +192,10 @@ class Thread(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("forums:thread-detail", args=[self.pk, self.slug])
+        return reverse_kept("forums:thread-detail", args=[self.pk, self.slug])
 
     def get_view_all_url(self):
-        return reverse("forums:thread-all", args=[self.pk, self.slug])
+        return reverse_kept("forums:thread-all", args=[self.pk, self.slug])
 
 
 class Post(models.Model):
