@@ -1,10 +1,12 @@
 import functools
 
-from django.core.cache import cache
-
-from config.page_cache import site_version
+from config.page_cache import SiteCopy, site_version
 
 from .models import Sponsor
+
+# A sponsor's dates are checked again each minute, by each process: kept in the shared
+# cache instead, the sponsor was unpickled on every page.
+_SPONSOR = SiteCopy(60)
 
 
 def sponsor_slot(request):
@@ -16,11 +18,6 @@ def sponsor_slot(request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_star:
             return None
-        # Cached briefly (a sponsor's dates are checked again each minute), and as a
-        # one-item tuple so that "no sponsor" is cached too.
-        (sponsor,) = cache.get_or_set(
-            f"sponsor:{site_version()}", lambda: (Sponsor.objects.current().first(),), 60
-        )
-        return sponsor
+        return _SPONSOR.get(site_version(), lambda _version: Sponsor.objects.current().first())
 
     return {"sponsor": current_sponsor}

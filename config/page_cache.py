@@ -44,6 +44,7 @@ scopes; it imports no app.
 import contextvars
 import functools
 import secrets
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -111,6 +112,27 @@ def site_version():
     """The site-wide version, for caches of what every page shows (header, sponsor)."""
     key = _version_key(SITE)
     return _read_versions([key]).get(key)
+
+
+class SiteCopy:
+    """A value every page shows (the header's navigation, the sponsor), kept by this
+    process for the current site version and at most `seconds`, then made again by
+    `make()`: read from the shared cache on every request instead, it was unpickled
+    each time (model instances). One tuple, so that threads swap it whole."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        self._kept = (None, 0.0, None)
+
+    def get(self, version, make):
+        """The value for `version` (site_version()'s), made by `make(version)` when
+        this process has none for it or its time is up."""
+        kept_version, until, value = self._kept
+        now = time.monotonic()
+        if kept_version != version or now >= until:
+            value = make(version)
+            self._kept = (version, now + self.seconds, value)
+        return value
 
 
 def versions(*scopes: str) -> tuple | None:

@@ -1,9 +1,7 @@
-import time
-
 from django.conf import settings
 from django.core.cache import cache
 
-from config.page_cache import site_version
+from config.page_cache import SiteCopy, site_version
 
 from .models import Community, Forum, Section
 
@@ -18,21 +16,10 @@ def _chrome():
     }
 
 
-# This process's copy of the chrome of the current site version, and when it lapses:
-# taken from the shared cache on every request, it was unpickled each time (the site's
-# row and the navigation's forums and sections as model instances). One tuple, so
-# that threads swap it whole.
-_kept = (None, 0.0, None)
-
-
-def _current_chrome(version) -> dict:
-    global _kept
-    kept_version, until, chrome = _kept
-    now = time.monotonic()
-    if kept_version != version or now >= until:
-        chrome = cache.get_or_set(f"chrome:{version}", _chrome, CHROME_SECONDS)
-        _kept = (version, now + CHROME_SECONDS, chrome)
-    return chrome
+# This process's copy of the chrome of the current site version: taken from the shared
+# cache on every request, it was unpickled each time (the site's row and the
+# navigation's forums and sections as model instances).
+_CHROME = SiteCopy(CHROME_SECONDS)
 
 
 def site_chrome(request):
@@ -41,7 +28,7 @@ def site_chrome(request):
     header's HTML is cached under the same version (templates/includes/header.html)."""
     version = site_version()
     return {
-        **_current_chrome(version),
+        **_CHROME.get(version, lambda version: cache.get_or_set(f"chrome:{version}", _chrome, CHROME_SECONDS)),
         "chrome_version": version,
         "chrome_seconds": CHROME_SECONDS,
         "fragment_cache": settings.FORUMS_FRAGMENT_CACHE,
