@@ -236,6 +236,12 @@ def _fields(instance) -> dict:
     return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
 
 
+def _assert_same_section(made, expected):
+    """The forum's section as select_related() gives it: none, or the same row."""
+    assert (made.section is None) == (expected.section is None)
+    assert made.section is None or _fields(made.section) == _fields(expected.section)
+
+
 def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
     from forums.models import Section
 
@@ -248,8 +254,7 @@ def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
         made = thread_for_page(thread.pk)
         assert _fields(made) == _fields(expected)
         assert _fields(made.forum) == _fields(expected.forum)
-        assert made.forum.section is None or _fields(made.forum.section) == _fields(expected.forum.section)
-        assert (made.forum.section is None) == (expected.forum.section is None)
+        _assert_same_section(made.forum, expected.forum)
         assert made.get_absolute_url() == expected.get_absolute_url()
         assert not made._state.adding and made.forum.rule_list == expected.forum.rule_list
     assert thread_for_page(in_section.pk).forum.section == Section.objects.get(forums__threads=in_section)
@@ -265,8 +270,7 @@ def test_a_forums_page_gets_the_forum_and_its_section(world):
         expected = Forum.objects.select_related("section").get(pk=forum.pk)
         made = forum_for_page(expected.slug)
         assert _fields(made) == _fields(expected)
-        assert (made.section is None) == (expected.section is None)
-        assert made.section is None or _fields(made.section) == _fields(expected.section)
+        _assert_same_section(made, expected)
         assert made.rule_list == expected.rule_list and made.get_absolute_url() == expected.get_absolute_url()
     assert forum_for_page("no-such-forum") is None
     assert forum_for_page("") is None
