@@ -303,13 +303,14 @@ def test_juror_page_shows_post_rule_and_comment_and_takes_the_vote(alerted, clie
 
 def test_juror_page_writes_the_deadline_in_the_sites_format_and_the_jurors_time_zone(alerted, client):
     seat = alerted.jury.seats.first()
-    JurySeat.objects.filter(pk=seat.pk).update(deadline_at=datetime(2026, 11, 27, 4, 22, tzinfo=UTC))
+    # A deadline still to come (a passed one closes the seat), on the eve of the day in UTC.
+    JurySeat.objects.filter(pk=seat.pk).update(deadline_at=datetime(2099, 11, 27, 4, 22, tzinfo=UTC))
     member_update(member=seat.juror, time_zone="America/New_York")
     client.force_login(seat.juror)
 
     page = client.get(reverse("moderation:jury-detail", args=[alerted.jury.pk])).content.decode()
 
-    assert "Please answer before Thu Nov 26, 2026, 11:22 PM;" in page
+    assert "Please answer before Thu Nov 26, 2099, 11:22 PM;" in page
 
 
 # Deadlines and replacement.
