@@ -1,7 +1,11 @@
 """The settings module, exercised the way an operator would: in a fresh process."""
 
+import os
 import subprocess
 import sys
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 from tests.processes import ROOT, run_python
 
@@ -33,6 +37,27 @@ def test_redis_url_switches_the_cache_to_redis():
         REDIS_URL="redis://127.0.0.1:6379/9",
     )
     assert result.stdout.strip() == "config.cache.RedisCache True"
+
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgres") else ""
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.parametrize(("switch", "prepared"), [("", 1), ("false", 0)])
+def test_a_query_asked_again_and_again_is_prepared_on_postgresql(switch, prepared):
+    # The server's own database: the process only asks the catalog, and the test run's
+    # database may not exist outside it.
+    server = urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/postgres"))
+    result = _run(
+        "import django; django.setup(); from django.db import connection;"
+        "c = connection.cursor();"
+        "[c.execute('SELECT count(*) FROM pg_class WHERE relkind = %s', ['r']) for _ in range(8)];"
+        "c.execute('SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s', ['%pg_class WHERE relkind%']);"
+        "print(c.fetchone()[0])",
+        DATABASE_URL=server, DB_PREPARED_STATEMENTS=switch,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == prepared
 
 
 def test_production_requires_a_secret_key():
