@@ -67,6 +67,8 @@ WRITES_KEY = "page-version:writes"
 HEADER = "X-Page-Cache"
 
 _shown: contextvars.ContextVar[set | None] = contextvars.ContextVar("page_cache_shown", default=None)
+# The versions the current request has read (_read_versions); None outside a request.
+_read_in_request: contextvars.ContextVar[dict | None] = contextvars.ContextVar("page_versions_read", default=None)
 
 
 def thread(pk) -> str:
@@ -97,14 +99,26 @@ def _read_versions(keys: list[str], found: dict | None = None) -> dict:
     """The current version of each key (`found`: what a get_many already returned). A
     key the cache lacks (never bumped, expired or evicted) gets a new token, which no
     stored page can hold. WRITES_KEY, when asked for, comes last and is read again
-    after any other key, since the render check relies on reading it last."""
+    after any other key, since the render check relies on reading it last.
+
+    A version this request already read is not asked for again (the header, the
+    sponsor and a thread's reply index all key their copies by the site's version, a
+    round trip each with Redis). What is keyed by it is made after that first read,
+    so it is never older than its key says: a write since then only makes the copy go
+    sooner. WRITES_KEY is always read afresh."""
+    remembered = _read_in_request.get()
     if found is None:
-        found = cache.get_many(keys)
+        known = {} if remembered is None else remembered
+        asked = [key for key in keys if key == WRITES_KEY or key not in known]
+        found = cache.get_many(asked) if asked else {}
+        found.update((key, known[key]) for key in keys if key not in asked)
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
             cache.add(key, _token(), None if key == WRITES_KEY else VERSION_SECONDS)
         found.update(cache.get_many([key for key in keys if key in missing or key == WRITES_KEY]))
+    if remembered is not None:
+        remembered.update((key, version) for key, version in found.items() if key != WRITES_KEY)
     return found
 
 
@@ -150,6 +164,10 @@ def versions(*scopes: str) -> tuple | None:
 
 
 def _bump(keys: list[str]) -> None:
+    remembered = _read_in_request.get()
+    if remembered is not None:
+        for key in keys:
+            remembered.pop(key, None)
     # The counter first: a render that read any of these keys' new tokens must see it moved.
     try:
         cache.incr(WRITES_KEY)
@@ -268,6 +286,13 @@ def _serve(request, get_response, scopes):
 
 def visitor_page_cache(get_response):
     def middleware(request):
+        token = _read_in_request.set({})
+        try:
+            return respond(request)
+        finally:
+            _read_in_request.reset(token)
+
+    def respond(request):
         if settings.FORUMS_PAGE_CACHE_SECONDS and _visitor_request(request):
             scopes = _page_scopes(request)
             if scopes is not None:

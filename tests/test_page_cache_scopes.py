@@ -453,3 +453,51 @@ def test_a_vote_and_the_closing_of_a_poll_drop_only_their_threads_pages(site, dj
     source, page = visit(urls["poll"])
     assert source == "miss" and "This poll is closed." in page
     assert cached(urls["thread A"]) and cached(urls["forum A"])
+
+
+class _VersionReads:
+    """The cache, counting how often each page version is asked for."""
+
+    def __init__(self, cache):
+        self._cache, self.asked = cache, []
+
+    def get_many(self, keys):
+        self.asked += [key for key in keys if key.startswith("page-version:")]
+        return self._cache.get_many(keys)
+
+    def __getattr__(self, name):
+        return getattr(self._cache, name)
+
+
+@pytest.mark.parametrize("reader", ["member", "visitor"])
+def test_a_page_asks_for_the_sites_version_once(site, reader, monkeypatch):
+    """The header, the sponsor and the reply index are all keyed by the site's version:
+    one read serves the whole request (with Redis, each read was a round trip)."""
+    url = site["urls"]["thread A index"]
+    client = Client()
+    if reader == "member":
+        client.force_login(site["third"])
+    client.get(url)  # the versions' first tokens
+    cache.delete(f"page:{url}")  # the visitor's page is rendered again
+    reads = _VersionReads(cache)
+    monkeypatch.setattr(page_cache, "cache", reads)
+    response = client.get(url)
+
+    assert response.status_code == 200 and "Thread in forum A" in response.content.decode()
+    assert reads.asked.count(page_cache._version_key(page_cache.SITE)) == 1
+    assert reads.asked.count(page_cache._version_key(page_cache.thread(site["threads"]["A"].pk))) == 1
+
+
+def test_a_version_changed_during_a_request_is_read_again(someone):
+    seen = []
+
+    def view(request):
+        seen.append(page_cache.site_version())
+        assert page_cache.site_version() == seen[0]
+        page_cache.changed(page_cache.SITE)  # outside a transaction: at once
+        seen.append(page_cache.site_version())
+        return HttpResponse("done")
+
+    page_cache.visitor_page_cache(view)(RequestFactory().post("/t/1/"))
+
+    assert seen[0] != seen[1] and seen[1] == page_cache.site_version()
