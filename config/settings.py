@@ -141,20 +141,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
-    # A member's page asks the same few queries again and again. Bound on the server,
-    # a query psycopg has seen five times on a connection is prepared there: PostgreSQL
-    # no longer parses and rewrites it for every page (10 to 25 % of its time on a
-    # thread or list page at a million posts). It still plans each run for its values:
-    # a plan made once for all values ("generic") fits the average thread, and for a
-    # thread of 30,000 replies its reply index took 44 ms instead of 1.
-    # Off (DB_PREPARED_STATEMENTS=false) behind a pooler that cannot follow prepared
+    # The lists every member keeps asking for are prepared on the server and planned
+    # once (config/prepared.py says which, and why not the rest). Off
+    # (DB_PREPARED_STATEMENTS=false) behind a pooler that cannot follow prepared
     # statements: PgBouncer in transaction mode before 1.21, or without
     # max_prepared_statements.
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "server_side_binding": True,
         "prepare_threshold": 5,
-        "options": "-c plan_cache_mode=force_custom_plan",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+from config import prepared
 
 
 def analyze_remade_tables(sender, using, **kwargs):
@@ -35,3 +38,5 @@ class ForumsConfig(AppConfig):
     def ready(self):
         # Once per migrate: post_migrate is sent for every app; this listens for ours.
         post_migrate.connect(analyze_remade_tables, sender=self)
+        # The prepared queries of forums.querysets say which PostgreSQL may plan once.
+        connection_created.connect(prepared.plan_once_cursors)

@@ -94,9 +94,10 @@ def listed_forums(user, *, featured=False) -> list:
 
     forums = Forum.objects.featured() if featured else Forum.objects.all()
     if not user.is_authenticated:
-        return prepared.rows(("forums:listing", featured), lambda: forums.for_listing())
+        return prepared.rows(("forums:listing", featured), lambda: forums.for_listing(), plan_once=True)
     return prepared.rows(
-        ("forums:listing:kept", featured), lambda member_id: forums.kept_by(member_id).for_listing(), user.pk
+        ("forums:listing:kept", featured), lambda member_id: forums.kept_by(member_id).for_listing(), user.pk,
+        plan_once=True,
     )
 
 
@@ -106,10 +107,12 @@ def latest_thread_rows(user, bottom: int, top: int) -> list:
     from .models import Thread
 
     if not user.is_authenticated:
-        return prepared_page("threads:latest", lambda: Thread.objects.newest(), ThreadQuerySet.rows, bottom, top)
+        return prepared_page(
+            "threads:latest", lambda: Thread.objects.newest(), ThreadQuerySet.rows, bottom, top, plan_once=True
+        )
     return prepared_page(
         "threads:latest:wanted", lambda member_id: Thread.objects.wanted_by(member_id).newest(), ThreadQuerySet.rows,
-        bottom, top, user.pk,
+        bottom, top, user.pk, plan_once=True,
     )
 
 
@@ -137,9 +140,9 @@ def page_of(listed, rows, bottom: int, top: int, *, reorder=None):
     return rows(reorder(found) if reorder else found.order_by(*listed.query.order_by))
 
 
-def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=None) -> list:
-    """page_of() by a prepared query (config.prepared): `listed(*values)` and
-    `reorder(queryset, *values)` get the values' stand-ins."""
+def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=None, plan_once=False) -> list:
+    """page_of() by a prepared query (config.prepared, which says what `plan_once` is):
+    `listed(*values)` and `reorder(queryset, *values)` get the values' stand-ins."""
     return prepared.rows(
         (key, bottom, top, bottom >= DEEP_OFFSET),
         lambda *stand_ins: page_of(
@@ -147,6 +150,7 @@ def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=Non
             reorder=reorder and (lambda found: reorder(found, *stand_ins)),
         ),
         *values,
+        plan_once=plan_once,
     )
 
 
@@ -199,7 +203,9 @@ def listed_sections() -> list:
     """Every section in order, as rows of what All Forums shows of one (pk, name, slug)."""
     from .models import Section
 
-    return prepared.rows("sections:listed", lambda: Section.objects.values_list("pk", "name", "slug", named=True))
+    return prepared.rows(
+        "sections:listed", lambda: Section.objects.values_list("pk", "name", "slug", named=True), plan_once=True
+    )
 
 
 def latest_thread_count(user) -> int:
@@ -207,9 +213,9 @@ def latest_thread_count(user) -> int:
     from .models import Thread
 
     if not user.is_authenticated:
-        return prepared.rows("threads:latest:count", lambda: Thread.objects.kept_count())[0]
+        return prepared.rows("threads:latest:count", lambda: Thread.objects.kept_count(), plan_once=True)[0]
     return prepared.rows(
-        "threads:latest:count:wanted", lambda member_id: Thread.objects.kept_count(member_id), user.pk
+        "threads:latest:count:wanted", lambda member_id: Thread.objects.kept_count(member_id), user.pk, plan_once=True
     )[0]
 
 
@@ -250,7 +256,7 @@ def opening_post_row(thread_id: int):
     # join the one (0.7 ms). With a limit, it looks up the author.
     found = prepared.rows(
         "posts:opening", lambda thread_id: Post.objects.for_thread_page().filter(thread_id=thread_id, number=0)[:1],
-        thread_id,
+        thread_id, plan_once=True,
     )
     if not found:
         raise Post.DoesNotExist("The thread has no opening post.")
@@ -265,7 +271,7 @@ def follows_forum(member_id: int, forum_id: int) -> bool:
         "forums:followed",
         lambda member_id, forum_id: ForumSubscription.objects.filter(member_id=member_id, forum_id=forum_id)
         .values_list("pk", flat=True)[:1],
-        member_id, forum_id,
+        member_id, forum_id, plan_once=True,
     ))
 
 
@@ -298,7 +304,7 @@ def _with_related(key, chain, lookup: str, value):
 
     fields, columns = _chain_columns(chain)
     found = prepared.rows(
-        key, lambda value: chain[0][0].objects.filter(**{lookup: value}).values_list(*columns), value
+        key, lambda value: chain[0][0].objects.filter(**{lookup: value}).values_list(*columns), value, plan_once=True
     )
     if not found:
         return None
@@ -350,7 +356,7 @@ def recommender_rows(post_id: int) -> list:
         lambda post_id: Recommendation.objects.filter(post_id=post_id).order_by("created_at", "id").values_list(
             "member_id", *(f"member__{name}" for name in LINKED_MEMBER_FIELDS), named=True
         ),
-        post_id,
+        post_id, plan_once=True,
     )
 
 

@@ -3,6 +3,7 @@ querysets give, for each reader and each run's values."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 
 from config import prepared
 from forums import querysets
@@ -288,3 +289,25 @@ def test_a_string_value_is_each_runs_own_and_never_part_of_the_sql(world):
     with pytest.raises(ValueError):
         prepared.rows("test:slug-contains", lambda slug: Forum.objects.filter(slug__contains=slug).values_list("pk"), slugs[0])
 
+
+
+def _prepared_on_the_server() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(world):
+    """A forum by its slug may keep one plan; a thread's replies are planned for each
+    thread (one plan fits the average thread, not the largest), as is any other query."""
+    thread = world["threads"][0]
+    for _ in range(8):
+        assert forum_for_page(thread.forum.slug).pk == thread.forum_id
+        assert thread_reply_rows(thread.pk, 0, 50, flat=False)
+        assert Thread.objects.filter(pk=thread.pk).exists()
+
+    statements = _prepared_on_the_server()
+    assert [statement for statement in statements if '"forums_forum"."slug" = $1' in statement]
+    assert not [statement for statement in statements if "tree_path" in statement]
+    assert not [statement for statement in statements if "EXISTS" in statement.upper() or "LIMIT 1" in statement]
