@@ -117,10 +117,14 @@ def _plan_once_cursor():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PlanOnceCursor(ServerBindingCursor):
-        """Prepares on the server only what rows() runs with plan_once."""
+        """Prepares on the server only what rows() runs with plan_once, once psycopg
+        has seen it prepare_threshold times on the connection (a page a crawler asks
+        for once is not worth preparing)."""
 
         def execute(self, query, params=None, *, prepare=None, **kwargs):
-            return super().execute(query, params, prepare=_plan_once.get() if prepare is None else prepare, **kwargs)
+            if prepare is None and not _plan_once.get():
+                prepare = False
+            return super().execute(query, params, prepare=prepare, **kwargs)
 
     return PlanOnceCursor
 
