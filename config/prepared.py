@@ -20,17 +20,18 @@ no post reaches, which the database's adapter writes into the parameters as it w
 write the real one.
 
 On PostgreSQL (with DB_PREPARED_STATEMENTS on, config/settings.py) a query run with
-`plan_once=True` is also prepared on the server: parsed once per connection, and after
-five runs PostgreSQL may keep one plan for all its values ("generic") instead of
-planning each run. For the lists every member keeps asking for, planning was most of
-the database's time (1.6 of a front page's 2.2 ms at a million posts). One plan fits
-the average value, though: made for a thread of 25 replies, it read all 31,000 of the
-largest thread's to show 200 (44 ms instead of 1). So only queries whose values do not
-change how many rows they read (a row by its key, a member's own marks, lists across
-all forums) say plan_once; a forum's, a thread's or an author's rows are planned for
-each run's values, as every other query is.
+`plan_once=True` (or inside planned_once()) is also prepared on the server: parsed once
+per connection, and after five runs PostgreSQL may keep one plan for all its values
+("generic") instead of planning each run. For the lists every member keeps asking for,
+planning was most of the database's time (1.6 of a front page's 2.2 ms at a million
+posts). One plan fits the average value, though: made for a thread of 25 replies, it
+read all 31,000 of the largest thread's to show 200 (44 ms instead of 1). So only
+queries whose values do not change how many rows they read (a row by its key, a
+member's own marks, lists across all forums) are planned once; a forum's, a thread's
+or an author's rows are planned for each run's values, as every other query is.
 """
 
+import contextlib
 import contextvars
 import functools
 import re
@@ -93,13 +94,9 @@ def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIA
     for position, n in compiled.slots:
         kind, value = kinds[n], values[n]
         params[position] = adapt(_aware(value)) if kind == "moment" else value if kind == "text" else int(value)
-    token = _plan_once.set(plan_once)
-    try:
-        with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            fetched = cursor.fetchall()
-    finally:
-        _plan_once.reset(token)
+    with planned_once(plan_once), connections[using].cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        fetched = cursor.fetchall()
     compiler = compiled.compiler
     if compiler.has_extra_select:
         fetched = [row[: compiler.col_count] for row in fetched]
@@ -110,6 +107,18 @@ def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIA
 
 # Whether the query being run may keep one plan for all its values (rows()' plan_once).
 _plan_once: contextvars.ContextVar[bool] = contextvars.ContextVar("plan_once", default=False)
+
+
+@contextlib.contextmanager
+def planned_once(plan_once: bool = True):
+    """The queries run inside may keep one plan for all their values, as rows() runs
+    those it is told to (above): for SQL of its own whose values change no plan, such as
+    a member's own marks (forums.reading)."""
+    token = _plan_once.set(plan_once)
+    try:
+        yield
+    finally:
+        _plan_once.reset(token)
 
 
 @functools.cache

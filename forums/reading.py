@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.standing import can_moderate
-from config import page_cache
+from config import page_cache, prepared
 
 from .models import (
     Forum,
@@ -67,7 +67,7 @@ def _read_state(member, forum_ids, thread_ids) -> tuple[dict[int, datetime], dic
         f"WHERE member_id = %s AND thread_id IN ({', '.join(['%s'] * len(threads))})"
     )
     visits = {}
-    with connection.cursor() as cursor:
+    with prepared.planned_once(), connection.cursor() as cursor:
         cursor.execute(sql, [member.pk, *forums, member.pk, *threads])
         for kind, pk, moment, seen in cursor.fetchall():
             if kind == "forum":
@@ -156,7 +156,7 @@ def member_thread_state(member, thread, post_ids) -> dict:
             f"WHERE member_id = %s AND post_id IN ({', '.join(['%s'] * len(ids))})"
         )
         params += [member_id, *ids]
-    with connection.cursor() as cursor:
+    with prepared.planned_once(), connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
     found = {"host": set(), "ignore": set(), "recommend": set()}

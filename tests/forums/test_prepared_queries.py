@@ -24,6 +24,7 @@ from forums.querysets import (
     thread_for_page,
     thread_reply_rows,
 )
+from forums.reading import member_thread_state
 from forums.services import (
     forum_trash_set,
     member_ignore_set,
@@ -311,3 +312,15 @@ def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(wor
     assert [statement for statement in statements if '"forums_forum"."slug" = $1' in statement]
     assert not [statement for statement in statements if "tree_path" in statement]
     assert not [statement for statement in statements if "EXISTS" in statement.upper() or "LIMIT 1" in statement]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_members_own_marks_are_prepared_on_postgresql(world):
+    picky = world["readers"][0]
+    thread = world["threads"][1]
+    post_ids = list(thread.posts.values_list("pk", flat=True))
+    for _ in range(8):
+        # The author of this thread is one picky ignores.
+        assert member_thread_state(picky, thread, post_ids)["ignored_ids"] == {thread.author_id}
+
+    assert [statement for statement in _prepared_on_the_server() if "SELECT 'mark'" in statement]
