@@ -72,6 +72,22 @@ _compiled: dict = {}
 _WRITTEN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 
 
+# Whether the query being run may keep one plan for all its values (rows()' plan_once).
+_plan_once: contextvars.ContextVar[bool] = contextvars.ContextVar("plan_once", default=False)
+
+
+@contextlib.contextmanager
+def planned_once(plan_once: bool = True):
+    """The queries run inside may keep one plan for all their values, as rows() runs
+    those it is told to (the module's docstring): for SQL of its own whose values change no plan, such as
+    a member's own marks (forums.reading)."""
+    token = _plan_once.set(plan_once)
+    try:
+        yield
+    finally:
+        _plan_once.reset(token)
+
+
 def _kind(value) -> str:
     return "moment" if isinstance(value, datetime) else "text" if isinstance(value, str) else "number"
 
@@ -105,22 +121,6 @@ def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIA
     return compiled.make_row(fetched)
 
 
-# Whether the query being run may keep one plan for all its values (rows()' plan_once).
-_plan_once: contextvars.ContextVar[bool] = contextvars.ContextVar("plan_once", default=False)
-
-
-@contextlib.contextmanager
-def planned_once(plan_once: bool = True):
-    """The queries run inside may keep one plan for all their values, as rows() runs
-    those it is told to (above): for SQL of its own whose values change no plan, such as
-    a member's own marks (forums.reading)."""
-    token = _plan_once.set(plan_once)
-    try:
-        yield
-    finally:
-        _plan_once.reset(token)
-
-
 @functools.cache
 def _plan_once_cursor():
     from django.db.backends.postgresql.base import ServerBindingCursor
@@ -142,7 +142,8 @@ def plan_once_cursors(sender, connection, **kwargs):
     """connection_created: on PostgreSQL with prepared statements on (server-side
     binding, a prepare threshold), cursors that prepare only plan_once queries."""
     options = connection.settings_dict["OPTIONS"]
-    if connection.vendor == "postgresql" and options.get("server_side_binding") and options.get("prepare_threshold") is not None:
+    preparing = options.get("server_side_binding") and options.get("prepare_threshold") is not None
+    if connection.vendor == "postgresql" and preparing:
         connection.connection.cursor_factory = _plan_once_cursor()
 
 
