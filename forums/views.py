@@ -252,7 +252,8 @@ def _reply_index_page(request, thread, options):
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
     paginator = CountedPaginator(
-        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat), settings.FORUMS_INDEX_PER_PAGE,
+        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, count=thread.reply_count, flat=flat),
+        settings.FORUMS_INDEX_PER_PAGE,
         count=thread.reply_count,
     )
     number = number_or_404(paginator, request.GET.get("page"))
@@ -281,7 +282,9 @@ def thread_all(request, pk, slug):
     options = _reading_options(request, thread)
     flat = options["layout"] == "flat"
     paginator = CountedPaginator(
-        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, flat=flat, full_text=True),
+        lambda bottom, top: thread_reply_rows(
+            thread.pk, bottom, top, count=thread.reply_count, flat=flat, full_text=True
+        ),
         options["per_page"], count=thread.reply_count,
     )
     page = page_or_404(paginator, request.GET.get("page"))

@@ -133,17 +133,48 @@ def test_greatest_matches_its_queryset_for_each_reader_and_moment(world, depth):
 
 
 def test_thread_replies_and_opening_post_match_their_querysets(world, depth):
+    """Every slice of a thread's replies, in tree order and by number; deep slices nearer
+    the end than the start are found from the end (page_of), and give the same rows."""
     thread = world["threads"][0]
-    ReplyFactory(parent=thread.posts.get(number=1), author=world["readers"][1])
+    first = thread.posts.get(number=1)
+    nested = ReplyFactory(parent=first, author=world["readers"][1])
+    ReplyFactory(parent=thread.posts.get(number=0), author=world["readers"][0])
+    ReplyFactory(parent=nested, author=world["readers"][1])
+    ReplyFactory(parent=first, author=world["readers"][0])
+    thread.refresh_from_db()
+    count = thread.reply_count
     replies = Post.objects.replies_in_tree_order(thread)
+    assert count == replies.count() == 5
+    slices = [(bottom, top) for bottom in range(count) for top in range(bottom + 1, count + 1)]
     for flat in (False, True):
         ordered = replies.order_by("number") if flat else replies
-        assert thread_reply_rows(thread.pk, 0, 10, flat=flat) == list(PostQuerySet.reply_index_rows(ordered)[:10])
-        assert thread_reply_rows(thread.pk, 1, 2, flat=flat, full_text=True) == list(
-            PostQuerySet.full_text_rows(ordered)[1:2]
-        )
+        index_rows = list(PostQuerySet.reply_index_rows(ordered))
+        full_rows = list(PostQuerySet.full_text_rows(ordered))
+        for bottom, top in slices:
+            assert thread_reply_rows(thread.pk, bottom, top, count=count, flat=flat) == index_rows[bottom:top]
+            assert thread_reply_rows(thread.pk, bottom, top, count=count, flat=flat, full_text=True) == (
+                full_rows[bottom:top]
+            )
     for each in world["threads"][:2]:
         assert opening_post_row(each.pk) == Post.objects.for_thread_page().get(thread=each, number=0)
+
+
+def test_a_deep_page_near_the_end_is_found_from_the_end(world, monkeypatch, django_assert_num_queries):
+    """The last page of a long thread skips from the end: its query reads the replies in
+    reverse order, so the database skips only what comes after the page."""
+    monkeypatch.setattr(querysets, "DEEP_OFFSET", 2)
+    thread = world["threads"][0]
+    for _ in range(6):
+        ReplyFactory(parent=thread.posts.get(number=0), author=world["readers"][1])
+    thread.refresh_from_db()
+    count = thread.reply_count
+    with django_assert_num_queries(1) as last_page:
+        thread_reply_rows(thread.pk, count - 2, count, count=count, flat=True)
+    with django_assert_num_queries(1) as early_page:
+        thread_reply_rows(thread.pk, 2, 4, count=count, flat=True)
+
+    assert '"number" DESC' in last_page.captured_queries[0]["sql"]
+    assert '"number" DESC' not in early_page.captured_queries[0]["sql"]
 
 
 def test_prepared_query_refuses_a_value_it_does_not_use(world):
@@ -154,7 +185,7 @@ def test_prepared_query_refuses_a_value_it_does_not_use(world):
 def test_an_empty_page_of_replies_is_empty_without_a_query(world, depth, django_assert_num_queries):
     thread = world["threads"][-1]
     with django_assert_num_queries(0):
-        assert thread_reply_rows(thread.pk, 0, 0, flat=False) == []
+        assert thread_reply_rows(thread.pk, 0, 0, count=thread.reply_count, flat=False) == []
 
 
 def test_prepared_query_refuses_a_query_that_depends_on_the_clock(world):
@@ -305,7 +336,7 @@ def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(wor
     thread = world["threads"][0]
     for _ in range(8):
         assert forum_for_page(thread.forum.slug).pk == thread.forum_id
-        assert thread_reply_rows(thread.pk, 0, 50, flat=False)
+        assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=False)
         assert Thread.objects.filter(pk=thread.pk).exists()
 
     statements = _prepared_on_the_server()

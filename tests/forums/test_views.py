@@ -122,12 +122,17 @@ def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings,
     settings.FORUMS_REPLIES_PER_PAGE = 7
     settings.FORUMS_INDEX_PER_PAGE = 5
     thread = busy_forum.threads.order_by("-reply_count").first()
+    last_all, last_index = -(-thread.reply_count // 7), -(-thread.reply_count // 5)
+    assert last_all >= 5 and last_index >= 5  # pages past the middle are found from the end
     urls = [
         (busy_forum.get_absolute_url(), {"page": 2}),
         (busy_forum.get_absolute_url(), {"page": 3}),
         (reverse("forums:latest"), {"page": 2}),
         (thread.get_view_all_url(), {"page": 3}),
         (thread.get_absolute_url(), {"page": 2}),
+        (thread.get_view_all_url(), {"page": last_all - 1}),
+        (thread.get_view_all_url(), {"page": last_all}),
+        (thread.get_absolute_url(), {"page": last_index}),
     ]
 
     def pages():
@@ -139,7 +144,7 @@ def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings,
         ]
 
     member = MemberFactory()
-    User.objects.filter(pk=member.pk).update(replies_per_page=7)
+    User.objects.filter(pk=member.pk).update(replies_per_page=7, layout="flat")  # by number, not the tree
     member.refresh_from_db()
     plain = pages()
     client.force_login(member)
@@ -154,6 +159,10 @@ def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings,
     assert deep == plain and deep_for_member == plain_for_member
     assert 'class="thread-title"' in deep[1] and 'class="thread-title"' in deep[2]
     assert 'id="post-' in deep[3] and deep[4].count('id="index-') == 5
+    # The opening post and a page of replies; the last pages hold what is left.
+    assert deep[5].count("<article") == 1 + 7
+    assert deep[6].count("<article") == 1 + thread.reply_count - 7 * (last_all - 1)
+    assert deep[7].count('id="index-') == thread.reply_count - 5 * (last_index - 1)
 
 
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "9" * 30])
