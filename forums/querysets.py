@@ -244,8 +244,14 @@ def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
 
     threads = Thread.objects.pinned_first()
     if not user.is_authenticated:
+        # A visitor's list keeps one plan (config.prepared): the forum's ordered index,
+        # read until the page is full, whatever the forum's size (0.3 ms against 1.0
+        # planned each time, at a million posts, from the largest forum to the
+        # smallest). A member's does not: their filters (trashed, ignored) made the one
+        # plan read and sort all 4,600 threads of the largest forum (21 ms against 1.3).
         return prepared_page(
-            "threads:forum", lambda forum_id: threads.filter(forum_id=forum_id), ThreadQuerySet.rows, bottom, top, forum_id
+            "threads:forum", lambda forum_id: threads.filter(forum_id=forum_id), ThreadQuerySet.rows, bottom, top,
+            forum_id, plan_once=True,
         )
     return prepared_page(
         "threads:forum:wanted", lambda forum_id, member_id: threads.filter(forum_id=forum_id).wanted_by(member_id),

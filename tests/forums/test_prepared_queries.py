@@ -331,16 +331,22 @@ def _prepared_on_the_server() -> list[str]:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(world):
-    """A forum by its slug may keep one plan; a thread's replies are planned for each
-    thread (one plan fits the average thread, not the largest), as is any other query."""
+    """A forum by its slug and a visitor's page of a forum may keep one plan; a thread's
+    replies are planned for each thread (one plan fits the average thread, not the
+    largest), as are a member's page of a forum (their filters) and any other query."""
     thread = world["threads"][0]
+    picky = world["readers"][0]
     for _ in range(8):
         assert forum_for_page(thread.forum.slug).pk == thread.forum_id
+        assert forum_page_thread_rows(thread.forum_id, AnonymousUser(), 0, 30)
+        assert forum_page_thread_rows(thread.forum_id, picky, 0, 30) is not None
         assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=False)
         assert Thread.objects.filter(pk=thread.pk).exists()
 
     statements = _prepared_on_the_server()
     assert [statement for statement in statements if '"forums_forum"."slug" = $1' in statement]
+    forum_pages = [statement for statement in statements if '"forums_thread"."forum_id" = $1' in statement]
+    assert len(forum_pages) == 1 and "forums_ignoredmember" not in forum_pages[0]
     assert not [statement for statement in statements if "tree_path" in statement]
     assert not [statement for statement in statements if "EXISTS" in statement.upper() or "LIMIT 1" in statement]
 
