@@ -868,17 +868,56 @@ class ThreadRow:
 
 
 def thread_rows(threads, *, user, show_forum=False) -> SafeString:
-    """A thread list's rows (ThreadRow): the author's avatar, the title (in the reader's preferred
-    view) with its reply count and, for a member, what is new
+    """A thread list's rows (ThreadRow): the author's avatar, the title (in the reader's
+    preferred view) with its reply count and, for a member, what is new
     (forums.reading.mark_new_replies); the forum when asked; author; last activity and
-    last poster; views (forums.view_counts) and recommendations."""
-    links, dates, counts, since = MemberLinks(), LocalDates("c"), Counts(), RelativeTimes()
+    last poster; views (forums.view_counts) and recommendations.
+
+    What every reader of a language and time zone sees alike is made once for a page's
+    rows and kept (_thread_rows), keyed by everything the rows show, as ForumRows are: a
+    reply, a view or a renamed member makes a new key. Added per request: what is new
+    to the reader, and "3 hours ago", which changes with the clock. Making the rows
+    took a fifth of a forum page (30 rows, 2.5 ms on a slow machine)."""
+    threads = list(threads)
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
+    facts = [_thread_facts(thread) for thread in threads]
+    key = _rows_key("thread-rows", view_all, show_forum, facts)
+    rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
+    if rows is None:
+        rows = _thread_rows(threads, view_all=view_all, show_forum=show_forum)
+        keep_fragments({key: rows}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+    since, language, parts = RelativeTimes(), translation.get_language(), []
+    for thread, (flags, head, middle, tail) in zip(threads, rows, strict=True):
+        if thread.is_new or thread.new_reply_count:
+            flags = f"{flags} is-unread" if flags else "is-unread"
+        parts.append(f'<tr class="{flags}">' if flags else "<tr>")
+        parts.append(head)
+        if thread.is_new:
+            parts.append(f' <span class="badge badge-new">{_new_word(language)}</span>')
+        elif thread.new_reply_count:
+            parts.append(f' <span class="badge badge-new">{counted(language, "new", thread.new_reply_count)}</span>')
+        parts.extend((middle, since(thread.last_activity_at), tail))
+    return mark_safe("".join(parts))
+
+
+_thread_facts = operator.attrgetter(*THREAD_ROW_COLUMNS)
+
+
+@functools.lru_cache(maxsize=64)
+def _new_word(_language) -> str:
+    return escape(_("New"))
+
+
+def _thread_rows(threads, *, view_all, show_forum) -> list[tuple[str, str, str, str]]:
+    """Each thread's row as every reader sees it, in four parts: its classes (pinned,
+    locked); the HTML up to the reply count; from there up to the last activity's
+    relative time; and the rest (thread_rows puts the reader's parts between them)."""
+    links, dates, counts = MemberLinks(), LocalDates("c"), Counts()
     thread_url = url_filler("forums:thread-all" if view_all else "forums:thread-detail", NUMBER, NAME)
     forum_url = url_filler("forums:forum-detail", NAME)
     words = {
         name: escape(text) for name, text in [
-            ("pinned", _("Pinned")), ("locked", _("Locked")), ("new", _("New")), ("by", _("by")),
+            ("pinned", _("Pinned")), ("locked", _("Locked")), ("by", _("by")),
             ("forum", _("Forum")), ("author", _("Author")), ("last", _("Last reply")),
             # The columns' headings; on phones, the labels of the counts in each row.
             ("views", _("Views")), ("recommendations", _("Recs")),
@@ -886,49 +925,38 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     }
     rows, language = [], translation.get_language()
     for thread in threads:
-        flags = [
-            name for name, on in [
-                ("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked),
-                ("is-unread", thread.is_new or thread.new_reply_count),
-            ] if on
-        ]
-        row = [f'<tr class="{" ".join(flags)}">' if flags else "<tr>", '<th scope="row">',
-               links.avatar_of(thread.author_id, thread.author__avatar)]
+        flags = " ".join(name for name, on in [("is-pinned", thread.is_pinned), ("is-locked", thread.is_locked)] if on)
+        head = ['<th scope="row">', links.avatar_of(thread.author_id, thread.author__avatar)]
         if thread.is_pinned:
-            row.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
+            head.append(f'<span class="badge badge-pinned">{words["pinned"]}</span> ')
         if thread.is_locked:
-            row.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
+            head.append(f'<span class="badge badge-locked">{words["locked"]}</span> ')
         replies = counted(language, "replies", thread.reply_count)
         # The count and the "New" badge stay together when a long title wraps.
-        row.append(
+        head.append(
             f'<a class="thread-title" href="{thread_url(thread.pk, thread.slug)}">{escape(thread.title)}</a> '
             f'<span class="reply-count">{replies}'
         )
-        if thread.is_new:
-            row.append(f' <span class="badge badge-new">{words["new"]}</span>')
-        elif thread.new_reply_count:
-            new = counted(language, "new", thread.new_reply_count)
-            row.append(f' <span class="badge badge-new">{new}</span>')
-        row.append("</span></th>")
+        middle = ["</span></th>"]
         if show_forum:
-            row.append(
+            middle.append(
                 f'<td data-label="{words["forum"]}"><a href="{forum_url(thread.forum__slug)}">'
                 f"{escape(thread.forum__name)}</a></td>"
             )
-        row.append(
+        middle.append(
             f'<td data-label="{words["author"]}">{links.link(links.author_of(thread))}</td>'
             f'<td data-label="{words["last"]}"><time datetime="{dates.iso(thread.last_activity_at)}">'
-            f"{since(thread.last_activity_at)}</time>"
         )
+        tail = ["</time>"]
         if thread.reply_count and thread.last_poster_id:
             last_poster = links.link(links.author_of(thread, prefix="last_poster"))
-            row.append(f' <span class="byline">{words["by"]} {last_poster}</span>')
-        row.append(
+            tail.append(f' <span class="byline">{words["by"]} {last_poster}</span>')
+        tail.append(
             f'</td><td class="num" data-label="{words["views"]}">{counts(thread.view_count)}</td>'
             f'<td class="num" data-label="{words["recommendations"]}">{thread.recommendation_count}</td></tr>\n'
         )
-        rows.append("".join(row))
-    return mark_safe("".join(rows))
+        rows.append((flags, "".join(head), "".join(middle), "".join(tail)))
+    return rows
 
 
 def forum_rows(forums, *, purposes=True) -> SafeString:

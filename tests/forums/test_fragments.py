@@ -346,3 +346,54 @@ def test_a_post_read_from_another_process_is_copied_and_its_edit_still_shows(con
 
     page = _text(_client(people[2]).get(url))
     assert "<p>An answer, edited.</p>" in page and "<p>A first answer.</p>" not in page
+
+
+def _thread_row(page: str, thread) -> str:
+    start = page.rindex("<tr", 0, page.index(f'class="thread-title" href="/t/{thread.pk}/'))
+    return page[start:page.index("</tr>", start)]
+
+
+def _kept_thread_rows() -> int:
+    cache = caches[settings.FORUMS_FRAGMENT_CACHE]
+    if hasattr(cache, "_cache"):  # local memory
+        return sum(":thread-rows:" in key for key in cache._cache)
+    return len(cache.keys("thread-rows:*"))  # Redis
+
+
+def test_kept_thread_rows_carry_each_readers_own_new_marks(forum, member):
+    """A forum's rows are made once for every reader; what is new is each reader's."""
+    people = MemberFactory.create_batch(3)
+    threads = [ThreadFactory(forum=forum, author=person) for person in people]
+    for n, thread in enumerate(threads):
+        for _ in range(n + 1):
+            ReplyFactory(parent=thread.posts.get(number=0), author=people[(n + 1) % 3])
+    reader = _client(member)
+    reader.get(threads[0].get_absolute_url())  # seen, with its one reply
+    ReplyFactory(parent=threads[0].posts.get(number=0), author=people[2])  # one more since
+    reader.post(reverse("forums:forum-mark-read", args=[forum.slug]))
+    ReplyFactory(parent=threads[1].posts.get(number=0), author=people[0])  # new since the mark
+
+    visited = _text(reader.get(forum.get_absolute_url()))
+    fresh = _text(_client(people[0]).get(forum.get_absolute_url()))
+
+    assert _kept_thread_rows() == 1
+    assert re.search(r'<tr class="is-unread">.*3 replies <span class="badge badge-new">1 new</span>',
+                     _thread_row(visited, threads[1]))
+    assert "badge-new" not in _thread_row(visited, threads[2]) and "is-unread" not in _thread_row(visited, threads[2])
+    # The other member opened none of them: each is new to them, in whole.
+    for thread in threads:
+        assert '<span class="badge badge-new">New</span>' in _thread_row(fresh, thread)
+        assert _thread_row(fresh, thread).startswith('<tr class="is-unread">')
+
+
+def test_kept_thread_rows_show_a_members_link_preference_and_a_reply_at_once(forum, member):
+    thread = ThreadFactory(forum=forum)
+    reader = _client(member)
+    assert f'href="{thread.get_absolute_url()}"' in _thread_row(_text(reader.get(forum.get_absolute_url())), thread)
+
+    member_update(member=member, thread_view="all")
+    row = _thread_row(_text(reader.get(forum.get_absolute_url())), thread)
+    assert f'href="{thread.get_view_all_url()}"' in row and "0 replies" in row
+
+    ReplyFactory(parent=thread.posts.get(number=0))
+    assert "1 reply" in _thread_row(_text(reader.get(forum.get_absolute_url())), thread)
