@@ -111,6 +111,9 @@ TEMPLATES = [
             ],
             # {% url %} with URLs kept per process (config.reversing).
             "builtins": ["config.reversing"],
+            # {% load i18n %} loads Django's i18n tags with literal messages' translations
+            # kept per process and language (config.translating).
+            "libraries": {"i18n": "config.translating"},
         },
     },
 ]
