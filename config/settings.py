@@ -112,11 +112,16 @@ TEMPLATES = [
             # {% url %} with URLs kept per process (config.reversing).
             "builtins": ["config.reversing"],
             # {% load i18n %} loads Django's i18n tags with literal messages' translations
-            # kept per process and language (config.translating).
+            # kept per process and language (config.translating). Django warns of a
+            # library name used twice (templates.W003, silenced below); a test checks
+            # this is the only such name.
             "libraries": {"i18n": "config.translating"},
         },
     },
 ]
+
+# config.translating takes the name "i18n" on purpose (TEMPLATES above).
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 # Every form, ours and allauth's, renders through this (checkbox labels without a colon).
 FORM_RENDERER = "config.forms.FormRenderer"

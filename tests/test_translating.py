@@ -72,3 +72,13 @@ def test_a_literal_is_translated_once_per_language_and_again_when_catalogs_chang
     with translation.override("de"):
         assert template.render({}) == german
     assert len(calls) == 3
+
+
+def test_i18n_is_the_only_template_library_name_taken_twice():
+    """Django's check for a library name used by two modules (templates.W003, silenced
+    in settings for i18n, which config.translating takes on purpose) finds no other."""
+    warnings = [warning.msg for warning in engines["django"].check() if warning.id == "templates.W003"]
+
+    assert warnings == [
+        "'i18n' is used for multiple template tag modules: 'config.translating', 'django.templatetags.i18n'"
+    ]
