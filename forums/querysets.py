@@ -162,7 +162,7 @@ def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=Non
     query's SQL depends on the slice page_of() takes, not on `count` itself, so a
     thread's last page keeps its SQL while replies come in (until the page fills)."""
     return prepared.rows(
-        (key, *window(bottom, top, count)),
+        (key, *window(bottom, top, count), bottom >= DEEP_OFFSET),
         lambda *stand_ins: page_of(
             listed(*stand_ins), rows, bottom, top,
             reorder=reorder and (lambda found: reorder(found, *stand_ins)), count=count,
