@@ -242,6 +242,17 @@ def thread_detail(request, pk, slug):
     )
 
 
+def _replies_paginator(thread, per_page: int, *, flat: bool, full_text: bool = False) -> CountedPaginator:
+    """The thread's replies in pages (forums.querysets.thread_reply_rows), counted by its
+    reply_count, which is exact: deep pages past the middle are found from the end."""
+    return CountedPaginator(
+        lambda bottom, top: thread_reply_rows(
+            thread.pk, bottom, top, count=thread.reply_count, flat=flat, full_text=full_text
+        ),
+        per_page, count=thread.reply_count,
+    )
+
+
 def _reply_index_page(request, thread, options):
     """The requested page of the thread's reply index, its lines
     (fragments.reply_index_lines) and the markup closing them. The lines are the same
@@ -251,11 +262,7 @@ def _reply_index_page(request, thread, options):
     flat = options["layout"] == "flat"
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
-    paginator = CountedPaginator(
-        lambda bottom, top: thread_reply_rows(thread.pk, bottom, top, count=thread.reply_count, flat=flat),
-        settings.FORUMS_INDEX_PER_PAGE,
-        count=thread.reply_count,
-    )
+    paginator = _replies_paginator(thread, settings.FORUMS_INDEX_PER_PAGE, flat=flat)
     number = number_or_404(paginator, request.GET.get("page"))
     versions = page_cache.versions(page_cache.SITE, page_cache.thread(thread.pk))
     key = versions and fragments.reply_index_key(thread.pk, versions, number, flat, options["per_page"])
@@ -281,12 +288,7 @@ def thread_all(request, pk, slug):
         return redirect
     options = _reading_options(request, thread)
     flat = options["layout"] == "flat"
-    paginator = CountedPaginator(
-        lambda bottom, top: thread_reply_rows(
-            thread.pk, bottom, top, count=thread.reply_count, flat=flat, full_text=True
-        ),
-        options["per_page"], count=thread.reply_count,
-    )
+    paginator = _replies_paginator(thread, options["per_page"], flat=flat, full_text=True)
     page = page_or_404(paginator, request.GET.get("page"))
     posts = list(page.object_list)
     return render(
