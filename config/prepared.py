@@ -192,9 +192,9 @@ def _compile(build, kinds: tuple[str, ...], using: str) -> _Compiled:
             # kept for every later run ("the last 30 days" of the day the process
             # started). SQLite's parameters are dates already written as text.
             raise ValueError("a date or time in a prepared query must be one of its values")
-    slots = tuple(slots)
     if {n for _position, n in slots} != set(range(arity)):
         raise ValueError("each value must be a parameter of the query")
+    sql, params, slots = _numbers_written_in(sql, params, slots)
     iterable = queryset._iterable_class
     if iterable is NamedValuesListIterable:
         query = queryset.query
@@ -212,7 +212,38 @@ def _compile(build, kinds: tuple[str, ...], using: str) -> _Compiled:
     else:
         raise ValueError("prepared queries give values_list() rows")
     converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-    return _Compiled(compiler, sql, tuple(params), slots, converters, make_row)
+    return _Compiled(compiler, sql, params, slots, converters, make_row)
+
+
+_PLACEHOLDER = re.compile(r"%s|%%")
+
+
+def _numbers_written_in(sql: str, params, slots) -> tuple[str, tuple, tuple]:
+    """The query with the numbers of its shape (not the values' stand-ins) written into
+    its SQL: a slice's bounds, an opening post's number 0. As parameters, PostgreSQL's
+    one plan for a prepared query does not know them while a plan for one run does, so
+    the one plan could look dearer and never be kept (Greatest's, with number = 0 a
+    parameter: 99 against 57, planned anew on every run). Integers only (not booleans):
+    nothing else of a shape is written into its SQL."""
+    values = {position for position, _n in slots}
+    kept, moved, positions = [], {}, iter(range(len(params)))
+
+    def written(match):
+        if match.group() == "%%":
+            return "%%"
+        position = next(positions)
+        value = params[position]
+        # Django hands some as psycopg's Int4 and the like, which are ints too.
+        if isinstance(value, int) and not isinstance(value, bool) and position not in values:
+            return str(int(value))
+        moved[position] = len(kept)
+        kept.append(value)
+        return "%s"
+
+    sql = _PLACEHOLDER.sub(written, sql)
+    if next(positions, None) is not None:
+        raise ValueError("the SQL has fewer placeholders than parameters")
+    return sql, tuple(kept), tuple((moved[position], n) for position, n in slots)
 
 
 def _comparable(value):

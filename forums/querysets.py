@@ -182,38 +182,40 @@ def one_value(queryset, expression):
     )
 
 
-def greatest_thread_rows(user, since, bottom: int, top: int) -> list:
-    """Threads `bottom` to `top` of Greatest for the reader (for_greatest), as rows of
-    ThreadQuerySet.rows."""
+def greatest_thread_rows(user, hours: int, bottom: int, top: int) -> list:
+    """Threads `bottom` to `top` of Greatest over the last `hours` for the reader
+    (for_greatest since HoursAgo(hours)), as rows of ThreadQuerySet.rows. Planned once
+    on PostgreSQL: the moment is the database's clock in the SQL (HoursAgo), so the one
+    plan knows how many recommendations it reads."""
     from .models import Thread
 
     if not user.is_authenticated:
         return prepared_page(
-            "threads:greatest", lambda since: Thread.objects.greatest(since), ThreadQuerySet.rows, bottom, top, since,
-            reorder=lambda found, since: found.by_recent_recommendations(since),
+            ("threads:greatest", hours), lambda: Thread.objects.greatest(HoursAgo(hours)), ThreadQuerySet.rows,
+            bottom, top, reorder=lambda found: found.by_recent_recommendations(HoursAgo(hours)), plan_once=True,
         )
     return prepared_page(
-        "threads:greatest:wanted", lambda member_id, since: Thread.objects.wanted_by(member_id).greatest(since),
-        ThreadQuerySet.rows, bottom, top, user.pk, since,
-        reorder=lambda found, member_id, since: found.by_recent_recommendations(since),
+        ("threads:greatest:wanted", hours), lambda member_id: Thread.objects.wanted_by(member_id).greatest(HoursAgo(hours)),
+        ThreadQuerySet.rows, bottom, top, user.pk,
+        reorder=lambda found, member_id: found.by_recent_recommendations(HoursAgo(hours)), plan_once=True,
     )
 
 
-def greatest_thread_count(user, since) -> int:
-    """How many threads Greatest lists for the reader."""
+def greatest_thread_count(user, hours: int) -> int:
+    """How many threads Greatest over the last `hours` lists for the reader."""
     from .models import Thread
 
     if not user.is_authenticated:
         return prepared.rows(
-            "threads:greatest:count",
-            lambda since: one_value(Thread.objects.recommended_since(since), models.Count("pk")), since,
+            ("threads:greatest:count", hours),
+            lambda: one_value(Thread.objects.recommended_since(HoursAgo(hours)), models.Count("pk")), plan_once=True,
         )[0]
     return prepared.rows(
-        "threads:greatest:count:wanted",
-        lambda member_id, since: one_value(
-            Thread.objects.wanted_by(member_id).recommended_since(since), models.Count("pk")
+        ("threads:greatest:count:wanted", hours),
+        lambda member_id: one_value(
+            Thread.objects.wanted_by(member_id).recommended_since(HoursAgo(hours)), models.Count("pk")
         ),
-        user.pk, since,
+        user.pk, plan_once=True,
     )[0]
 
 
@@ -387,6 +389,31 @@ def recommender_rows(post_id: int) -> list:
         ),
         post_id, plan_once=True,
     )
+
+
+class HoursAgo(models.Expression):
+    """The moment `hours` ago by the database's clock, written into the SQL, for
+    comparing with a DateTimeField ("recommended in the last 24 hours").
+
+    A moment sent as a parameter changes with every request, so PostgreSQL planned
+    Greatest's queries anew each time (0.9 of their 1.2 ms), and the one plan it keeps
+    for a prepared statement guesses a parameter's share of the rows: at 120,000
+    recommendations it read a third of them (66 to 79 ms instead of 1 to 4). With the
+    clock in the SQL, that one plan is made for the real moment, as fast as planning each
+    run. The hours are part of the SQL too, and so of the query's shape."""
+
+    output_field = models.DateTimeField()
+
+    def __init__(self, hours: int):
+        super().__init__()
+        self.hours = int(hours)
+
+    def as_sql(self, compiler, connection):
+        return f"(STATEMENT_TIMESTAMP() - INTERVAL '{self.hours} hours')", []
+
+    def as_sqlite(self, compiler, connection):
+        # Django keeps datetimes in SQLite as UTC text, which compares as this does.
+        return f"STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-{self.hours} hours')", []
 
 
 class _WantedBy(models.Func):

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -9,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -155,11 +152,11 @@ def latest(request):
 @page_cache.visitor_page(page_cache.LISTS)
 def greatest(request):
     """Threads with the most recommendations in the last 24 hours (ties: newest first)."""
-    since = timezone.now() - timedelta(hours=settings.FORUMS_GREATEST_HOURS)
+    hours = settings.FORUMS_GREATEST_HOURS
     return _thread_list(
-        request, lambda bottom, top: greatest_thread_rows(request.user, since, bottom, top),
+        request, lambda bottom, top: greatest_thread_rows(request.user, hours, bottom, top),
         template="forums/thread_list.html", title=_("Greatest"), current="greatest",
-        count=greatest_thread_count(request.user, since),
+        count=greatest_thread_count(request.user, hours),
     )
 
 

@@ -1,6 +1,8 @@
 """The lists whose SQL is made once per process (config.prepared) give what their
 querysets give, for each reader and each run's values."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -111,6 +113,7 @@ def test_greatest_matches_its_queryset_for_each_reader_and_moment(world, depth):
     from django.utils import timezone
 
     from forums.models import Recommendation
+    from forums.querysets import HoursAgo
 
     now = timezone.now()
     fans = MemberFactory.create_batch(3)
@@ -118,18 +121,24 @@ def test_greatest_matches_its_queryset_for_each_reader_and_moment(world, depth):
         opening_post = thread.posts.get(number=0)
         for fan in fans[: n % 4]:
             recommendation_set(member=fan, post=opening_post, recommend=True)
-        Recommendation.objects.filter(post=opening_post).update(created_at=now - timedelta(hours=n))
+        # Half an hour off the hour, so that no recommendation sits on a list's edge
+        # while the database's clock and this one differ by a few milliseconds.
+        Recommendation.objects.filter(post=opening_post).update(created_at=now - timedelta(hours=n, minutes=30))
     for reader in world["readers"]:
         for hours in (3, 24, 100):
-            since = now - timedelta(hours=hours)
-            threads = Thread.objects.for_greatest(reader, since)
-            assert greatest_thread_count(reader, since) == threads.count()
+            # The same threads whether the moment is the database's clock or ours.
+            threads = Thread.objects.for_greatest(reader, HoursAgo(hours))
+            assert list(threads) == list(Thread.objects.for_greatest(reader, now - timedelta(hours=hours)))
+            assert greatest_thread_count(reader, hours) == threads.count()
             for bottom, top in ((0, 2), (1, 30)):
-                assert greatest_thread_rows(reader, since, bottom, top) == list(ThreadQuerySet.rows(threads)[bottom:top])
-    picky, easy, _visitor = world["readers"]
-    since = now - timedelta(hours=100)
-    assert greatest_thread_count(easy, since) == 6  # three of each four threads
-    assert greatest_thread_count(picky, since) < greatest_thread_count(easy, since)
+                assert greatest_thread_rows(reader, hours, bottom, top) == list(ThreadQuerySet.rows(threads)[bottom:top])
+    picky, easy, visitor = world["readers"]
+    # Three of each four threads are recommended; those of the last 3 hours are the
+    # first three threads', of which the first has no recommendation.
+    assert greatest_thread_count(easy, 100) == 6
+    assert greatest_thread_count(visitor, 3) == 2
+    assert [row.pk for row in greatest_thread_rows(visitor, 3, 0, 30)] == [world["threads"][2].pk, world["threads"][1].pk]
+    assert greatest_thread_count(picky, 100) < greatest_thread_count(easy, 100)
 
 
 def test_thread_replies_and_opening_post_match_their_querysets(world, depth):
@@ -361,3 +370,27 @@ def test_a_members_own_marks_are_prepared_on_postgresql(world):
         assert member_thread_state(picky, thread, post_ids)["ignored_ids"] == {thread.author_id}
 
     assert [statement for statement in _prepared_on_the_server() if "SELECT 'mark'" in statement]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_greatest_keeps_one_plan_with_the_database_clock_in_its_sql(world):
+    """Greatest's moment is no parameter: a parameter's share of recent recommendations
+    is a guess in a kept plan (a third of them), the clock in the SQL is not. Nor is
+    the opening post's number 0, which PostgreSQL would not keep one plan without."""
+    for reader in world["readers"]:
+        for _ in range(8):
+            greatest_thread_count(reader, 24)
+            greatest_thread_rows(reader, 24, 0, 30)
+    greatest = [statement for statement in _prepared_on_the_server() if "forums_recommendation" in statement]
+    # Rows and count, for a visitor and for a member.
+    assert len(greatest) == 4
+    for statement in greatest:
+        assert "STATEMENT_TIMESTAMP() - INTERVAL '24 hours'" in statement
+        assert "created_at\" >= $" not in statement
+        assert '"number" = 0' in statement
+    # Only the member's id is a parameter (three times: trashed threads, forums, ignores).
+    assert sorted(len(re.findall(r"\$\d", statement)) for statement in greatest) == [0, 0, 3, 3]
+    # And PostgreSQL keeps one plan for each, the members' too.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE '%%forums_recommendation%%'")
+        assert all(generic_plans > 0 for (generic_plans,) in cursor.fetchall())
