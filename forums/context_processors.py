@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.cache import cache
 
 from config.page_cache import SiteCopy, site_version
@@ -31,5 +30,5 @@ def site_chrome(request):
         **_CHROME.get(version, lambda version: cache.get_or_set(f"chrome:{version}", _chrome, CHROME_SECONDS)),
         "chrome_version": version,
         "chrome_seconds": CHROME_SECONDS,
-        "fragment_cache": settings.FORUMS_FRAGMENT_CACHE,
+        "header_cache": "header",
     }

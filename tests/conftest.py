@@ -148,14 +148,16 @@ def _pictures_in_a_temporary_folder(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Redis outlives a test; a cached page, post or counter must not leak into the next one.
-    fragments = caches[django_settings.FORUMS_FRAGMENT_CACHE]
+    fragments, header = caches[django_settings.FORUMS_FRAGMENT_CACHE], caches["header"]
     cache.clear()
     fragments.clear()
+    header.clear()
     forget_process_copies()
     view_counts.forget()
     yield
     cache.clear()
     fragments.clear()
+    header.clear()
     forget_process_copies()
     view_counts.forget()
 

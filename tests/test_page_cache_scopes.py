@@ -33,6 +33,7 @@ LOCAL_MEMORY = {
     django_settings.FORUMS_FRAGMENT_CACHE: {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "scopes-fragments",
     },
+    "header": django_settings.CACHES["header"],
 }
 
 
