@@ -340,9 +340,10 @@ def _prepared_on_the_server() -> list[str]:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(world):
-    """A forum by its slug and a visitor's page of a forum may keep one plan; a thread's
-    replies are planned for each thread (one plan fits the average thread, not the
-    largest), as are a member's page of a forum (their filters) and any other query."""
+    """A forum by its slug and a visitor's page of a forum may keep one plan, and a
+    member's page of a forum one plan per forum (the forum written into the SQL); a
+    thread's replies are planned for each thread (one plan fits the average thread, not
+    the largest), as is any other query."""
     thread = world["threads"][0]
     picky = world["readers"][0]
     for _ in range(8):
@@ -356,6 +357,10 @@ def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(wor
     assert [statement for statement in statements if '"forums_forum"."slug" = $1' in statement]
     forum_pages = [statement for statement in statements if '"forums_thread"."forum_id" = $1' in statement]
     assert len(forum_pages) == 1 and "forums_ignoredmember" not in forum_pages[0]
+    members_forum_pages = [
+        statement for statement in statements if f'"forums_thread"."forum_id" = {thread.forum_id} ' in statement
+    ]
+    assert len(members_forum_pages) == 1 and '"forums_ignoredmember" WHERE member_id = $3' in members_forum_pages[0]
     assert not [statement for statement in statements if "tree_path" in statement]
     assert not [statement for statement in statements if "EXISTS" in statement.upper() or "LIMIT 1" in statement]
 
