@@ -63,3 +63,55 @@ def test_concurrent_replies_are_all_kept_and_counted():
     )
     assert opening_post.replies.count() == total
     print(f"\n{total} replies from {WORKERS} workers on {connection.vendor} in {elapsed:.1f} s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_replies_that_notify_each_others_authors_are_both_kept(monkeypatch):
+    """Ada replies to Bob's thread while Bob replies to Ada's, in other forums: each
+    reply adds one to its author's post count and one to the other's unread count. They
+    meet between the two (a barrier before the notifications), as a busy server's timing
+    can have it. Each locked its own author first, then waited for the other's, until
+    PostgreSQL ended one as a deadlock: a 500, and the reply gone."""
+    from forums import services
+
+    ada, bob = MemberFactory(username="ada"), MemberFactory(username="bob")
+    adas = ThreadFactory(forum=ForumFactory(), author=ada)
+    bobs = ThreadFactory(forum=ForumFactory(), author=bob)
+    meet = threading.Barrier(2, timeout=0.5)
+    original = services.notifications_create
+
+    def notify_after_meeting(**kwargs):
+        try:
+            meet.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other reply waits for a lock this one holds: it cannot come
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "notifications_create", notify_after_meeting)
+    before = {member.pk: _counts(member) for member in (ada, bob)}
+    errors = []
+
+    def reply(author, thread):
+        try:
+            services.reply_create(author=author, parent=thread.posts.get(number=0), body=f"{author.username} was here")
+        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=reply, args=(ada, bobs)), threading.Thread(target=reply, args=(bob, adas))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    for member in (ada, bob):
+        posts, unread = before[member.pk]
+        assert _counts(member) == (posts + 1, unread + 1)
+    assert Post.objects.filter(body__endswith="was here").count() == 2
+
+
+def _counts(member) -> tuple[int, int]:
+    member.refresh_from_db()
+    return member.post_count, member.unread_notification_count
