@@ -175,7 +175,7 @@ def _lock_members(member_ids) -> None:
     one with "deadlock detected" (a 500 for its author, seen in the soak). Locked in one
     order, the second reply waits for the first."""
     list(
-        get_user_model().objects.select_for_update().filter(pk__in=set(member_ids)).order_by("pk")
+        get_user_model().objects.select_for_update(no_key=True).filter(pk__in=set(member_ids)).order_by("pk")
         .values_list("pk", flat=True)
     )
 
