@@ -211,7 +211,7 @@ CACHES["fragments"] = (
 CACHES["header"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "grassroots-header",
-    "OPTIONS": {"MAX_ENTRIES": 2000},  # a few KB each
+    "OPTIONS": {"MAX_ENTRIES": 300},  # some 10 KB each (the forums' navigation)
 }
 
 AUTH_USER_MODEL = "accounts.User"
