@@ -197,8 +197,9 @@ def test_postgres_connection_killed_mid_reply_gives_a_clean_error_and_keeps_noth
         result["response"] = worker.request("POST", _reply_form(opening_post), form)
 
     # Hold the member's row (but not its key, which the new post refers to), so the
-    # reply's transaction stops at its last write: the post is inserted, the thread
-    # and forum counted, only the member's own count remains.
+    # reply's transaction stops before its last writes: the post is inserted, the
+    # thread and forum counted, and it waits to lock its members' rows (the author's
+    # and those it notifies) to count them.
     with transaction.atomic():
         User.objects.select_for_update(no_key=True).get(pk=member.pk)
         sender = threading.Thread(target=send_reply)
@@ -210,7 +211,7 @@ def test_postgres_connection_killed_mid_reply_gives_a_clean_error_and_keeps_noth
             time.sleep(0.05)
         assert waiting, "the reply never waited for the member's row"
         (pid, _, query) = waiting[0]
-        assert query.startswith('UPDATE "accounts_user"')
+        assert query.startswith('SELECT "accounts_user"."id"') and query.endswith("FOR NO KEY UPDATE")
         _terminate(pid)
     sender.join(30)
 
