@@ -30,5 +30,4 @@ def site_chrome(request):
         **_CHROME.get(version, lambda version: cache.get_or_set(f"chrome:{version}", _chrome, CHROME_SECONDS)),
         "chrome_version": version,
         "chrome_seconds": CHROME_SECONDS,
-        "header_cache": "header",
     }
