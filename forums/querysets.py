@@ -29,6 +29,17 @@ class SectionQuerySet(models.QuerySet):
         return self.only("name", "slug", "position")
 
 
+# What a forum row shows (ForumQuerySet.for_listing); kept rows are keyed by it too, so
+# that rows of another release's columns are never read back (forums.views).
+FORUM_LISTING_COLUMNS = (
+    "pk", "name", "slug", "purpose", "section_id", "thread_count", "post_count", "last_post_at",
+    "last_post_id", "last_post__number", "last_post__parent_id", "last_post__thread_id",
+    "last_post__thread__title", "last_post__thread__slug", "last_post__author_id",
+    "last_post__author__username", "last_post__author__display_name", "last_post__author__deleted_at",
+)
+SECTION_LISTING_COLUMNS = ("pk", "name", "slug")
+
+
 class ForumQuerySet(models.QuerySet):
     def for_reader(self, user):
         if not user.is_authenticated:
@@ -73,13 +84,7 @@ class ForumQuerySet(models.QuerySet):
         """Rows of what a forum row shows (forums.fragments.forum_rows): counts, and the
         last post with its thread and author. Rows, not instances: All Forums lists a
         hundred forums, and five model instances for each took four times the query."""
-        return self.values_list(
-            "pk", "name", "slug", "purpose", "section_id", "thread_count", "post_count", "last_post_at",
-            "last_post_id", "last_post__number", "last_post__parent_id", "last_post__thread_id",
-            "last_post__thread__title", "last_post__thread__slug", "last_post__author_id",
-            "last_post__author__username", "last_post__author__display_name", "last_post__author__deleted_at",
-            named=True,
-        )
+        return self.values_list(*FORUM_LISTING_COLUMNS, named=True)
 
 
 # The lists every page of the front page and All Forums shows, by queries whose SQL is
@@ -89,16 +94,28 @@ class ForumQuerySet(models.QuerySet):
 
 def listed_forums(user, *, featured=False) -> list:
     """Every forum the reader did not trash (with `featured`, the featured ones only),
-    as rows of ForumQuerySet.for_listing."""
+    as rows of ForumQuerySet.for_listing: every forum for a visitor or None (the rows
+    every reader sees, as forums.views keeps them)."""
     from .models import Forum
 
     forums = Forum.objects.featured() if featured else Forum.objects.all()
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return prepared.rows(("forums:listing", featured), lambda: forums.for_listing(), plan_once=True)
     return prepared.rows(
         ("forums:listing:kept", featured), lambda member_id: forums.kept_by(member_id).for_listing(), user.pk,
         plan_once=True,
     )
+
+
+def trashed_forum_ids(member_id: int) -> set[int]:
+    """The forums this member trashed (ForumQuerySet.kept_by leaves them out)."""
+    from .models import TrashedForum
+
+    return set(prepared.rows(
+        "forums:trashed", lambda member_id: TrashedForum.objects.filter(member_id=member_id).values_list(
+            "forum_id", flat=True
+        ), member_id, plan_once=True,
+    ))
 
 
 def latest_thread_rows(user, bottom: int, top: int) -> list:
@@ -224,7 +241,7 @@ def listed_sections() -> list:
     from .models import Section
 
     return prepared.rows(
-        "sections:listed", lambda: Section.objects.values_list("pk", "name", "slug", named=True), plan_once=True
+        "sections:listed", lambda: Section.objects.values_list(*SECTION_LISTING_COLUMNS, named=True), plan_once=True
     )
 
 
