@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.limit_request_body",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    "config.middleware.ConditionalGetWithoutTokenPages",
     # Before the page cache: visitors' cached thread pages are counted too.
     "forums.view_counts.count_thread_views",
     "config.page_cache.visitor_page_cache",

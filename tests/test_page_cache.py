@@ -75,6 +75,14 @@ def test_conditional_get_returns_304(client, thread):
     assert again.status_code == 304 and again.content == b""
 
 
+def test_a_page_with_a_csrf_token_gets_no_etag_and_never_a_304(member_client, thread):
+    # Its token is masked anew each time, so the page is never the same twice.
+    first = member_client.get(thread.get_absolute_url())
+    assert 'name="csrfmiddlewaretoken"' in first.content.decode() and not first.has_header("ETag")
+    again = member_client.get(thread.get_absolute_url(), headers={"if-none-match": '"anything"'})
+    assert again.status_code == 200 and again.content != first.content
+
+
 def test_site_texts_edited_in_the_admin_show_at_once(client, db, page_cache, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
