@@ -316,18 +316,6 @@ def opening_post_row(thread_id: int):
     return found[0]
 
 
-def follows_forum(member_id: int, forum_id: int) -> bool:
-    """Whether the member follows the forum (for its page's Follow button)."""
-    from .models import ForumSubscription
-
-    return bool(prepared.rows(
-        "forums:followed",
-        lambda member_id, forum_id: ForumSubscription.objects.filter(member_id=member_id, forum_id=forum_id)
-        .values_list("pk", flat=True)[:1],
-        member_id, forum_id, plan_once=True,
-    ))
-
-
 def profile_post_rows(author_id: int) -> dict[str, list]:
     """What a member's profile lists of their posts, as rows of PostQuerySet.for_profile:
     their most recent posts (`recent`), and what juries and staff hid of theirs in the

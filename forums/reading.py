@@ -20,6 +20,7 @@ from config import page_cache, prepared
 from .models import (
     Forum,
     ForumRead,
+    ForumSubscription,
     IgnoredMember,
     Post,
     Recommendation,
@@ -52,38 +53,54 @@ class _Visit(NamedTuple):
     seen_reply_count: int
 
 
-def _read_state(member, forum_ids, thread_ids) -> tuple[dict[int, datetime], dict[int, _Visit]]:
-    """For each forum, the moment before which everything counts as read; and the
-    member's last visit of each thread that has one. One query, written in SQL for the
+def _read_state(member, forum_ids, thread_ids, followed_forum_id=None) -> tuple[dict, dict, bool]:
+    """For each forum, the moment before which everything counts as read; the member's
+    last visit of each thread that has one; and whether they follow the forum
+    `followed_forum_id` (False when not asked). One query, written in SQL for the
     reason member_thread_state gives."""
     floor = max(filter(None, [member.all_read_at, _cutoff()]))
     marks = dict.fromkeys(forum_ids, floor)
     forums, threads = list(forum_ids), list(thread_ids)
-    sql = (
-        # The first part names the columns' types, for PostgreSQL.
-        f"SELECT 'forum', forum_id, marked_at, CAST(NULL AS INTEGER) FROM {_table(ForumRead)} "
-        f"WHERE member_id = %s AND forum_id IN ({', '.join(['%s'] * len(forums))}) UNION ALL "
-        f"SELECT 'visit', thread_id, visited_at, seen_reply_count FROM {_table(ThreadVisit)} "
-        f"WHERE member_id = %s AND thread_id IN ({', '.join(['%s'] * len(threads))})"
-    )
-    visits = {}
+    parts, params = [], []
+    if threads:
+        parts += [
+            # The first part names the columns' types, for PostgreSQL.
+            f"SELECT 'forum', forum_id, marked_at, CAST(NULL AS INTEGER) FROM {_table(ForumRead)} "
+            f"WHERE member_id = %s AND forum_id IN ({', '.join(['%s'] * len(forums))})",
+            f"SELECT 'visit', thread_id, visited_at, seen_reply_count FROM {_table(ThreadVisit)} "
+            f"WHERE member_id = %s AND thread_id IN ({', '.join(['%s'] * len(threads))})",
+        ]
+        params += [member.pk, *forums, member.pk, *threads]
+    if followed_forum_id is not None:
+        parts.append(
+            f"SELECT 'follow', forum_id, NULL, NULL FROM {_table(ForumSubscription)} "
+            "WHERE member_id = %s AND forum_id = %s"
+        )
+        params += [member.pk, followed_forum_id]
+    visits, follows = {}, False
     with prepared.planned_once(), connection.cursor() as cursor:
-        cursor.execute(sql, [member.pk, *forums, member.pk, *threads])
+        cursor.execute(" UNION ALL ".join(parts), params)
         for kind, pk, moment, seen in cursor.fetchall():
             if kind == "forum":
                 marks[pk] = max(floor, _moment(moment))
-            else:
+            elif kind == "visit":
                 visits[pk] = _Visit(_moment(moment), seen)
-    return marks, visits
+            else:
+                follows = True
+    return marks, visits, follows
 
 
-def mark_new_replies(member, threads) -> None:
+def mark_new_replies(member, threads, *, followed_forum_id=None) -> bool:
     """Set `thread.new_reply_count` and `thread.is_new` on a page of threads for a member
-    (two queries at most, whatever the page size)."""
+    (two queries at most, whatever the page size). Returns whether the member follows
+    the forum `followed_forum_id`, asked in the same query (a forum's page shows its
+    Follow button); False when not asked."""
     threads = list(threads)
-    if not threads:
-        return
-    marks, visits = _read_state(member, {thread.forum_id for thread in threads}, [thread.pk for thread in threads])
+    if not threads and followed_forum_id is None:
+        return False
+    marks, visits, follows = _read_state(
+        member, {thread.forum_id for thread in threads}, [thread.pk for thread in threads], followed_forum_id
+    )
     count_since_mark = []
     for thread in threads:
         mark, visit = marks[thread.forum_id], visits.get(thread.pk)
@@ -106,6 +123,7 @@ def mark_new_replies(member, threads) -> None:
         counts = _replies_since(by_mark)
         for thread in count_since_mark:
             thread.new_reply_count = counts.get(thread.pk, 0)
+    return follows
 
 
 def _replies_since(by_mark: dict[datetime, list[int]]) -> dict[int, int]:

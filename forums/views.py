@@ -22,7 +22,7 @@ from .history import post_versions
 from .models import Forum, Notification, Picture, Post, Section, Thread
 from .pagination import CountedPaginator, number_or_404, page_or_404
 from .querysets import (
-    FORUM_LISTING_COLUMNS, SECTION_LISTING_COLUMNS, follows_forum, forum_for_page, forum_page_thread_rows,
+    FORUM_LISTING_COLUMNS, SECTION_LISTING_COLUMNS, forum_for_page, forum_page_thread_rows,
     greatest_thread_count, greatest_thread_rows, latest_thread_count, latest_thread_rows, listed_forums,
     listed_sections, thread_for_page, thread_reply_rows, trashed_forum_ids,
 )
@@ -140,8 +140,7 @@ def forum_detail(request, slug):
     page.object_list = fragments.ThreadRow.list(page.object_list)
     following = False
     if request.user.is_authenticated:
-        mark_new_replies(request.user, page.object_list)
-        following = follows_forum(request.user.pk, forum.pk)
+        following = mark_new_replies(request.user, page.object_list, followed_forum_id=forum.pk)
     return render(
         request, "forums/forum_detail.html", {"forum": forum, "page": page, "following": following}
     )

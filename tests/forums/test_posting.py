@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import member_suspend
-from forums.models import ForumBlock, Notification, Post, Thread
+from forums.models import ForumBlock, ForumSubscription, Notification, Post, Thread
 from forums.permissions import THREAD_LOCKED
 from forums.services import (
     BODY_REQUIRED,
@@ -20,7 +20,7 @@ from forums.services import (
     reply_create,
     thread_subscription_set,
 )
-from tests.factories import ForumFactory, MemberFactory, ReplyFactory
+from tests.factories import ForumFactory, MemberFactory, ReplyFactory, ThreadFactory
 
 
 def _text(response) -> str:
@@ -402,6 +402,28 @@ def test_forum_followers_hear_of_new_threads(member_client, member, forum, other
         thread_create(forum=forum, author=other_member, title="Fresh", body="News")
 
     assert Notification.objects.get(recipient=member).kind == "forum"
+
+
+@pytest.mark.parametrize("with_threads", [True, False])
+def test_a_forums_page_shows_whether_the_member_follows_it(member_client, member, other_member, with_threads):
+    forum = ForumFactory()
+    if with_threads:
+        ThreadFactory.create_batch(3, forum=forum)
+    url = reverse("forums:forum-follow", args=[forum.slug])
+    follow_form = f'action="{url}"'
+
+    def button() -> str:
+        page = _text(member_client.get(forum.get_absolute_url()))
+        form = page[page.index(follow_form):]
+        return form[:form.index("</form>")]
+
+    assert ">Follow<" in button()
+    member_client.post(url, {"follow": "1"})
+    assert ">Unfollow<" in button()
+    # Another member's follow is theirs.
+    ForumSubscription.objects.filter(member=member).delete()
+    ForumSubscription.objects.create(member=other_member, forum=forum)
+    assert ">Follow<" in button()
 
 
 def test_follow_and_unfollow_a_thread(member_client, other_member, thread, client):

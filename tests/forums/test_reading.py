@@ -528,9 +528,9 @@ def busy_member(busy_forum):
 
 def test_forum_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
     client.force_login(busy_member)
-    # session, member, header 3, sponsor, forum, threads, forum mark and visits (one
-    # statement), new replies since the mark, following
-    with django_assert_num_queries(11):
+    # session, member, header 3, sponsor, forum, threads, forum mark, visits and
+    # following (one statement), new replies since the mark
+    with django_assert_num_queries(10):
         response = client.get(busy_forum.get_absolute_url())
     assert response.status_code == 200
 
