@@ -27,9 +27,9 @@ planning was most of the database's time (1.6 of a front page's 2.2 ms at a mill
 posts). One plan fits the average value, though: made for a thread of 25 replies, it
 read all 31,000 of the largest thread's to show 200 (44 ms instead of 1). So only
 queries whose values do not change how many rows they read (a row by its key, a
-member's own marks, lists across all forums, a visitor's page of a forum) are planned
-once; a member's page of a forum, a thread's or an author's rows are planned for each
-run's values, as every other query is.
+member's own marks, lists across all forums, a page of a forum, an author's newest
+posts read in index order up to a limit) are planned once; a thread's replies are
+planned for each run's values, as every other query is.
 """
 
 import contextlib

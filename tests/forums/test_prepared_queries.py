@@ -399,3 +399,20 @@ def test_greatest_keeps_one_plan_with_the_database_clock_in_its_sql(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE '%%forums_recommendation%%'")
         assert all(generic_plans > 0 for (generic_plans,) in cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_profiles_posts_keep_one_plan_for_every_author(world):
+    """An author's newest posts are read in the order of an index of their posts, up to
+    a limit: one plan reads as few rows for a prolific author as for a new one."""
+    authors = [thread.author for thread in world["threads"]]
+    for _ in range(3):
+        for author in authors:
+            profile_post_rows(author.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%%\"author_id\" = $1%%'"
+        )
+        profiles = cursor.fetchall()
+    # The recent and the lately hidden posts, the author a parameter of each.
+    assert len(profiles) == 2 and all(generic_plans > 0 for _statement, generic_plans in profiles)
