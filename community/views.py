@@ -4,11 +4,11 @@ my data" and deleting their account."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,7 +17,7 @@ from accounts.forms import AccountDeleteForm, SettingsForm
 from accounts.services import member_update
 from config import page_cache
 from config.submission import Submission
-from forums.querysets import profile_post_rows
+from forums.querysets import member_for_profile, profile_post_rows
 from moderation.services import member_chance
 
 from . import services
@@ -27,7 +27,9 @@ from .export import member_data_export
 @page_cache.visitor_page(page_cache.PROFILE)
 def member_detail(request, username):
     """A member's public profile: member since, post count, Star badge and recent posts."""
-    member = get_object_or_404(get_user_model(), username=username, is_active=True)
+    member = member_for_profile(username)
+    if member is None:
+        raise Http404(_("No member found."))
     page_cache.shows(page_cache.member(member.pk))  # their post count, avatar and badges
     posts = profile_post_rows(member.pk)
     return render(

@@ -240,6 +240,15 @@ def test_profile_shows_star_badge_and_details(client, member):
         assert text in page
 
 
+def test_a_deactivated_or_unknown_members_profile_is_not_found(client, member, other_member):
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert client.get(member.get_absolute_url()).status_code == 404
+    assert client.get(reverse("members:member-detail", args=["nobody-by-this-name"])).status_code == 404
+    # Their name, for once, in another member's place: each profile shows its own member.
+    page = _text(client.get(other_member.get_absolute_url()))
+    assert other_member.public_name in page and member.public_name not in page.split("<main", 1)[1]
+
+
 def test_profile_escapes_member_text(client, member):
     member_update(member=member, slogan="<script>alert(1)</script>")
     page = _text(client.get(member.get_absolute_url()))
