@@ -27,9 +27,11 @@ planning was most of the database's time (1.6 of a front page's 2.2 ms at a mill
 posts). One plan fits the average value, though: made for a thread of 25 replies, it
 read all 31,000 of the largest thread's to show 200 (44 ms instead of 1). So only
 queries whose values do not change how many rows they read (a row by its key, a
-member's own marks, lists across all forums, a page of a forum, an author's newest
-posts read in index order up to a limit) are planned once; a thread's replies are
-planned for each run's values, as every other query is.
+member's own marks, lists across all forums, a page of a forum, a page of a thread's
+replies or an author's newest posts, read in an index's order up to a limit) are
+planned once; every other query is planned for each run's values. Whether the one
+plan reads in order can hang on the indexes: a thread's replies got one only once the
+post's thread had no index of its own (forums.models.Post.thread).
 """
 
 import contextlib

@@ -208,8 +208,13 @@ class Post(models.Model):
     NUMBER_WIDTH = 7
     MAX_DEPTH = 40
 
+    # No index of its own: (thread, number) and (thread, tree_path, id) both start with
+    # it. With one, PostgreSQL's one plan for a prepared page of replies read the
+    # thread by it and sorted all its replies (204 ms for a thread of 31,000), as it
+    # fits the average thread; without it, the one plan reads the tree's index in
+    # order and stops at the page (0.3-0.6 ms, from a thread of 28 replies to 31,000).
     thread = models.ForeignKey(
-        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="posts"
+        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="posts", db_index=False
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
