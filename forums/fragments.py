@@ -139,9 +139,32 @@ def keep_fragments(values: dict, seconds: int):
     _COPIES.set_many(values, seconds)
 
 
+# This process's copy of a few large values under their newest key only (kept_newest).
+_NEWEST: dict[str, tuple] = {}
+
+
+def kept_newest(slot: str, key: str, seconds: int, make):
+    """The value of `key` (which names its content) from this process's copy, the
+    fragment cache, or `make()`, which is then stored in the cache for `seconds`. The
+    process keeps one copy per `slot`, the newest key's: for large values whose key
+    every write changes (All Forums' 115 rows), which _ProcessCopies would pile up, a
+    copy for each write, until it holds 4,096 of them."""
+    now = time.monotonic()
+    kept_key, until, value = _NEWEST.get(slot, (None, 0.0, None))
+    if kept_key == key and now < until:
+        return value
+    value = fragment_cache().get(key)
+    if value is None:
+        value = make()
+        fragment_cache().set(key, value, seconds)
+    _NEWEST[slot] = (key, now + seconds, value)
+    return value
+
+
 def forget_process_copies():
     """Drop this process's copies of fragments (tests; measuring cold renders)."""
     _COPIES.clear()
+    _NEWEST.clear()
 
 
 class _Slot:

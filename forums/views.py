@@ -54,11 +54,7 @@ def _kept_for_lists(name: str, make) -> tuple:
     if versions is None:
         return None, None
     key = fragments.lists_key(name, versions, FORUM_LISTING_COLUMNS, SECTION_LISTING_COLUMNS)
-    kept = fragments.kept_fragments([key], settings.FORUMS_PAGE_CACHE_SECONDS).get(key)
-    if kept is None:
-        kept = make()
-        fragments.keep_fragments({key: kept}, settings.FORUMS_PAGE_CACHE_SECONDS)
-    return kept, versions
+    return fragments.kept_newest(name, key, settings.FORUMS_PAGE_CACHE_SECONDS, make), versions
 
 
 def _not_trashed(user, forums) -> list:

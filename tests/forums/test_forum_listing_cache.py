@@ -105,3 +105,20 @@ def test_the_front_pages_featured_forums_are_kept_and_follow_writes_and_trash(
     forum_trash_set(member=member, forum=featured, trash=True)
     page = _get(member_client, url)[0].split("<main", 1)[1]
     assert featured.get_absolute_url() + '"' not in page and other.get_absolute_url() in page
+
+
+def test_a_process_keeps_one_copy_of_the_rows_whatever_the_writes(
+    member_client, page_cache, django_capture_on_commit_callbacks
+):
+    # Each write makes new versions, so a new key: copies kept per key would pile up,
+    # 115 rows for each write, in every app process.
+    from forums import fragments
+
+    forum, author = ForumFactory(), MemberFactory()
+    url = reverse("forums:forum-index")
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            thread_create(forum=forum, author=author, title=f"Thread {n}", body="Hello.")
+        assert f"Thread {n}" in _row(member_client.get(url).content.decode(), forum)
+    assert list(fragments._NEWEST) == ["all-forums"]
+    assert not [key for key in fragments._COPIES._copies if key.startswith("lists:")]
