@@ -289,9 +289,7 @@ def _enforce_deadlines(jury: Jury, rng: random.Random) -> int:
     caller). If nobody is left to seat and no verdict can come, the post stays."""
     if not jury.is_open:
         return 0
-    late = list(
-        JurySeat.objects.filter(jury=jury, is_replaced=False, answer="", deadline_at__lte=timezone.now())
-    )
+    late = list(_late_seats(jury))
     if not late:
         return 0
     JurySeat.objects.filter(pk__in=[seat.pk for seat in late]).update(is_replaced=True)
@@ -310,12 +308,27 @@ def _enforce_deadlines(jury: Jury, rng: random.Random) -> int:
     return len(late)
 
 
-@transaction.atomic
+def _late_seats(jury: Jury):
+    """Seats still to answer whose deadline has passed."""
+    return JurySeat.objects.filter(jury=jury, is_replaced=False, answer="", deadline_at__lte=timezone.now())
+
+
 def jury_enforce_deadlines(*, jury: Jury, rng: random.Random | None = None) -> int:
-    """Replace late jurors of one jury. Called whenever a jury is looked at, and by the
-    sweep_juries command, so nothing depends on a scheduler."""
-    jury = Jury.objects.select_for_update().select_related("alert__rule", "post").get(pk=jury.pk)
-    return _enforce_deadlines(jury, rng or random.SystemRandom())
+    """Replace late jurors of one jury; returns how many. Called whenever a jury is
+    looked at, and by the sweep_juries command, so nothing depends on a scheduler.
+
+    Most looks find no juror late: that costs one read, and the jury is locked only
+    when there is something to replace (a page view that locked the row wrote to it on
+    PostgreSQL, and waited behind any vote being counted)."""
+    if not jury.is_open or not _late_seats(jury).exists():
+        return 0
+    return _enforce_deadlines_locked(jury.pk, rng or random.SystemRandom())
+
+
+@transaction.atomic
+def _enforce_deadlines_locked(jury_pk: int, rng: random.Random) -> int:
+    jury = Jury.objects.select_for_update().select_related("alert__rule", "post").get(pk=jury_pk)
+    return _enforce_deadlines(jury, rng)
 
 
 def juries_sweep(rng: random.Random | None = None) -> int:

@@ -66,11 +66,13 @@ def alert_create(request, pk, number):
 def jury_detail(request, pk):
     """A juror's page: the post, its context, the rule, the alerter's comment, the vote.
     Only members seated on this jury see it."""
-    # Deadlines first, so what the page shows is already up to date.
-    services.jury_enforce_deadlines(jury=get_object_or_404(Jury, pk=pk))
-    jury = Jury.objects.select_related(
+    juries = Jury.objects.select_related(
         "alert__rule", "post__thread__forum", "post__author", "post__parent__author"
-    ).get(pk=pk)
+    )
+    jury = get_object_or_404(juries, pk=pk)
+    # Deadlines first, so what the page shows is already up to date.
+    if services.jury_enforce_deadlines(jury=jury):
+        jury = juries.get(pk=pk)
     seat = JurySeat.objects.filter(jury=jury, juror=request.user, is_replaced=False).first()
     if seat is None:
         raise Http404(_(services.NOT_A_JUROR))
@@ -92,12 +94,13 @@ def jury_detail(request, pk):
 def jury_result(request, pk):
     """A jury's result, for the poster, the alerter and staff: the verdict, the counts
     and the jurors' comments, never their names. The poster may appeal a hide."""
-    jury = get_object_or_404(Jury.objects.select_related("alert", "post"), pk=pk)
+    juries = Jury.objects.select_related("alert__rule", "post__thread")
+    jury = get_object_or_404(juries, pk=pk)
     member = request.user
     if member.pk not in {jury.post.author_id, jury.alert.alerter_id} and not is_staff(member):
         raise Http404
-    services.jury_enforce_deadlines(jury=jury)
-    jury = Jury.objects.select_related("alert__rule", "post__thread").get(pk=pk)
+    if services.jury_enforce_deadlines(jury=jury):
+        jury = juries.get(pk=pk)
     sub = Submission(request, AppealForm(request.POST or None))
     if sub.sending:
         with sub.refusals():

@@ -191,9 +191,9 @@ def test_juror_page_query_count(client, cast, django_assert_num_queries):
     alert = alert_create(alerter=cast["member"], post=cast["reply"], rule=rule, rng=random.Random(4))
     juror = alert.jury.seats.first().juror
     client.force_login(juror)
-    # session, member, jury; deadline check (savepoint, locked jury, late seats, release);
-    # jury with post, thread, parent and people; my seat; header 3
-    with django_assert_num_queries(12):
+    # session, member; jury with post, thread, parent and people; any juror late (no:
+    # nothing locked); my seat; header 3
+    with django_assert_num_queries(8):
         response = client.get(reverse("moderation:jury-detail", args=[alert.jury.pk]))
     assert response.status_code == 200
 

@@ -331,6 +331,59 @@ def test_late_jurors_are_replaced_when_the_jury_is_looked_at(alerted, client):
         jury_vote(juror=replaced_juror, jury=jury, answer=BREAKS)
 
 
+def test_juror_past_their_deadline_finds_their_seat_given_away(alerted, client):
+    jury = alerted.jury
+    late = jury.seats.first()
+    JurySeat.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(minutes=1))
+    client.force_login(late.juror)
+
+    response = client.get(reverse("moderation:jury-detail", args=[jury.pk]))
+
+    assert response.status_code == 404
+    late.refresh_from_db()
+    assert late.is_replaced
+    assert jury.seats.filter(is_replaced=False).count() == 7
+
+
+def test_result_page_shows_the_verdict_reached_as_it_is_looked_at(alerted, client):
+    """The last jurors' deadlines passed with nobody left to seat: looking at the result
+    closes the jury, and the page shows that verdict, not the jury as it was loaded."""
+    jury = alerted.jury
+    _vote(jury, [BREAKS, BREAKS])
+    User.objects.exclude(jury_seats__jury=jury).update(jury_available=False)
+    JurySeat.objects.filter(jury=jury, answer="").update(deadline_at=timezone.now() - timedelta(hours=1))
+    client.force_login(alerted.alerter)
+
+    page = client.get(reverse("moderation:jury-result", args=[jury.pk])).content.decode()
+
+    assert "The post does not break the rule and stays." in page
+    jury.refresh_from_db()
+    assert (jury.is_open, jury.verdict) == (False, "keep")
+
+
+def test_looking_at_a_jury_with_nobody_late_leaves_every_seat_as_it_was(alerted, client):
+    jury = alerted.jury
+    seats = list(jury.seats.order_by("pk").values_list("pk", "juror_id", "is_replaced", "deadline_at"))
+    client.force_login(alerted.alerter)
+
+    assert client.get(reverse("moderation:jury-result", args=[jury.pk])).status_code == 200
+    client.force_login(jury.seats.first().juror)
+    assert client.get(reverse("moderation:jury-detail", args=[jury.pk])).status_code == 200
+
+    assert list(jury.seats.order_by("pk").values_list("pk", "juror_id", "is_replaced", "deadline_at")) == seats
+
+
+def test_result_page_query_count(alerted, client, django_assert_num_queries):
+    jury = alerted.jury
+    _vote(jury, [BREAKS, KEEPS, CLOSE_BREAK])  # three jurors' comments, the jury still open
+    client.force_login(alerted.alerter)
+    # session, member; jury with alert, rule, post and thread; any juror late (no:
+    # nothing locked); the jurors' comments; the appeal; header 3
+    with django_assert_num_queries(9):
+        page = client.get(reverse("moderation:jury-result", args=[jury.pk])).content.decode()
+    assert all(f"{answer} comment" in page for answer in [BREAKS, KEEPS, CLOSE_BREAK])
+
+
 def test_sweep_command_replaces_late_jurors(alerted, capsys):
     JurySeat.objects.filter(jury=alerted.jury).update(deadline_at=timezone.now() - timedelta(hours=1))
     call_command("sweep_juries")
