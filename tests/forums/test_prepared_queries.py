@@ -342,8 +342,9 @@ def _prepared_on_the_server() -> list[str]:
 def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(world):
     """A forum by its slug and a visitor's page of a forum may keep one plan, and a
     member's page of a forum one plan per forum (the forum written into the SQL); so
-    may a page of a thread's replies, read in its order's index, in the tree's order or
-    by number; any other query is planned for each run."""
+    may a page of "View all", read in its order's index, in the tree's order or by
+    number; any other query is planned for each run, the reply index's page too (one
+    plan for it hashed every member and sorted all replies of the largest thread)."""
     thread = world["threads"][0]
     picky = world["readers"][0]
     for _ in range(8):
@@ -351,6 +352,8 @@ def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(wor
         assert forum_page_thread_rows(thread.forum_id, AnonymousUser(), 0, 30)
         assert forum_page_thread_rows(thread.forum_id, picky, 0, 30) is not None
         assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=False)
+        assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=True)
+        assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=False, full_text=True)
         assert thread_reply_rows(thread.pk, 0, 50, count=thread.reply_count, flat=True, full_text=True)
         assert Thread.objects.filter(pk=thread.pk).exists()
 
@@ -362,10 +365,11 @@ def test_only_queries_whose_values_change_no_plan_are_prepared_on_postgresql(wor
         statement for statement in statements if f'"forums_thread"."forum_id" = {thread.forum_id} ' in statement
     ]
     assert len(members_forum_pages) == 1 and '"forums_ignoredmember" WHERE member_id = $3' in members_forum_pages[0]
-    # A page of replies: the thread is its one parameter, and the opening post is left
-    # out by what the order's index holds (the flat order's by number, not by path).
+    # A page of "View all": the thread is its one parameter, and the opening post is
+    # left out by what the order's index holds (the flat order's by number, not by
+    # path). The reply index's pages (without the posts' bodies) are not prepared.
     replies = [statement for statement in statements if '"forums_post"."thread_id" = $1' in statement]
-    assert len(replies) == 2
+    assert len(replies) == 2 and all('"forums_post"."body_html"' in statement for statement in replies)
     assert [statement for statement in replies if '"forums_post"."tree_path" > $2' in statement]
     assert [statement for statement in replies if '"forums_post"."number" > 0' in statement]
     assert not [statement for statement in statements if "EXISTS" in statement.upper() or "LIMIT 1" in statement]
