@@ -6,11 +6,13 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
+from django import forms
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from forums.forms import SearchForm
 from forums.models import Post
 from forums.search import parse, walk_budget
 from forums.services import post_delete, post_edit, reply_create, thread_create
@@ -79,6 +81,34 @@ def test_filters_by_forum_author_and_dates(client, corpus):
     assert _count(client.get(SEARCH, {"q": "solar", "since": today.isoformat()})) == 2
     old = (today - timedelta(days=5)).isoformat()
     assert _count(client.get(SEARCH, {"q": "solar", "until": old})) == 1
+
+
+def _forum_options(html: str) -> list[tuple[str, bool, str]]:
+    select = re.search(r'<select name="forum"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return [
+        (value, bool(selected), label)
+        for value, selected, label in re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+    ]
+
+
+@pytest.mark.parametrize("chosen", [None, "labor", "no-such-forum"])
+def test_forum_filter_offers_every_forum_as_djangos_select_would(client, corpus, chosen):
+    """The search form writes its long list of forums itself (forums.forms.LongSelect):
+    the same options as Django's own select, in name order with "All forums" first,
+    names escaped, the chosen one selected."""
+    ForumFactory(name='Tom & Jerry <"cartoons">', slug="cartoons")
+    forum = corpus["labor"].slug if chosen == "labor" else chosen
+    page = client.get(SEARCH, {"q": "solar", "forum": forum} if forum else {"q": "solar"}).content.decode()
+
+    form = SearchForm({"q": "solar", "forum": forum} if forum else {"q": "solar"})
+    stock = forms.Select(choices=form.fields["forum"].choices).render("forum", form["forum"].value())
+    options = _forum_options(page)
+    assert options == _forum_options(stock)
+    assert options[0] == ("", chosen is None, "All forums")
+    assert (corpus["labor"].slug, chosen == "labor", "Labor") in options
+    assert ("cartoons", False, "Tom &amp; Jerry &lt;&quot;cartoons&quot;&gt;") in options
+    # A forum that is not there (a form error) leaves nothing selected.
+    assert [selected for _value, selected, _label in options].count(True) == (chosen != "no-such-forum")
 
 
 def test_newest_first_option(client, corpus):
