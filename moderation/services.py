@@ -315,7 +315,8 @@ def _late_seats(jury: Jury):
 
 def jury_enforce_deadlines(*, jury: Jury, rng: random.Random | None = None) -> int:
     """Replace late jurors of one jury; returns how many. Called whenever a jury is
-    looked at, and by the sweep_juries command, so nothing depends on a scheduler.
+    looked at, and juries_sweep (the sweep_juries command) does the same for the juries
+    it finds late, so nothing depends on a scheduler.
 
     Most looks find no juror late: that costs one read, and the jury is locked only
     when there is something to replace (a page view that locked the row wrote to it on
@@ -332,11 +333,13 @@ def _enforce_deadlines_locked(jury_pk: int, rng: random.Random) -> int:
 
 
 def juries_sweep(rng: random.Random | None = None) -> int:
-    """Enforce the deadlines of every open jury with a late juror."""
+    """Enforce the deadlines of every open jury with a late juror. The query found
+    them late, so each is locked at once (jury_enforce_deadlines would ask again)."""
     late = Jury.objects.filter(
         is_open=True, seats__is_replaced=False, seats__answer="", seats__deadline_at__lte=timezone.now()
-    ).distinct()
-    return sum(jury_enforce_deadlines(jury=jury, rng=rng) for jury in late)
+    ).distinct().values_list("pk", flat=True)
+    rng = rng or random.SystemRandom()
+    return sum(_enforce_deadlines_locked(jury_pk, rng) for jury_pk in late)
 
 
 @transaction.atomic
