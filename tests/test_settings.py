@@ -30,6 +30,40 @@ def test_default_database_is_sqlite_in_wal_mode_with_busy_timeout(tmp_path):
     assert int(busy_timeout) >= 5000
 
 
+# Three requests through Django's WSGI handler, as a gunicorn worker serves them, each
+# asking the database (the health check): how many connections were opened.
+SERVE_THREE_REQUESTS = """
+import os, sys
+if sys.argv[1] == "default":
+    os.environ.pop("DB_CONN_MAX_AGE")
+import django; django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+from django.db.backends.signals import connection_created
+from django.test import RequestFactory
+opened = []
+connection_created.connect(lambda sender, connection, **kwargs: opened.append(connection))
+handler = WSGIHandler()
+for _ in range(3):
+    response = handler(RequestFactory().get("/healthz", headers={"host": "127.0.0.1"}).environ, lambda status, headers: None)
+    assert b'"ok"' in b"".join(response), b"".join(response)
+    response.close()
+print(len(opened))
+"""
+
+
+@pytest.mark.parametrize("max_age, connections", [("default", 1), ("0", 3)])
+def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path, max_age, connections):
+    """A new SQLite connection reads the whole schema before its first query (about a
+    millisecond a request); by default a worker opens one and keeps it, and
+    DB_CONN_MAX_AGE=0 still opens one per request."""
+    result = run_python(
+        "-c", SERVE_THREE_REQUESTS, max_age, timeout=60,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}", DB_CONN_MAX_AGE=max_age,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == connections
+
+
 def test_redis_url_switches_the_cache_to_redis():
     result = _run(
         "import django; django.setup(); from django.conf import settings;"
