@@ -7,8 +7,11 @@ from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.page_cache import SiteCopy, site_version
+
 from . import polls
-from .models import Poll, PollOption
+from .context_processors import CHROME_SECONDS
+from .models import Forum, Poll, PollOption
 from .services import BODY_MAX, TITLE_MAX
 
 BODY_HELP = _(
@@ -181,6 +184,19 @@ class LongSelect(forms.Select):
         )
 
 
+# This process's copy of the search form's forums, for the current site version (which
+# a new or renamed forum changes, as it does the navigation's): read from the database
+# on every search page, the 115 forums as model instances were a tenth of the page.
+_FORUM_CHOICES = SiteCopy(CHROME_SECONDS)
+
+
+def _forum_choices() -> list[tuple[str, str]]:
+    """Every forum as (slug, name), by name: the options of the search form's filter."""
+    return _FORUM_CHOICES.get(
+        site_version(), lambda version: list(Forum.objects.order_by("name").values_list("slug", "name"))
+    )
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search for"), max_length=200, required=False, strip=True)
     forum = forms.ModelChoiceField(
@@ -197,10 +213,11 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .models import Forum
-
-        # The post count decides how search walks a forum's posts (forums.search).
-        self.fields["forum"].queryset = Forum.objects.only("name", "slug", "post_count").order_by("name")
+        forum = self.fields["forum"]
+        # The chosen forum is looked up by its slug; its post count decides how search
+        # walks its posts (forums.search).
+        forum.queryset = Forum.objects.only("name", "slug", "post_count")
+        forum.widget.choices = [("", forum.empty_label), *_forum_choices()]
 
     def clean(self):
         cleaned = super().clean()

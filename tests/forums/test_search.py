@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from django import forms
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from forums.forms import SearchForm
-from forums.models import Post
+from forums.models import Forum, Post
 from forums.search import parse, walk_budget
 from forums.services import post_delete, post_edit, reply_create, thread_create
 from moderation.services import post_hide
@@ -242,6 +243,28 @@ def test_walk_budget_reads_posts_newest_first_only_when_that_reads_less():
     assert walk_budget(found=0, all_words=432, **million) is None
     # Common words on a small site: the index reads no more than the site has.
     assert walk_budget(found=8, all_words=400, **{**million, "posts": 2_000}) is None
+
+
+def test_search_form_offers_every_forum_by_name_and_a_new_forum_at_once(
+    client, corpus, django_capture_on_commit_callbacks
+):
+    """The forum filter lists every forum, by name; the list is kept between pages
+    (no query of the forums' table on the next search page) until the forums change."""
+    client.force_login(MemberFactory())
+
+    def options():
+        page = client.get(SEARCH).content.decode()
+        select = re.search(r'<select name="forum"[^>]*>(.*?)</select>', page, re.S).group(1)
+        return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
+
+    every_forum = [("", "All forums"), *Forum.objects.order_by("name").values_list("slug", "name")]
+    assert options() == every_forum
+    with CaptureQueriesContext(connection) as queries:
+        assert options() == every_forum
+    assert [query["sql"] for query in queries if "forums_forum" in query["sql"]] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        ForumFactory(name="Aardvark watchers", slug="aardvarks")
+    assert options()[:2] == [("", "All forums"), ("aardvarks", "Aardvark watchers")]
 
 
 def test_search_query_count(client, corpus, django_assert_num_queries):
