@@ -462,6 +462,9 @@ def main():
     ensure_data(args)
     manage(args, "collectstatic", "--noinput", "-v0")
     prepared = prepare(args)
+    # Whether the machine was idle when the measuring began (the run itself then loads
+    # both cores): figures taken beside other work are not figures.
+    load_before = os.getloadavg()
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
          "--workers", "2", "--worker-class", "sync", "--access-logfile", "-", "--error-logfile", "-",
@@ -524,6 +527,7 @@ def main():
         modes += f", a reply every {args.write_interval:g} s"
     print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}{' + Redis' if args.redis else ''}, "
           f"{args.connections} connections, {args.duration} s per page, 2 sync gunicorn workers{modes}")
+    print(f"Load average before the run (1, 5, 15 min): {' '.join(f'{load:.2f}' for load in load_before)}")
     print("x ceil: a visitor's page against the visitors' ceiling (a bare view), a member's against "
           "the members' ceiling (a bare view that loads the session and the member)\n")
     print(header)
@@ -562,6 +566,7 @@ def main():
         "member_ceiling": ceilings["member"], "pages": rows, "peak_worker_rss_mb": peak_rss,
         "redis": bool(args.redis), "page_cache": args.page_cache,
         "view_counts": args.view_counts, "writes": writes, "visitor_mix": mix,
+        "load_average_before": load_before,
     }, indent=2))
     print(f"Results written to {out.relative_to(ROOT)}")
 
