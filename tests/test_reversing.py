@@ -68,3 +68,71 @@ def test_the_sites_templates_reverse_a_url_once(monkeypatch):
 
     assert pages == [reverse("forums:forum-about", args=["foreign-affairs"])] * 3
     assert len(calls) == 1
+
+
+def _with_request(values: dict, request) -> Context:
+    """A template context with a request, as a view's has, without the context
+    processors (they read the database)."""
+    context = Context(values)
+    context.request = request
+    return context
+
+
+QUERYSTRINGS = [
+    "{% querystring %}",
+    "{% querystring page=3 %}",
+    "{% querystring page=None highlight='newest' %}",
+    "{% querystring highlight=None %}",
+    "{% querystring extra page=2 %}",
+    "{% querystring extra other page=None %}",
+    "{% querystring tags=tags %}",
+    "{% querystring flag=True %}",
+    "{% querystring plain %}",
+]
+
+
+@pytest.mark.parametrize("source", QUERYSTRINGS)
+@pytest.mark.parametrize("query", ["", "page=7", "a=1&a=2&page=3&q=%C3%A9+%26+%3Cb%3E", "highlight=newest&page=x"])
+def test_querystring_gives_what_djangos_gives(rf, source, query):
+    from django.http import QueryDict
+    from django.template import Engine
+
+    djangos = Engine()  # Django's own builtins only
+    request = rf.get(f"/t/1/slug/?{query}")
+    context = {
+        "extra": QueryDict("page=9&b=<x>"), "other": QueryDict("b=2"), "tags": ["a", None, "b&c"],
+        "plain": {"page": 1},
+    }
+    ours = engines["django"].engine.from_string(source)
+    expected = djangos.from_string(source).render(_with_request(context, request))
+
+    # Twice: the second comes from what the first kept.
+    assert ours.render(_with_request(context, request)) == expected
+    assert ours.render(_with_request(context, request)) == expected
+
+
+def test_a_querystring_is_built_once_for_the_same_query_and_arguments(rf, monkeypatch):
+    from django.template import defaulttags
+
+    from config import reversing
+
+    calls = []
+    built = defaulttags.querystring
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(defaulttags, "querystring", counted)
+    monkeypatch.setattr(reversing, "_QUERYSTRINGS", {})
+    template = engines["django"].engine.from_string("{% querystring page=page %}")
+
+    def render(page, query):
+        return template.render(_with_request({"page": page}, rf.get(f"/latest/?{query}")))
+
+    assert [render(2, "page=1") for _ in range(3)] == ["?page=2"] * 3
+    assert len(calls) == 1
+    # Another query string or another argument is another entry.
+    assert render(3, "page=1") == "?page=3"
+    assert render(2, "page=1&highlight=none") == "?page=2&amp;highlight=none"
+    assert len(calls) == 3
