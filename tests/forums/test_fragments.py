@@ -156,6 +156,30 @@ def test_a_members_own_actions_are_never_served_to_another(conversation):
     assert edit_url not in visitor and delete_url not in visitor and "Recommend" not in visitor
 
 
+def test_actions_kept_for_one_reader_follow_the_next_readers_standing(conversation, member, staff):
+    """A process keeps posts' actions and shares them between readers who stand alike
+    to a post; a reader who recommended it, ignores its author or is staff gets their
+    own, whichever of them reads first."""
+    thread, people = conversation
+    url = thread.get_view_all_url()
+    recommendation_set(member=member, post=thread.posts.get(number=1), recommend=True)
+    member_ignore_set(member=member, other=people[2], ignore=True)
+    readers = {"member": member, "plain": people[0], "staff": staff}
+    for order in (["plain", "member", "staff"], ["member", "staff", "plain"]):
+        fragments.forget_process_copies()
+        pages = {who: _text(_client(readers[who]).get(url)) for who in order}
+
+        assert ">Unrecommend</button>" in _post_html(pages["member"], 1)
+        assert ">Recommend</button>" in _post_html(pages["plain"], 1), order
+        assert f"Stop ignoring {people[2].public_name}" in _post_html(pages["member"], 2)
+        assert f"Ignore {people[2].public_name}" in _post_html(pages["plain"], 2), order
+        assert ">Hide</button>" in _post_html(pages["staff"], 1)
+        assert ">Hide</button>" not in _post_html(pages["plain"], 1), order
+        # The opening post's author may edit it; a member reading it may not.
+        edit_url = reverse("forums:post-edit", args=[thread.pk, 0])
+        assert edit_url in _text(_client(people[0]).get(url)) and edit_url not in pages["member"]
+
+
 def test_new_markers_and_ignoring_belong_to_the_reader(conversation, member, member_client):
     thread, people = conversation
     member_ignore_set(member=member, other=people[2], ignore=True)
