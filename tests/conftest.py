@@ -1,11 +1,13 @@
 import os
 import shutil
 import tempfile
+import weakref
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache, caches
+from django.db.backends.signals import connection_created
 from django.test import override_settings
 
 from forums import view_counts
@@ -28,6 +30,25 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         database["TEST"]["NAME"] = os.path.join(
             tempfile.gettempdir(), f"grassroots-test-{os.getpid()}.sqlite3"
         )
+
+
+# Every database connection the tests open, so that the last can be closed before the
+# test databases are dropped (django_db_setup below).
+_OPENED_CONNECTIONS = weakref.WeakSet()
+connection_created.connect(lambda sender, connection, **kwargs: _OPENED_CONNECTIONS.add(connection), weak=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, closing every connection still open before the test databases
+    are dropped. Django closes only the connection it made the database with, but it
+    keeps one per thread and context: on PostgreSQL a worker's run sometimes ended with
+    another, opened by a later test, still open, so the database could not be dropped
+    ("being accessed by other users") and the run ended with that warning."""
+    yield
+    for opened in list(_OPENED_CONNECTIONS):
+        if opened.connection is not None:
+            opened.connection.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
