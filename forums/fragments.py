@@ -579,12 +579,13 @@ def _ignore_words(_language) -> dict:
 
 # Post keys (PostRenderer._key) this process worked out, by the facts they digest.
 _POST_KEYS: dict[tuple, str] = {}
-# As many as the process keeps fragments (_ProcessCopies.SIZE): a few MB at most, the
-# posts' bodies included.
-_POST_KEYS_KEPT = 4096
-# Posts' actions (PostRenderer._kept_actions) this process built, by what they depend on.
+# Forty pages of 50 posts; under 2 MB. The workers' memory has a limit (the soak's
+# 150 MB), and these are only a few microseconds a post to make again.
+_POST_KEYS_KEPT = 2048
+# Posts' actions (PostRenderer._kept_actions) this process built, by what they depend
+# on: twenty pages of 50 posts, about 1 MB.
 _ACTIONS: dict[tuple, str] = {}
-_ACTIONS_KEPT = 4096
+_ACTIONS_KEPT = 1024
 
 
 class PostRenderer:
@@ -646,8 +647,9 @@ class PostRenderer:
         )
         # The digest of the same facts again (every member reading the same page) is
         # looked up in this process rather than worked out: the repr of a post's facts
-        # and its digest took 8 µs, a tenth of a page of 50 posts' own time.
-        known = (self.key_prefix, facts, post.body_html)
+        # and its digest took 8 µs, a tenth of a page of 50 posts' own time. The body
+        # is known by its hash, not kept: 4,096 bodies were some 8 MB per worker.
+        known = (self.key_prefix, facts, hash(post.body_html))
         key = _POST_KEYS.get(known)
         if key is None:
             digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
