@@ -86,6 +86,31 @@ def fragment_cache():
     return caches[settings.FORUMS_FRAGMENT_CACHE]
 
 
+class _Made:
+    """Values this process made, by everything they were made from, so that the same
+    inputs make nothing again; emptied when `size` are kept, which bounds a worker's
+    memory (the soak holds workers under 150 MB)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values = {}
+
+    def get(self, key, make):
+        """The value made from `key`, made now by `make()` if this process has none."""
+        value = self._values.get(key)
+        if value is None:
+            if len(self._values) >= self.size:
+                self._values.clear()
+            value = self._values[key] = make()
+        return value
+
+    def clear(self):
+        self._values.clear()
+
+    def __len__(self):
+        return len(self._values)
+
+
 class _ProcessCopies:
     """Fragments this process read from the fragment cache or made lately, kept here
     too for as long as the cache keeps them. Only for keys that name their content (a
@@ -438,16 +463,10 @@ def _day_text(day_format, language, day, local) -> str:
     """A day in words, kept for the process: an index page of 200 replies from as many
     days spent much of its time formatting them. The format, the language and the
     day's own parts make the key, not the moment."""
-    key = (day_format, language, day)
-    text = _DAY_TEXTS.get(key)
-    if text is None:
-        if len(_DAY_TEXTS) >= 8192:
-            _DAY_TEXTS.clear()
-        text = _DAY_TEXTS[key] = escape(format_date(local, day_format))
-    return text
+    return _DAY_TEXTS.get((day_format, language, day), lambda: escape(format_date(local, day_format)))
 
 
-_DAY_TEXTS: dict = {}
+_DAY_TEXTS = _Made(8192)
 
 
 class RelativeTimes:
@@ -577,15 +596,12 @@ def _ignore_words(_language) -> dict:
     }
 
 
-# Post keys (PostRenderer._key) this process worked out, by the facts they digest.
-_POST_KEYS: dict[tuple, str] = {}
-# Forty pages of 50 posts; under 2 MB. The workers' memory has a limit (the soak's
-# 150 MB), and these are only a few microseconds a post to make again.
-_POST_KEYS_KEPT = 2048
+# Post keys (PostRenderer._key) this process worked out, by the facts they digest:
+# forty pages of 50 posts, under 2 MB; each is only a few microseconds to make again.
+_POST_KEYS = _Made(2048)
 # Posts' actions (PostRenderer._kept_actions) this process built, by what they depend
 # on: twenty pages of 50 posts, about 1 MB.
-_ACTIONS: dict[tuple, str] = {}
-_ACTIONS_KEPT = 1024
+_ACTIONS = _Made(1024)
 
 
 class PostRenderer:
@@ -649,15 +665,12 @@ class PostRenderer:
         # looked up in this process rather than worked out: the repr of a post's facts
         # and its digest took 8 µs, a tenth of a page of 50 posts' own time. The body
         # is known by its hash, not kept: 4,096 bodies were some 8 MB per worker.
-        known = (self.key_prefix, facts, hash(post.body_html))
-        key = _POST_KEYS.get(known)
-        if key is None:
-            digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
-            digest.update(post.body_html.encode())
-            if len(_POST_KEYS) >= _POST_KEYS_KEPT:
-                _POST_KEYS.clear()
-            key = _POST_KEYS[known] = f"{self.key_prefix}{post.pk}:{digest.hexdigest()}"
-        return key
+        return _POST_KEYS.get((self.key_prefix, facts, hash(post.body_html)), lambda: self._digest(post, facts))
+
+    def _digest(self, post, facts) -> str:
+        digest = hashlib.blake2b(repr(facts).encode(), digest_size=16)
+        digest.update(post.body_html.encode())
+        return f"{self.key_prefix}{post.pk}:{digest.hexdigest()}"
 
     def _render_shared(self, post) -> tuple[str, str, str, str, str]:
         context = {
@@ -746,12 +759,7 @@ class PostRenderer:
             post.author_id in self.ignored_ids, author.deleted_at is None, author.username, author.public_name,
             rules.can_edit(post), rules.can_delete(post),
         )
-        actions = _ACTIONS.get(facts)
-        if actions is None:
-            if len(_ACTIONS) >= _ACTIONS_KEPT:
-                _ACTIONS.clear()
-            actions = _ACTIONS[facts] = self._actions(post)
-        return actions
+        return _ACTIONS.get(facts, lambda: self._actions(post))
 
     def _actions(self, post) -> str:
         """The reader's actions on a post: only those the services would accept from

@@ -374,7 +374,7 @@ def test_a_post_read_from_another_process_is_copied_and_its_edit_still_shows(con
 
 def test_post_keys_are_worked_out_once_per_process_and_stay_bounded(conversation, monkeypatch):
     """A page read again takes its posts' keys from what the process worked out; the
-    process keeps no more than _POST_KEYS_KEPT of them, and an edit still shows."""
+    process keeps no more than _POST_KEYS.size of them, and an edit still shows."""
     thread, people = conversation
     url = thread.get_view_all_url()
     fragments.forget_process_copies()
@@ -388,7 +388,7 @@ def test_post_keys_are_worked_out_once_per_process_and_stay_bounded(conversation
     assert "<p>A first answer.</p>" in _text(reader.get(url))
     assert worked_out >= 3 and len(digests) == worked_out  # the three posts' keys all known
 
-    monkeypatch.setattr(fragments, "_POST_KEYS_KEPT", 2)
+    monkeypatch.setattr(fragments._POST_KEYS, "size", 2)
     post_edit(editor=people[1], post=thread.posts.get(number=1), body="An answer, edited.")
     page = _text(_client(people[2]).get(url))
     assert "<p>An answer, edited.</p>" in page and "<p>A first answer.</p>" not in page
