@@ -52,6 +52,22 @@ class ForumQuerySet(models.QuerySet):
 
         return self.exclude(pk__in=TrashedForum.objects.filter(member_id=member_id).values("forum_id"))
 
+    def with_listed_count(self, member_id):
+        """With `listed_count`: how many threads the forum's list holds for this member
+        (ThreadQuerySet.wanted_by), none in a forum they trashed. Exact, as the forum's
+        thread_count is, so their list's page count is right and its pages past the
+        middle are found from the end (page_of)."""
+        from .models import Thread, TrashedForum
+
+        trashed = TrashedForum.objects.filter(member_id=member_id, forum=models.OuterRef("pk"))
+        in_forum = Thread.objects.filter(forum=models.OuterRef("pk"))
+        kept = models.F("thread_count")
+        for unwanted in ThreadQuerySet.unwanted_counts(in_forum, member_id):
+            kept = kept - unwanted
+        return self.annotate(
+            listed_count=models.Case(models.When(models.Exists(trashed), then=models.Value(0)), default=kept)
+        )
+
     def main(self):
         return self.filter(kind="main")
 
@@ -118,18 +134,20 @@ def trashed_forum_ids(member_id: int) -> set[int]:
     ))
 
 
-def latest_thread_rows(user, bottom: int, top: int) -> list:
+def latest_thread_rows(user, bottom: int, top: int, *, count: int | None = None) -> list:
     """Threads `bottom` to `top` of the newest the reader wants (for_latest), as rows of
-    ThreadQuerySet.rows."""
+    ThreadQuerySet.rows. `count`, when given, is how many there are (latest_thread_count,
+    which is exact): pages past the middle are found from the end (page_of)."""
     from .models import Thread
 
     if not user.is_authenticated:
         return prepared_page(
-            "threads:latest", lambda: Thread.objects.newest(), ThreadQuerySet.rows, bottom, top, plan_once=True
+            "threads:latest", lambda: Thread.objects.newest(), ThreadQuerySet.rows, bottom, top, plan_once=True,
+            count=count,
         )
     return prepared_page(
         "threads:latest:wanted", lambda member_id: Thread.objects.wanted_by(member_id).newest(), ThreadQuerySet.rows,
-        bottom, top, user.pk, plan_once=True,
+        bottom, top, user.pk, plan_once=True, count=count,
     )
 
 
@@ -168,7 +186,7 @@ def page_of(listed, rows, bottom: int, top: int, *, reorder=None, count: int | N
 def window(bottom: int, top: int, count: int | None) -> tuple[int, int, bool]:
     """Where page_of() finds rows `bottom` to `top` of a list of `count` rows: the slice
     of the list (`first`, `stop`) and whether it is counted from the end."""
-    if count is not None and bottom >= DEEP_OFFSET and count - top < bottom:
+    if count is not None and bottom >= DEEP_OFFSET and bottom < top <= count and count - top < bottom:
         return count - top, count - bottom, True
     return bottom, top, False
 
@@ -256,9 +274,14 @@ def latest_thread_count(user) -> int:
     )[0]
 
 
-def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
+def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int, *, count: int | None = None) -> list:
     """Threads `bottom` to `top` of a forum's list for the reader (for_forum_page), as
-    rows of ThreadQuerySet.rows."""
+    rows of ThreadQuerySet.rows. `count`, when given, is how many the list holds (the
+    forum's thread_count for a visitor, forum_for_page's `listed_count` for a member):
+    pages past the middle are found from the end (page_of). A member's deep pages
+    need it most: skipping a thread means asking whether they trashed it or ignore its
+    author, and the last page of a 4,600-thread forum took 1.1 ms skipping from the
+    start against 0.2 ms for its first page (SQLite)."""
     from .models import Thread
 
     threads = Thread.objects.pinned_first()
@@ -269,7 +292,7 @@ def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
         # smallest).
         return prepared_page(
             "threads:forum", lambda forum_id: threads.filter(forum_id=forum_id), ThreadQuerySet.rows, bottom, top,
-            forum_id, plan_once=True,
+            forum_id, plan_once=True, count=count,
         )
     # A member's keeps one plan per forum: the forum is written into the SQL, the member
     # is the one value. With the forum a value too, their filters (trashed, ignored)
@@ -279,7 +302,7 @@ def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int) -> list:
     # planning.
     return prepared_page(
         ("threads:forum:wanted", forum_id), lambda member_id: threads.filter(forum_id=forum_id).wanted_by(member_id),
-        ThreadQuerySet.rows, bottom, top, user.pk, plan_once=True,
+        ThreadQuerySet.rows, bottom, top, user.pk, plan_once=True, count=count,
     )
 
 
@@ -352,17 +375,24 @@ def profile_post_rows(author_id: int) -> dict[str, list]:
     }
 
 
-def _with_related(key, chain, lookup: str, value):
+def _with_related(key, chain, lookup: str, value, *values, annotated=None):
     """The first of `chain`'s models, found by `lookup` = `value`, holding the next as its
     related row, and so on ((model, prefix) pairs, the prefix naming the relation from
     the first: "forum__section__"), as select_related() gives them, or None: made
-    from one row of a prepared query. Building the ORM's join was a tenth of a page."""
+    from one row of a prepared query. Building the ORM's join was a tenth of a page.
+
+    `annotated`, a name and a function of the queryset and `values`, adds the
+    annotation of that name to the first model's instance."""
     from django.db import DEFAULT_DB_ALIAS
 
     fields, columns = _chain_columns(chain)
-    found = prepared.rows(
-        key, lambda value: chain[0][0].objects.filter(**{lookup: value}).values_list(*columns), value, plan_once=True
-    )
+    name, annotate = annotated or (None, None)
+
+    def query(value, *values):
+        found = chain[0][0].objects.filter(**{lookup: value})
+        return annotate(found, *values).values_list(*columns, name) if annotate else found.values_list(*columns)
+
+    found = prepared.rows(key, query, value, *values, plan_once=True)
     if not found:
         return None
     row, start, made = found[0], 0, []
@@ -373,6 +403,8 @@ def _with_related(key, chain, lookup: str, value):
         made.append(model.from_db(DEFAULT_DB_ALIAS, names, values) if values[0] is not None else None)
     for (_model, prefix), holder, related in zip(chain[1:], made[:-1], made[1:], strict=True):
         setattr(holder, prefix.rstrip("_").rsplit("__", 1)[-1], related)
+    if name:
+        setattr(made[0], name, row[start])
     return made[0]
 
 
@@ -395,12 +427,19 @@ def thread_for_page(thread_id: int):
     )
 
 
-def forum_for_page(slug: str):
+def forum_for_page(slug: str, member_id: int | None = None):
     """The forum with its section, as Forum.objects.select_related("section") gives it,
-    or None."""
+    or None; for a member, with how many threads their list of it holds (`listed_count`:
+    ForumQuerySet.with_listed_count), in the same query."""
     from .models import Forum, Section
 
-    return _with_related("forums:detail", ((Forum, ""), (Section, "section__")), "slug", slug)
+    chain = ((Forum, ""), (Section, "section__"))
+    if member_id is None:
+        return _with_related("forums:detail", chain, "slug", slug)
+    return _with_related(
+        "forums:detail:member", chain, "slug", slug, member_id,
+        annotated=("listed_count", lambda found, member_id: found.with_listed_count(member_id)),
+    )
 
 
 def member_for_profile(username: str):
@@ -500,19 +539,32 @@ class ThreadQuerySet(models.QuerySet):
         the forums' thread counters, less the member's trashed threads and ignored
         members' threads in the forums they kept. Counting the rows took 60 ms at
         40,000 threads on every page of Latest."""
-        from .models import Forum, IgnoredMember, TrashedThread
+        from .models import Forum
 
         forums = Forum.objects.order_by() if member_id is None else Forum.objects.kept_by(member_id).order_by()
         total = Coalesce(models.Sum("thread_count"), 0)
         if member_id is not None:
-            trashed = TrashedThread.objects.filter(member_id=member_id).values("thread_id")
-            ignored = IgnoredMember.objects.filter(member_id=member_id).values("ignored_id")
-            kept = self.model.objects.filter(forum__in=forums.values("pk")).order_by()
-            # Two counts, each found through an index (the trashed ids, the ignored
-            # authors'): with OR between them PostgreSQL read every thread.
-            for unwanted in (kept.filter(pk__in=trashed), kept.filter(author__in=ignored).exclude(pk__in=trashed)):
-                total = total - models.Subquery(unwanted.annotate(n=models.Func("pk", function="COUNT")).values("n"))
+            kept = self.model.objects.filter(forum__in=forums.values("pk"))
+            for unwanted in self.unwanted_counts(kept, member_id):
+                total = total - unwanted
         return one_value(forums, total)
+
+    @staticmethod
+    def unwanted_counts(threads, member_id) -> list:
+        """Two subqueries, counting the threads of `threads` that `wanted_by(member_id)`
+        leaves out, other than by forum: those the member trashed, and those started by
+        members they ignore that they did not trash. Each is found through an index (the
+        trashed ids; the ignored authors' threads by author and forum): with OR between
+        them PostgreSQL read every thread."""
+        from .models import IgnoredMember, TrashedThread
+
+        trashed = TrashedThread.objects.filter(member_id=member_id).values("thread_id")
+        ignored = IgnoredMember.objects.filter(member_id=member_id).values("ignored_id")
+        threads = threads.order_by()
+        return [
+            models.Subquery(unwanted.annotate(n=models.Func("pk", function="COUNT")).values("n"))
+            for unwanted in (threads.filter(pk__in=trashed), threads.filter(author__in=ignored).exclude(pk__in=trashed))
+        ]
 
     @staticmethod
     def _recommended_since(since):

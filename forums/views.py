@@ -125,12 +125,16 @@ def section_detail(request, slug):
 def forum_detail(request, slug):
     """A forum's thread list: pinned threads first, then by last activity; for members,
     which threads have new replies and how many."""
-    forum = forum_for_page(slug)
+    member_id = request.user.pk if request.user.is_authenticated else None
+    forum = forum_for_page(slug, member_id)
     if forum is None:
         raise Http404(_("No forum found."))
+    # A member's list leaves out what they trashed or ignore: its pages are counted
+    # without those threads too.
+    listed = forum.thread_count if member_id is None else forum.listed_count
     paginator = CountedPaginator(
-        lambda bottom, top: forum_page_thread_rows(forum.pk, request.user, bottom, top),
-        settings.FORUMS_THREADS_PER_PAGE, count=forum.thread_count,
+        lambda bottom, top: forum_page_thread_rows(forum.pk, request.user, bottom, top, count=listed),
+        settings.FORUMS_THREADS_PER_PAGE, count=listed,
     )
     page = page_or_404(paginator, request.GET.get("page"))
     page.object_list = fragments.ThreadRow.list(page.object_list)
@@ -174,10 +178,10 @@ def _thread_list(request, rows_between, *, count: int, template, title, current)
 @page_cache.visitor_page(page_cache.LISTS)
 def latest(request):
     """The newest threads site-wide, without what the reader trashed or ignores."""
+    count = latest_thread_count(request.user)
     return _thread_list(
-        request, lambda bottom, top: latest_thread_rows(request.user, bottom, top),
-        template="forums/thread_list.html", title=_("Latest"), current="latest",
-        count=latest_thread_count(request.user),
+        request, lambda bottom, top: latest_thread_rows(request.user, bottom, top, count=count),
+        template="forums/thread_list.html", title=_("Latest"), current="latest", count=count,
     )
 
 

@@ -93,6 +93,46 @@ def test_thread_lists_match_their_querysets_for_each_reader_and_page(world, dept
     assert len(latest_thread_rows(picky, 0, 30)) == len(latest_thread_rows(easy, 0, 30)) - 6
 
 
+def test_forum_listed_count_is_what_its_list_holds_for_each_reader(world):
+    picky, easy, _visitor = world["readers"]
+    for forum in world["forums"]:
+        for member in (picky, easy):
+            listed = Thread.objects.for_forum_page(forum, member).count()
+            assert forum_for_page(forum.slug, member.pk).listed_count == listed
+    # The first forum without the thread picky trashed and the ignored author's; none of
+    # the forum picky trashed; the second without the ignored author's alone.
+    assert [forum_for_page(forum.slug, picky.pk).listed_count for forum in world["forums"]] == [1, 2, 0]
+    assert [forum_for_page(forum.slug, easy.pk).listed_count for forum in world["forums"]] == [3, 3, 3]
+    assert not hasattr(forum_for_page(world["forums"][0].slug), "listed_count")
+
+
+def test_counted_lists_find_every_slice_from_either_end(world, monkeypatch, django_assert_num_queries):
+    """Given the exact count, a forum's list and Latest find pages past the middle from
+    the end: every slice holds the rows the queryset holds there, for each reader."""
+    monkeypatch.setattr(querysets, "DEEP_OFFSET", 0)
+    forum = world["forums"][0]
+    for author in MemberFactory.create_batch(3):
+        ThreadFactory.create_batch(2, forum=forum, author=author)
+    for reader in world["readers"]:
+        in_forum = list(ThreadQuerySet.rows(Thread.objects.for_forum_page(forum, reader)))
+        count = forum_for_page(forum.slug, reader.pk).listed_count if reader.pk else len(in_forum)
+        latest = list(ThreadQuerySet.rows(Thread.objects.for_latest(reader)))
+        assert count == len(in_forum) and latest_thread_count(reader) == len(latest)
+        for bottom in range(count):
+            for top in range(bottom + 1, count + 1):
+                assert forum_page_thread_rows(forum.pk, reader, bottom, top, count=count) == in_forum[bottom:top]
+        for bottom, top in ((0, 3), (3, 7), (len(latest) - 4, len(latest) - 1), (len(latest) - 2, len(latest))):
+            assert latest_thread_rows(reader, bottom, top, count=len(latest)) == latest[bottom:top]
+    picky = world["readers"][0]
+    count = forum_for_page(forum.slug, picky.pk).listed_count
+    with django_assert_num_queries(1) as last_page:
+        forum_page_thread_rows(forum.pk, picky, count - 2, count, count=count)
+    with django_assert_num_queries(1) as first_page:
+        forum_page_thread_rows(forum.pk, picky, 0, 2, count=count)
+    assert '"is_pinned" ASC' in last_page.captured_queries[0]["sql"]
+    assert '"is_pinned" ASC' not in first_page.captured_queries[0]["sql"]
+
+
 def test_latest_count_is_what_latest_lists_for_each_reader(world):
     counts = []
     for reader in world["readers"]:

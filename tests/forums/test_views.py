@@ -165,6 +165,30 @@ def test_deep_pages_show_what_one_query_would_show(client, busy_forum, settings,
     assert deep[7].count('id="index-') == thread.reply_count - 5 * (last_index - 1)
 
 
+def test_a_members_forum_pages_are_counted_without_what_they_ignore_or_trashed(db, client, settings, monkeypatch):
+    """Pages of four threads: eleven threads make three pages for a visitor; a member who
+    trashed one and ignores the author of two has eight, two full pages, and their last
+    page, found from the end, holds the last of their list, not of the visitor's."""
+    from forums.services import member_ignore_set, thread_trash_set
+
+    settings.FORUMS_THREADS_PER_PAGE = 4
+    monkeypatch.setattr(querysets, "DEEP_OFFSET", 1)
+    forum, (author, ignored), member = ForumFactory(), MemberFactory.create_batch(2), MemberFactory()
+    threads = [ThreadFactory(forum=forum, author=ignored if n in (2, 9) else author) for n in range(11)]
+    thread_trash_set(member=member, thread=threads[5], trash=True)
+    member_ignore_set(member=member, other=ignored, ignore=True)
+    url = forum.get_absolute_url()
+
+    assert client.get(url, {"page": 3}).status_code == 200
+    client.force_login(member)
+    wanted = [thread for n, thread in enumerate(threads) if n not in (2, 5, 9)]
+    last_page = _main(client.get(url, {"page": 2}))
+    titles = re.findall(r'class="thread-title"[^>]*>([^<]*)<', last_page)
+    # Newest first: the page holds the four oldest threads the member sees.
+    assert titles == [thread.title for thread in reversed(wanted[:4])]
+    assert client.get(url, {"page": 3}).status_code == 404
+
+
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "9" * 30])
 def test_forum_page_out_of_range_is_404(client, busy_forum, settings, page):
     settings.FORUMS_THREADS_PER_PAGE = 20
