@@ -980,7 +980,7 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     took a fifth of a forum page (30 rows, 2.5 ms on a slow machine)."""
     threads = list(threads)
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
-    facts = [tuple(thread) for thread in threads]
+    facts = tuple(tuple(thread) for thread in threads)
     key = _rows_key("thread-rows", view_all, show_forum, facts)
     rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
     if rows is None:
@@ -1083,10 +1083,10 @@ class ForumRows:
             # Rows kept under versions that every change to them bumps (forums.views'
             # lists): those versions and the forums' ids name them, for a fraction of the
             # time that the repr of All Forums' 115 rows took.
-            facts = (named_by, [forum.pk for forum in forums])
+            facts = (named_by, tuple(forum.pk for forum in forums))
         else:
             # Plain tuples: a named tuple's repr took as long as the rest of the key.
-            facts = [tuple(forum) for forum in forums]
+            facts = tuple(tuple(forum) for forum in forums)
         key = _rows_key("forum-rows", purposes, facts)
         rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
         if rows is None:
@@ -1138,12 +1138,23 @@ def forum_sections(sections, made_rows: ForumRows) -> SafeString:
 
 
 def _rows_key(kind, *facts) -> str:
-    """A cache key for rows made from `facts` for this reader's language, time zone and
-    site address, by this release's code (the digest of this file: cached rows are
-    shared by every app server, and a changed row outlives a restart)."""
+    """A cache key for rows made from `facts` (hashable) for this reader's language, time
+    zone and site address, by this release's code (the digest of this file: cached rows
+    are shared by every app server, and a changed row outlives a restart).
+
+    Each process keeps the keys it worked out under what they digest: the repr of a
+    forum page's 30 rows was a third of making their rows, and every member reading
+    the page asks for the same key."""
     reader = (translation.get_language(), timezone.get_current_timezone_name(), get_script_prefix())
+    return _ROWS_KEYS.get((kind, reader, facts), lambda: _digested(kind, reader, facts))
+
+
+def _digested(kind, reader, facts) -> str:
     digest = hashlib.blake2b(repr((reader, facts)).encode(), digest_size=16).hexdigest()
     return f"{kind}:{_CODE_DIGEST}:{digest}"
+
+
+_ROWS_KEYS = _Made(512)
 
 
 _CODE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()

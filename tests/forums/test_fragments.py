@@ -433,6 +433,28 @@ def test_kept_thread_rows_carry_each_readers_own_new_marks(forum, member):
         assert _thread_row(fresh, thread).startswith('<tr class="is-unread">')
 
 
+def test_thread_rows_keys_are_worked_out_once_per_process_and_stay_bounded(forum, member, monkeypatch):
+    """A forum's page read again takes its rows' key from what the process worked out
+    (no digest of the rows); with room for one key, a reply still shows at once."""
+    people = MemberFactory.create_batch(3)
+    threads = [ThreadFactory(forum=forum, author=person) for person in people]
+    fragments._ROWS_KEYS.clear()
+    digested = []
+    digest = fragments._digested
+    monkeypatch.setattr(fragments, "_digested", lambda *args: digested.append(args[0]) or digest(*args))
+    readers = [_client(member), _client(people[0])]
+
+    for reader in readers:
+        assert "0 replies" in _thread_row(_text(reader.get(forum.get_absolute_url())), threads[1])
+    assert digested.count("thread-rows") == 1  # the second reader's rows: the same key
+
+    monkeypatch.setattr(fragments._ROWS_KEYS, "size", 1)
+    ReplyFactory(parent=threads[1].posts.get(number=0), author=people[2])
+    for reader in readers:
+        assert "1 reply" in _thread_row(_text(reader.get(forum.get_absolute_url())), threads[1])
+    assert digested.count("thread-rows") == 2 and len(fragments._ROWS_KEYS) <= 1
+
+
 def test_kept_thread_rows_show_a_members_link_preference_and_a_reply_at_once(forum, member):
     thread = ThreadFactory(forum=forum)
     reader = _client(member)
