@@ -1144,7 +1144,8 @@ def _rows_key(kind, *facts) -> str:
 
     Each process keeps the keys it worked out under what they digest: the repr of a
     forum page's 30 rows was a third of making their rows, and every member reading
-    the page asks for the same key."""
+    the page asks for the same key. A page's rows, kept with its key, hold some 28 KB,
+    so a process keeps the keys of 64 pages (every view makes a page's rows new)."""
     reader = (translation.get_language(), timezone.get_current_timezone_name(), get_script_prefix())
     return _ROWS_KEYS.get((kind, reader, facts), lambda: _digested(kind, reader, facts))
 
@@ -1154,7 +1155,7 @@ def _digested(kind, reader, facts) -> str:
     return f"{kind}:{_CODE_DIGEST}:{digest}"
 
 
-_ROWS_KEYS = _Made(512)
+_ROWS_KEYS = _Made(64)
 
 
 _CODE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()

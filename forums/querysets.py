@@ -1,11 +1,14 @@
 """Reusable reads. Each page gets one `for_<page>()` that loads what its template uses."""
 
 import functools
+from collections.abc import Callable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.db.models.utils import create_namedtuple_class
 from django.utils import timezone
 
 from config import prepared
@@ -38,6 +41,15 @@ FORUM_LISTING_COLUMNS = (
     "last_post__author__username", "last_post__author__display_name", "last_post__author__deleted_at",
 )
 SECTION_LISTING_COLUMNS = ("pk", "name", "slug")
+
+# What a thread page shows of a post and of its author (forums.fragments.PostFacts): a
+# User row has some forty columns, a post's header needs eight of them.
+POST_PAGE_FIELDS = (
+    "pk", "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html", "created_at",
+    "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
+    "author__username", "author__display_name", "author__deleted_at", "author__avatar",
+    "author__post_count", "author__star_until", "author__is_staff", "author__is_active",
+)
 
 
 class ForumQuerySet(models.QuerySet):
@@ -331,22 +343,6 @@ def thread_reply_rows(
     )
 
 
-def opening_post_row(thread_id: int):
-    """A thread's opening post as a row of PostQuerySet.for_thread_page."""
-    from .models import Post
-
-    # At most one row, as the unique (thread, number) says; PostgreSQL does not infer
-    # it, and expecting a thousand rows for the hot thread it hashed every member to
-    # join the one (0.7 ms). With a limit, it looks up the author.
-    found = prepared.rows(
-        "posts:opening", lambda thread_id: Post.objects.for_thread_page().filter(thread_id=thread_id, number=0)[:1],
-        thread_id, plan_once=True,
-    )
-    if not found:
-        raise Post.DoesNotExist("The thread has no opening post.")
-    return found[0]
-
-
 def profile_post_rows(author_id: int) -> dict[str, list]:
     """What a member's profile lists of their posts, as rows of PostQuerySet.for_profile:
     their most recent posts (`recent`), and what juries and staff hid of theirs in the
@@ -375,22 +371,22 @@ def profile_post_rows(author_id: int) -> dict[str, list]:
     }
 
 
-def _with_related(key, chain, lookup: str, value, *values, annotated=None):
+def _with_related(key, chain, lookup: str, value, *values, extra=None):
     """The first of `chain`'s models, found by `lookup` = `value`, holding the next as its
     related row, and so on ((model, prefix) pairs, the prefix naming the relation from
     the first: "forum__section__"), as select_related() gives them, or None: made
     from one row of a prepared query. Building the ORM's join was a tenth of a page.
 
-    `annotated`, a name and a function of the queryset and `values`, adds the
-    annotation of that name to the first model's instance."""
+    `extra` (an Extra) adds columns to the same query, given to the first model."""
     from django.db import DEFAULT_DB_ALIAS
 
     fields, columns = _chain_columns(chain)
-    name, annotate = annotated or (None, None)
 
     def query(value, *values):
         found = chain[0][0].objects.filter(**{lookup: value})
-        return annotate(found, *values).values_list(*columns, name) if annotate else found.values_list(*columns)
+        if extra is None:
+            return found.values_list(*columns)
+        return extra.joined(found, *values).values_list(*columns, *extra.columns)
 
     found = prepared.rows(key, query, value, *values, plan_once=True)
     if not found:
@@ -403,9 +399,19 @@ def _with_related(key, chain, lookup: str, value, *values, annotated=None):
         made.append(model.from_db(DEFAULT_DB_ALIAS, names, values) if values[0] is not None else None)
     for (_model, prefix), holder, related in zip(chain[1:], made[:-1], made[1:], strict=True):
         setattr(holder, prefix.rstrip("_").rsplit("__", 1)[-1], related)
-    if name:
-        setattr(made[0], name, row[start])
+    if extra is not None:
+        extra.give(made[0], row[start:])
     return made[0]
+
+
+class Extra(NamedTuple):
+    """Columns that _with_related's query adds (`columns`, after `joined(queryset,
+    *values)` has annotated or related what they name) and `give(instance, values)`,
+    which sets them on the first model's instance."""
+
+    columns: tuple
+    joined: Callable
+    give: Callable
 
 
 @functools.cache
@@ -419,12 +425,29 @@ def _chain_columns(chain) -> tuple[list[list[str]], list[str]]:
 
 def thread_for_page(thread_id: int):
     """The thread with its forum and the forum's section, as Thread.objects.for_detail()
-    gives it, or None."""
+    gives it, or None; with its opening post as `opening_post_row` (a row of
+    PostQuerySet.for_thread_page, None if it has none), in the same query: on
+    PostgreSQL each query of a thread page is a round trip of some 0.15 ms."""
     from .models import Forum, Section, Thread
 
     return _with_related(
-        "threads:detail", ((Thread, ""), (Forum, "forum__"), (Section, "forum__section__")), "pk", thread_id
+        "threads:detail", ((Thread, ""), (Forum, "forum__"), (Section, "forum__section__")), "pk", thread_id,
+        extra=_OPENING_POST,
     )
+
+
+def _give_opening_post(thread, values) -> None:
+    thread.opening_post_row = None if values[0] is None else _OPENING_POST_ROW(*values)
+
+
+_OPENING_POST_ROW = create_namedtuple_class(*POST_PAGE_FIELDS)
+_OPENING_POST = Extra(
+    tuple(f"opening_post__{name}" for name in POST_PAGE_FIELDS),
+    lambda found: found.annotate(
+        opening_post=models.FilteredRelation("posts", condition=models.Q(posts__number=0))
+    ),
+    _give_opening_post,
+)
 
 
 def forum_for_page(slug: str, member_id: int | None = None):
@@ -438,7 +461,10 @@ def forum_for_page(slug: str, member_id: int | None = None):
         return _with_related("forums:detail", chain, "slug", slug)
     return _with_related(
         "forums:detail:member", chain, "slug", slug, member_id,
-        annotated=("listed_count", lambda found, member_id: found.with_listed_count(member_id)),
+        extra=Extra(
+            ("listed_count",), lambda found, member_id: found.with_listed_count(member_id),
+            lambda forum, values: setattr(forum, "listed_count", values[0]),
+        ),
     )
 
 
@@ -625,16 +651,6 @@ class ThreadQuerySet(models.QuerySet):
 
     def for_detail(self):
         return self.select_related("forum__section")
-
-
-# What a thread page shows of a post and of its author (forums.fragments.PostFacts): a
-# User row has some forty columns, a post's header needs eight of them.
-POST_PAGE_FIELDS = (
-    "pk", "thread_id", "author_id", "parent_id", "number", "depth", "subject", "body_html", "created_at",
-    "recommendation_count", "edited_at", "edit_count", "is_deleted", "is_hidden",
-    "author__username", "author__display_name", "author__deleted_at", "author__avatar",
-    "author__post_count", "author__star_until", "author__is_staff", "author__is_active",
-)
 
 
 class PostQuerySet(models.QuerySet):

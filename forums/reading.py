@@ -28,7 +28,7 @@ from .models import (
     ThreadVisit,
     TrashedThread,
 )
-from .querysets import opening_post_row, recommender_rows
+from .querysets import recommender_rows
 
 
 def _cutoff():
@@ -216,9 +216,10 @@ def thread_page(member, thread, posts) -> dict:
     """What every thread page shows beside the posts: the opening post, its
     recommenders, the forum's hosts (for their badge) and, for a member, their own
     state and whether they may use the host tools. A constant number of queries."""
-    # Its query's SQL is made once per process: setting up its twenty-odd columns over
-    # a join cost as much Python as the rest of the query did, on every thread page.
-    opening_post = opening_post_row(thread.pk)
+    # Loaded with the thread (querysets.thread_for_page).
+    opening_post = thread.opening_post_row
+    if opening_post is None:
+        raise Post.DoesNotExist("The thread has no opening post.")
     # Post headers show their authors' avatars, badges and post counts.
     page_cache.shows(*{page_cache.member(post.author_id) for post in (opening_post, *posts)})
     context = {

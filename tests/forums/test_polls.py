@@ -466,10 +466,10 @@ def three_polls(forum):
 @pytest.mark.parametrize("view", ["get_absolute_url", "get_view_all_url"])
 def test_thread_page_query_count_with_a_poll(client, three_polls, view, django_assert_num_queries):
     thread = three_polls[0]
-    # header 3, sponsor, thread, opening post, replies or index, the forum's host ids
-    # (for the Host badge), and the poll with its options; no query for recommenders,
-    # as the opening post's count says it has none
-    with django_assert_num_queries(9):
+    # header 3, sponsor, thread with its opening post, replies or index, the forum's
+    # host ids (for the Host badge), and the poll with its options; no query for
+    # recommenders, as the opening post's count says it has none
+    with django_assert_num_queries(8):
         page = _main(client.get(getattr(thread, view)()))
     assert page.count('class="poll-bar"') == len(COLOURS)
 
@@ -479,10 +479,10 @@ def test_thread_page_query_count_with_a_poll_for_a_voter(client, three_polls, vi
     thread = three_polls[0]
     voter = PollVote.objects.filter(poll=thread.pk).first().member
     client.force_login(voter)
-    # session, member, header 3, sponsor, thread, opening post, replies or index, the
-    # member's state in one statement, record visit, the poll with the member's choices
-    # (the opening post has no recommenders to look up)
-    with django_assert_num_queries(12):
+    # session, member, header 3, sponsor, thread with its opening post, replies or
+    # index, the member's state in one statement, record visit, the poll with the
+    # member's choices (the opening post has no recommenders to look up)
+    with django_assert_num_queries(11):
         page = _main(client.get(getattr(thread, view)()))
     assert "(your vote)" in page
 

@@ -21,7 +21,6 @@ from forums.querysets import (
     latest_thread_rows,
     listed_forums,
     listed_sections,
-    opening_post_row,
     profile_post_rows,
     thread_for_page,
     thread_reply_rows,
@@ -205,7 +204,9 @@ def test_thread_replies_and_opening_post_match_their_querysets(world, depth):
                 full_rows[bottom:top]
             )
     for each in world["threads"][:2]:
-        assert opening_post_row(each.pk) == Post.objects.for_thread_page().get(thread=each, number=0)
+        expected = Post.objects.for_thread_page().get(thread=each, number=0)
+        assert thread_for_page(each.pk).opening_post_row == expected
+        assert thread_for_page(each.pk).opening_post_row._fields == expected._fields
 
 
 def test_a_deep_page_near_the_end_is_found_from_the_end(world, monkeypatch, django_assert_num_queries):
@@ -339,6 +340,8 @@ def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
         _assert_same_section(made.forum, expected.forum)
         assert made.get_absolute_url() == expected.get_absolute_url()
         assert not made._state.adding and made.forum.rule_list == expected.forum.rule_list
+        assert made.opening_post_row.pk == thread.posts.get(number=0).pk
+        assert made.opening_post_row.author__username == thread.author.username
     assert thread_for_page(in_section.pk).forum.section == Section.objects.get(forums__threads=in_section)
     assert thread_for_page(10**9) is None
 

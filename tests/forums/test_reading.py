@@ -538,10 +538,11 @@ def test_forum_page_query_count_for_a_member(client, busy_member, busy_forum, dj
 def test_thread_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
     client.force_login(busy_member)
-    # session, member, header 3, sponsor, thread, opening post, recommenders, index,
-    # the member's state in one statement (forum mark, visit, following, trashed, the
-    # forum's host ids for the Host badge, ignored members, recommendations), record visit
-    with django_assert_num_queries(12):
+    # session, member, header 3, sponsor, thread with its opening post, recommenders,
+    # index, the member's state in one statement (forum mark, visit, following, trashed,
+    # the forum's host ids for the Host badge, ignored members, recommendations), record
+    # visit
+    with django_assert_num_queries(11):
         response = client.get(thread.get_absolute_url())
     assert response.status_code == 200
 
@@ -550,7 +551,7 @@ def test_view_all_query_count_for_a_member(client, busy_member, busy_forum, djan
     thread = busy_forum.threads.order_by("-reply_count").first()
     client.force_login(busy_member)
     # as the thread page, with one page of replies instead of the index
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(thread.get_view_all_url())
     assert _text(response).count("You are ignoring") >= 1
 
