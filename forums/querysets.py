@@ -459,13 +459,13 @@ def forum_for_page(slug: str, member_id: int | None = None):
     chain = ((Forum, ""), (Section, "section__"))
     if member_id is None:
         return _with_related("forums:detail", chain, "slug", slug)
-    return _with_related(
-        "forums:detail:member", chain, "slug", slug, member_id,
-        extra=Extra(
-            ("listed_count",), lambda found, member_id: found.with_listed_count(member_id),
-            lambda forum, values: setattr(forum, "listed_count", values[0]),
-        ),
-    )
+    return _with_related("forums:detail:member", chain, "slug", slug, member_id, extra=_LISTED_COUNT)
+
+
+_LISTED_COUNT = Extra(
+    ("listed_count",), lambda found, member_id: found.with_listed_count(member_id),
+    lambda forum, values: setattr(forum, "listed_count", values[0]),
+)
 
 
 def member_for_profile(username: str):
