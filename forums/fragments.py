@@ -117,12 +117,17 @@ class _ProcessCopies:
     digest of everything the fragment shows, or the versions that every change to it
     bumps), so a copy is never out of date. Read from here, a thread page's 50 posts
     cost no round trip to the cache and no unpickling: with Redis, that was a network
-    request and some 100 KB to unpickle on every member's page."""
+    request and some 100 KB to unpickle on every member's page.
 
-    SIZE = 4096  # fragments: a few MB per process at most
+    Bounded by the text the copies hold, not by their number: a post with a long body
+    holds a hundred times the text of a forum's row, and 4,096 of the soak's posts took
+    32 MB, a fifth of a worker's 150 MB. Emptied when a copy would take it past TEXT."""
+
+    TEXT = 8_000_000  # characters: the posts of some 80 pages of 50 long replies
 
     def __init__(self):
         self._copies = {}
+        self._text = 0
 
     def get_many(self, keys) -> dict:
         now, copies, found = time.monotonic(), self._copies, {}
@@ -133,13 +138,29 @@ class _ProcessCopies:
         return found
 
     def set_many(self, values: dict, seconds: int):
-        if len(self._copies) + len(values) > self.SIZE:
-            self._copies.clear()
-        until = time.monotonic() + seconds
-        self._copies.update((key, (until, value)) for key, value in values.items())
+        copies, until = self._copies, time.monotonic() + seconds
+        for key, value in values.items():
+            text = _text_in(value)
+            if self._text + text > self.TEXT:
+                self.clear()
+            replaced = copies.get(key)
+            if replaced is not None:
+                self._text -= replaced[2]
+            copies[key] = (until, value, text)
+            self._text += text
 
     def clear(self):
         self._copies.clear()
+        self._text = 0
+
+
+def _text_in(value) -> int:
+    """The characters of text in a fragment: a string, or tuples and lists of them."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (tuple, list)):
+        return sum(map(_text_in, value))
+    return 0
 
 
 _COPIES = _ProcessCopies()

@@ -340,20 +340,28 @@ def test_time_zone_is_part_of_the_shared_parts(conversation, member, member_clie
 
 def test_process_copies_of_fragments_expire_and_stay_bounded(monkeypatch):
     """A process keeps its copies of fragments only as long as the cache would, and
-    never more than SIZE of them (a worker's memory stays flat)."""
+    never more than TEXT characters of them, however the text is split into copies (a
+    worker's memory stays flat)."""
     copies = fragments._ProcessCopies()
     clock = [1000.0]
     monkeypatch.setattr(fragments.time, "monotonic", lambda: clock[0])
-    copies.set_many({"a": 1, "b": 2}, 60)
+    copies.set_many({"a": "one", "b": ("two", ["three"])}, 60)
 
-    assert copies.get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
+    assert copies.get_many(["a", "b", "c"]) == {"a": "one", "b": ("two", ["three"])}
+    assert copies._text == len("onetwothree")
     clock[0] += 61
     assert copies.get_many(["a", "b"]) == {}
 
-    copies.set_many({f"key{n}": n for n in range(copies.SIZE)}, 60)
-    copies.set_many({"one more": 1}, 60)
-    assert len(copies._copies) <= copies.SIZE
-    assert copies.get_many(["one more"]) == {"one more": 1}
+    copies.set_many({"a": "one"}, 60)  # a copy made again is counted once
+    assert copies._text == len("onetwothree")
+
+    monkeypatch.setattr(copies, "TEXT", 1000)
+    copies.set_many({f"post {n}": ("x" * 90, "y" * 10) for n in range(25)}, 60)
+    assert copies._text <= 1000
+    assert copies.get_many(["post 24"]) == {"post 24": ("x" * 90, "y" * 10)}
+    copies.set_many({"a long one": "z" * 1000}, 60)
+    assert copies._text == 1000
+    assert copies.get_many(["post 24", "a long one"]) == {"a long one": "z" * 1000}
 
 
 def test_a_post_read_from_another_process_is_copied_and_its_edit_still_shows(conversation):
