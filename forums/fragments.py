@@ -931,6 +931,14 @@ def reply_index_key(thread_id: int, versions: tuple, *facts) -> str:
     return _rows_key("reply-index", thread_id, versions, *facts)
 
 
+def reply_index_rows_key(view_all_url: str, start: int, flat: bool, per_page: int, rows: tuple) -> str:
+    """The cache key of a page of a reply index (reply_index_lines) under everything it
+    is made of: its rows (PostQuerySet.reply_index_rows, which hold what each line
+    shows), the place of its first row in the thread and the reader's page size (which
+    give each line's page of "View all"), the layout, and the thread's address."""
+    return _rows_key("reply-index-rows", view_all_url, start, flat, per_page, rows)
+
+
 def lists_key(name: str, versions: tuple, *facts) -> str:
     """The cache key of rows that every reader of the lists across forums sees alike
     (forums.views' All Forums and front page), under the versions of what they show

@@ -289,9 +289,12 @@ def _replies_paginator(thread, per_page: int, *, flat: bool, full_text: bool = F
 def _reply_index_page(request, thread, options):
     """The requested page of the thread's reply index, its lines
     (fragments.reply_index_lines) and the markup closing them. The lines are the same
-    for every reader of a layout and page size, so they are kept as long as visitors'
-    pages are, under the thread's and the site's versions: a member's index of 200
-    lines then costs two reads of the cache instead of its query and its markup."""
+    for every reader of a layout and page size, so they are kept: as long as visitors'
+    pages are, under the thread's and the site's versions, so that a member's index of
+    200 lines costs two reads of the cache instead of its query and its markup; and
+    under the rows they are made of, so that after a write (which moves the versions)
+    the pages of the index it did not change, and every page while visitors' pages are
+    not cached, cost the query but not the markup (a third of the page)."""
     flat = options["layout"] == "flat"
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
@@ -303,13 +306,20 @@ def _reply_index_page(request, thread, options):
     if kept is not None:
         return paginator.page_without_rows(number), *kept
     page = paginator.page(number)
-    index, tail = nest(page.object_list, flat=flat)
-    for item in index:
-        item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
-    lines, closing = fragments.reply_index_lines(index, tail, view_all_url=thread.get_view_all_url())
+    view_all_url = thread.get_view_all_url()
+    rows_key = fragments.reply_index_rows_key(
+        view_all_url, page.start_index(), flat, options["per_page"], tuple(page.object_list)
+    )
+    kept = fragments.kept_fragments([rows_key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(rows_key)
+    if kept is None:
+        index, tail = nest(page.object_list, flat=flat)
+        for item in index:
+            item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
+        kept = fragments.reply_index_lines(index, tail, view_all_url=view_all_url)
+        fragments.keep_fragments({rows_key: kept}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
     if key:
-        fragments.keep_fragments({key: (lines, closing)}, settings.FORUMS_PAGE_CACHE_SECONDS)
-    return page, lines, closing
+        fragments.keep_fragments({key: kept}, settings.FORUMS_PAGE_CACHE_SECONDS)
+    return page, *kept
 
 
 @view_counts.counted

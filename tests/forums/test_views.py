@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from forums import querysets
+from accounts.services import member_update
+from forums import fragments, querysets
 from forums.models import Forum, Thread
 from forums.services import recommendation_set
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
@@ -271,6 +272,40 @@ def test_index_page_starting_inside_a_branch_is_balanced_html(client, long_branc
 
     assert tree.count("<ul") == tree.count("</ul>")
     assert tree.count("<li") == tree.count("</li>")
+
+
+@pytest.mark.parametrize("page_cache_seconds", [60, 0])
+def test_reply_index_pages_a_write_did_not_change_are_not_made_again(
+    client, long_branchy_thread, other_member, settings, monkeypatch, page_cache_seconds,
+    django_capture_on_commit_callbacks,
+):
+    """A page of the index is kept under the rows it is made of: a new reply at the end
+    of the thread moves the thread's version (so the visitor's cached page goes), but
+    the first page's lines are not made again, with visitors' pages cached or not; a
+    renamed author's lines are."""
+    settings.FORUMS_INDEX_PER_PAGE = 5
+    settings.FORUMS_PAGE_CACHE_SECONDS = page_cache_seconds
+    made = []
+    make_lines = fragments.reply_index_lines
+    monkeypatch.setattr(fragments, "reply_index_lines", lambda *a, **k: made.append(1) or make_lines(*a, **k))
+    url = long_branchy_thread.get_absolute_url()
+
+    def index(**query):
+        page = _main(client.get(url, query))
+        return page[page.index('<ul class="reply-tree"'):page.index("</section>")]
+
+    first = index()
+    with django_capture_on_commit_callbacks(execute=True):  # drops the cached pages
+        ReplyFactory(parent=long_branchy_thread.posts.get(number=0), subject="A new branch at the end")
+    assert index() == first
+    assert len(made) == 1
+    assert "A new branch at the end" in index(page=3)
+    assert len(made) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_update(member=other_member, display_name="Renamed Replier")
+    assert "Renamed Replier" in index()
+    assert len(made) == 3
 
 
 def test_thread_with_stale_slug_redirects_permanently(client, seed_thread):
