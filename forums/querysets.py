@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.utils import create_namedtuple_class
 from django.utils import timezone
 
@@ -426,27 +426,43 @@ def _chain_columns(chain) -> tuple[list[list[str]], list[str]]:
 def thread_for_page(thread_id: int):
     """The thread with its forum and the forum's section, as Thread.objects.for_detail()
     gives it, or None; with its opening post as `opening_post_row` (a row of
-    PostQuerySet.for_thread_page, None if it has none), in the same query: on
+    PostQuerySet.for_thread_page, None if it has none) and the ids of its forum's hosts
+    as `forum_host_ids` (a set: their posts carry the Host badge), in the same query: on
     PostgreSQL each query of a thread page is a round trip of some 0.15 ms."""
     from .models import Forum, Section, Thread
 
     return _with_related(
         "threads:detail", ((Thread, ""), (Forum, "forum__"), (Section, "forum__section__")), "pk", thread_id,
-        extra=_OPENING_POST,
+        extra=_THREAD_PAGE_EXTRA,
     )
 
 
-def _give_opening_post(thread, values) -> None:
-    thread.opening_post_row = None if values[0] is None else _OPENING_POST_ROW(*values)
+def _thread_page_joined(found):
+    from .models import Forum
+
+    hosts = (
+        Forum.hosts.through.objects.filter(forum_id=models.OuterRef("forum_id"))
+        .values("forum_id")
+        .annotate(ids=models.StringAgg(Cast("user_id", models.CharField()), models.Value(",")))
+        .values("ids")
+    )
+    return found.annotate(
+        opening_post=models.FilteredRelation("posts", condition=models.Q(posts__number=0)),
+        forum_host_ids=models.Subquery(hosts),
+    )
+
+
+def _give_thread_page_extra(thread, values) -> None:
+    *opening_post, host_ids = values
+    thread.opening_post_row = None if opening_post[0] is None else _OPENING_POST_ROW(*opening_post)
+    thread.forum_host_ids = {int(pk) for pk in host_ids.split(",")} if host_ids else set()
 
 
 _OPENING_POST_ROW = create_namedtuple_class(*POST_PAGE_FIELDS)
-_OPENING_POST = Extra(
-    tuple(f"opening_post__{name}" for name in POST_PAGE_FIELDS),
-    lambda found: found.annotate(
-        opening_post=models.FilteredRelation("posts", condition=models.Q(posts__number=0))
-    ),
-    _give_opening_post,
+_THREAD_PAGE_EXTRA = Extra(
+    (*(f"opening_post__{name}" for name in POST_PAGE_FIELDS), "forum_host_ids"),
+    _thread_page_joined,
+    _give_thread_page_extra,
 )
 
 

@@ -18,7 +18,6 @@ from accounts.standing import can_moderate
 from config import page_cache, prepared
 
 from .models import (
-    Forum,
     ForumRead,
     ForumSubscription,
     IgnoredMember,
@@ -148,12 +147,11 @@ def _replies_since(by_mark: dict[datetime, list[int]]) -> dict[int, int]:
 def member_thread_state(member, thread, post_ids) -> dict:
     """A member's view of one thread page: since when replies are new (and how many
     replies their last visit saw), whom they ignore, which of the page's posts they
-    recommended, whether they follow or trashed the thread, and the forum's hosts (for
-    the Host badge, and whether the member is one). One query, whatever the page.
+    recommended, and whether they follow or trashed the thread. One query, whatever the
+    page. (The forum's hosts come with the thread: querysets.thread_for_page.)
 
-    Written in SQL: built through the ORM, its seven parts cost some 2 ms of Python on
+    Written in SQL: built through the ORM, its parts cost some 2 ms of Python on
     every thread page, ten times what the database takes to answer."""
-    hosts = Forum.hosts.through
     member_id, ids = member.pk, list(post_ids)
     parts = [
         # The first part names the columns' types, for PostgreSQL.
@@ -163,11 +161,9 @@ def member_thread_state(member, thread, post_ids) -> dict:
          "WHERE member_id = %s AND thread_id = %s"),
         f"SELECT 'follow', NULL, NULL FROM {_table(ThreadSubscription)} WHERE member_id = %s AND thread_id = %s",
         f"SELECT 'trash', NULL, NULL FROM {_table(TrashedThread)} WHERE member_id = %s AND thread_id = %s",
-        f"SELECT 'host', user_id, NULL FROM {_table(hosts)} WHERE forum_id = %s",
         f"SELECT 'ignore', ignored_id, NULL FROM {_table(IgnoredMember)} WHERE member_id = %s",
     ]
-    params = [member_id, thread.forum_id, member_id, thread.pk, member_id, thread.pk, member_id, thread.pk,
-              thread.forum_id, member_id]
+    params = [member_id, thread.forum_id, member_id, thread.pk, member_id, thread.pk, member_id, thread.pk, member_id]
     if ids:
         parts.append(
             f"SELECT 'recommend', post_id, NULL FROM {_table(Recommendation)} "
@@ -177,7 +173,7 @@ def member_thread_state(member, thread, post_ids) -> dict:
     with prepared.planned_once(), connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
-    found = {"host": set(), "ignore": set(), "recommend": set()}
+    found = {"ignore": set(), "recommend": set()}
     moments, seen_reply_count = {}, None
     for kind, pk, moment in rows:
         if kind in found:
@@ -196,8 +192,6 @@ def member_thread_state(member, thread, post_ids) -> dict:
         "my_recommendations": found["recommend"],
         "following": "follow" in moments,
         "trashed": "trash" in moments,
-        "host_ids": found["host"],
-        "hosts_forum": member_id in found["host"],
     }
 
 
@@ -216,8 +210,8 @@ def thread_page(member, thread, posts) -> dict:
     """What every thread page shows beside the posts: the opening post, its
     recommenders, the forum's hosts (for their badge) and, for a member, their own
     state and whether they may use the host tools. A constant number of queries."""
-    # Loaded with the thread (querysets.thread_for_page).
-    opening_post = thread.opening_post_row
+    # Loaded with the thread (querysets.thread_for_page), as are the hosts.
+    opening_post, host_ids = thread.opening_post_row, thread.forum_host_ids
     if opening_post is None:
         raise Post.DoesNotExist("The thread has no opening post.")
     # Post headers show their authors' avatars, badges and post counts.
@@ -234,14 +228,13 @@ def thread_page(member, thread, posts) -> dict:
         "ignored_ids": set(),
         "my_recommendations": set(),
         "trashed": False,
+        "host_ids": host_ids,
         "moderator": False,
     }
     if member.is_authenticated:
         post_ids = [opening_post.pk, *(post.pk for post in posts)]
-        state = member_thread_state(member, thread, post_ids)
-        context.update(state, moderator=can_moderate(member, hosts_forum=state["hosts_forum"]))
-    else:
-        context["host_ids"] = set(
-            Forum.hosts.through.objects.filter(forum_id=thread.forum_id).values_list("user_id", flat=True)
+        context.update(
+            member_thread_state(member, thread, post_ids),
+            moderator=can_moderate(member, hosts_forum=member.pk in host_ids),
         )
     return context

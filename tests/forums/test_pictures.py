@@ -550,7 +550,7 @@ def test_thread_page_with_pictures_of_three_authors_costs_no_more_queries(
     ReplyFactory(parent=opening_post)
     # As many as without pictures (tests/forums/test_views.py, "View all"), less the
     # recommenders' query: nobody recommended this opening post.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         page = client.get(thread.get_view_all_url())
     assert page.content.decode().count("<img alt=\"A red square\"") == 9
 

@@ -466,10 +466,10 @@ def three_polls(forum):
 @pytest.mark.parametrize("view", ["get_absolute_url", "get_view_all_url"])
 def test_thread_page_query_count_with_a_poll(client, three_polls, view, django_assert_num_queries):
     thread = three_polls[0]
-    # header 3, sponsor, thread with its opening post, replies or index, the forum's
-    # host ids (for the Host badge), and the poll with its options; no query for
+    # header 3, sponsor, thread with its opening post and its forum's host ids (for the
+    # Host badge), replies or index, and the poll with its options; no query for
     # recommenders, as the opening post's count says it has none
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         page = _main(client.get(getattr(thread, view)()))
     assert page.count('class="poll-bar"') == len(COLOURS)
 

@@ -332,6 +332,9 @@ def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
     Forum.objects.filter(pk=in_section.forum_id).update(section=SectionFactory(), rules="Be kind.")
     alone = world["threads"][4]
     Forum.objects.filter(pk=alone.forum_id).update(kind="main", section=None)
+    # Two hosts in one forum, none in the other.
+    Forum.objects.get(pk=in_section.forum_id).hosts.set(MemberFactory.create_batch(2))
+    Forum.objects.get(pk=alone.forum_id).hosts.clear()
     for thread in (in_section, alone):
         expected = Thread.objects.for_detail().get(pk=thread.pk)
         made = thread_for_page(thread.pk)
@@ -342,6 +345,7 @@ def test_a_threads_page_gets_the_thread_its_forum_and_section(world):
         assert not made._state.adding and made.forum.rule_list == expected.forum.rule_list
         assert made.opening_post_row.pk == thread.posts.get(number=0).pk
         assert made.opening_post_row.author__username == thread.author.username
+        assert made.forum_host_ids == set(expected.forum.hosts.values_list("pk", flat=True))
     assert thread_for_page(in_section.pk).forum.section == Section.objects.get(forums__threads=in_section)
     assert thread_for_page(10**9) is None
 

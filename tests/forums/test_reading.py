@@ -538,10 +538,10 @@ def test_forum_page_query_count_for_a_member(client, busy_member, busy_forum, dj
 def test_thread_page_query_count_for_a_member(client, busy_member, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
     client.force_login(busy_member)
-    # session, member, header 3, sponsor, thread with its opening post, recommenders,
-    # index, the member's state in one statement (forum mark, visit, following, trashed,
-    # the forum's host ids for the Host badge, ignored members, recommendations), record
-    # visit
+    # session, member, header 3, sponsor, thread with its opening post and its forum's
+    # host ids (for the Host badge), recommenders, index, the member's state in one
+    # statement (forum mark, visit, following, trashed, ignored members,
+    # recommendations), record visit
     with django_assert_num_queries(11):
         response = client.get(thread.get_absolute_url())
     assert response.status_code == 200

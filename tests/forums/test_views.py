@@ -409,9 +409,9 @@ def _recommended_by_three(thread):
 def test_thread_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
     _recommended_by_three(thread)
-    # header 3, sponsor, thread with its opening post, the post's recommenders, index,
-    # and the forum's host ids (for the Host badge)
-    with django_assert_num_queries(8):
+    # header 3, sponsor, thread with its opening post and its forum's host ids (for the
+    # Host badge), the post's recommenders, index
+    with django_assert_num_queries(7):
         response = client.get(thread.get_absolute_url())
     page = _text(response)
     assert page.count('id="index-') == 40
@@ -421,9 +421,9 @@ def test_thread_query_count(client, busy_forum, django_assert_num_queries):
 def test_thread_view_all_query_count(client, busy_forum, django_assert_num_queries):
     thread = busy_forum.threads.order_by("-reply_count").first()
     _recommended_by_three(thread)
-    # header 3, sponsor, thread with its opening post, the post's recommenders,
-    # replies, and the forum's host ids (for the Host badge)
-    with django_assert_num_queries(8):
+    # header 3, sponsor, thread with its opening post and its forum's host ids (for the
+    # Host badge), the post's recommenders, replies
+    with django_assert_num_queries(7):
         response = client.get(thread.get_view_all_url())
     page = _text(response)
     assert page.count('class="post-body"') == 41
