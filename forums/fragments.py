@@ -63,6 +63,7 @@ from accounts.standing import can_write, is_staff
 from . import permissions
 from .querysets import THREAD_ROW_COLUMNS
 from .reading import new_reply_rule
+from .tree import nest
 
 POST_TEMPLATE = "forums/_post.html"
 # The page-level form every post action button submits (templates/forums/thread_base.html).
@@ -184,6 +185,17 @@ def keep_fragments(values: dict, seconds: int):
     cache and in this process's copies, for `seconds`."""
     fragment_cache().set_many(values, seconds)
     _COPIES.set_many(values, seconds)
+
+
+def kept_or_made(key: str, make):
+    """The fragment of `key` (which names its content: _rows_key) from this process's
+    copies or the fragment cache, else `make()`'s, then kept for
+    FORUMS_FRAGMENT_CACHE_SECONDS."""
+    value = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
+    if value is None:
+        value = make()
+        keep_fragments({key: value}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+    return value
 
 
 # This process's copy of a few large values under their newest key only (kept_newest).
@@ -931,12 +943,21 @@ def reply_index_key(thread_id: int, versions: tuple, *facts) -> str:
     return _rows_key("reply-index", thread_id, versions, *facts)
 
 
-def reply_index_rows_key(view_all_url: str, start: int, flat: bool, per_page: int, rows: tuple) -> str:
-    """The cache key of a page of a reply index (reply_index_lines) under everything it
-    is made of: its rows (PostQuerySet.reply_index_rows, which hold what each line
-    shows), the place of its first row in the thread and the reader's page size (which
-    give each line's page of "View all"), the layout, and the thread's address."""
-    return _rows_key("reply-index-rows", view_all_url, start, flat, per_page, rows)
+def reply_index_page_lines(rows, *, start: int, flat: bool, per_page: int, view_all_url: str) -> tuple:
+    """reply_index_lines() of a page of the index: its rows (PostQuerySet.reply_index_rows,
+    which hold what each line shows), nested (forums.tree.nest), each line with its page
+    of "View all" from `start` (the place of the first row in the thread) and the
+    reader's `per_page`. Kept under all of these and the layout, so that every reader,
+    and every page a write did not change, shares them."""
+    rows = tuple(rows)
+
+    def make():
+        index, tail = nest(rows, flat=flat)
+        for item in index:
+            item.page = (start - 1 + item.position) // per_page + 1
+        return reply_index_lines(index, tail, view_all_url=view_all_url)
+
+    return kept_or_made(_rows_key("reply-index-rows", view_all_url, start, flat, per_page, rows), make)
 
 
 def lists_key(name: str, versions: tuple, *facts) -> str:
@@ -1011,10 +1032,7 @@ def thread_rows(threads, *, user, show_forum=False) -> SafeString:
     view_all = getattr(user, "is_authenticated", False) and user.thread_view == "all"
     facts = tuple(tuple(thread) for thread in threads)
     key = _rows_key("thread-rows", view_all, show_forum, facts)
-    rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
-    if rows is None:
-        rows = _thread_rows(threads, view_all=view_all, show_forum=show_forum)
-        keep_fragments({key: rows}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+    rows = kept_or_made(key, lambda: _thread_rows(threads, view_all=view_all, show_forum=show_forum))
     since, language, parts = RelativeTimes(), translation.get_language(), []
     for thread, (flags, head, middle, tail) in zip(threads, rows, strict=True):
         if thread.is_new or thread.new_reply_count:
@@ -1117,10 +1135,9 @@ class ForumRows:
             # Plain tuples: a named tuple's repr took as long as the rest of the key.
             facts = tuple(tuple(forum) for forum in forums)
         key = _rows_key("forum-rows", purposes, facts)
-        rows = kept_fragments([key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(key)
-        if rows is None:
-            rows = dict(zip((forum.pk for forum in forums), _forum_rows(forums, purposes), strict=True))
-            keep_fragments({key: rows}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
+        rows = kept_or_made(
+            key, lambda: dict(zip((forum.pk for forum in forums), _forum_rows(forums, purposes), strict=True))
+        )
         self._rows, self._since = rows, RelativeTimes()
 
     def __call__(self, forums) -> SafeString:

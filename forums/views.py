@@ -39,7 +39,6 @@ from . import fragments, polls, services, view_counts
 from .rendering import quoted_paragraph_count, render_post
 from .search import SearchQueryError, UnknownAuthor, parse, results_page
 from .reading import mark_new_replies, new_reply_rule, thread_page
-from .tree import nest
 
 EXCERPT_PARAGRAPHS = 4
 
@@ -306,17 +305,10 @@ def _reply_index_page(request, thread, options):
     if kept is not None:
         return paginator.page_without_rows(number), *kept
     page = paginator.page(number)
-    view_all_url = thread.get_view_all_url()
-    rows_key = fragments.reply_index_rows_key(
-        view_all_url, page.start_index(), flat, options["per_page"], tuple(page.object_list)
+    kept = fragments.reply_index_page_lines(
+        page.object_list, start=page.start_index(), flat=flat, per_page=options["per_page"],
+        view_all_url=thread.get_view_all_url(),
     )
-    kept = fragments.kept_fragments([rows_key], settings.FORUMS_FRAGMENT_CACHE_SECONDS).get(rows_key)
-    if kept is None:
-        index, tail = nest(page.object_list, flat=flat)
-        for item in index:
-            item.page = (page.start_index() - 1 + item.position) // options["per_page"] + 1
-        kept = fragments.reply_index_lines(index, tail, view_all_url=view_all_url)
-        fragments.keep_fragments({rows_key: kept}, settings.FORUMS_FRAGMENT_CACHE_SECONDS)
     if key:
         fragments.keep_fragments({key: kept}, settings.FORUMS_PAGE_CACHE_SECONDS)
     return page, *kept
