@@ -109,8 +109,9 @@ TEMPLATES = [
                 "forums.context_processors.site_chrome",
                 "accounts.context_processors.sponsor_slot",
             ],
-            # {% url %} with URLs kept per process (config.reversing).
-            "builtins": ["config.reversing"],
+            # {% url %} with URLs kept per process (config.reversing), and
+            # {% include_kept %} (config.including).
+            "builtins": ["config.reversing", "config.including"],
             # {% load i18n %} loads Django's i18n tags with literal messages' translations
             # kept per process and language (config.translating). Django warns of a
             # library name used twice (templates.W003, silenced below); a test checks

@@ -34,6 +34,11 @@ def _translations_changed(*, setting, **kwargs):
         _catalogs += 1
 
 
+def catalogs() -> int:
+    """A number that changes whenever translations may have (part of kept outputs' keys)."""
+    return _catalogs
+
+
 class KeptTranslateNode(i18n.TranslateNode):
     """Django's TranslateNode for a literal message without filters or context: its
     output is kept per language and autoescaping."""

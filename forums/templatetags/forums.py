@@ -4,6 +4,7 @@ from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.templatetags.static import static
+from django.utils import translation
 
 from forums import fragments
 
@@ -36,6 +37,12 @@ def post_article(context, post, heading):
     return fragments.PostRenderer(
         user=context.get("user"), thread=thread, actions=False, heading=heading
     ).article(post)
+
+
+@register.simple_tag
+def counted(kind, count):
+    """`count` in words, "3 replies" (forums.fragments.counted: kept per language)."""
+    return fragments.counted(translation.get_language(), kind, count)
 
 
 @register.simple_tag(takes_context=True)
