@@ -23,6 +23,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
 
 from config import translating
+from config.reversing import query_facts
 
 register = Library()
 
@@ -46,7 +47,7 @@ def _fact(value):
     if value is None or isinstance(value, (str, int)):
         return type(value), value
     if type(value) is QueryDict:
-        return QueryDict, tuple((name, tuple(values)) for name, values in value.lists())
+        return QueryDict, query_facts(value)
     return _UNKEPT
 
 
@@ -65,7 +66,7 @@ class KeptIncludeNode(Node):
             template = self.template = context.template.engine.get_template(self.template_name)
         facts = tuple(map(_fact, values.values()))
         if any(fact is _UNKEPT for fact in facts):
-            return template.render(Context(values, autoescape=context.autoescape))
+            return self._render(template, values, context)
         key = (
             template, tuple(values), facts, translation.get_language(), timezone.get_current_timezone_name(),
             get_script_prefix(), get_urlconf(), translating.catalogs(), context.autoescape,
@@ -74,8 +75,12 @@ class KeptIncludeNode(Node):
         if html is None:
             if len(_KEPT) >= _KEPT_MOST:
                 _KEPT.clear()
-            html = _KEPT[key] = template.render(Context(values, autoescape=context.autoescape))
+            html = _KEPT[key] = self._render(template, values, context)
         return html
+
+    @staticmethod
+    def _render(template, values, context) -> str:
+        return template.render(Context(values, autoescape=context.autoescape))
 
 
 @register.tag

@@ -91,6 +91,11 @@ _QUERYSTRINGS: dict[tuple, str] = {}
 _QUERYSTRINGS_KEPT = 4096
 
 
+def query_facts(mapping: QueryDict) -> tuple:
+    """A query string's pairs as a key (a QueryDict is not hashable)."""
+    return tuple((name, tuple(values)) for name, values in mapping.lists())
+
+
 def _plain(value) -> bool:
     return value is None or (isinstance(value, (str, int)) and type(value) is not bool)
 
@@ -104,7 +109,7 @@ def querystring(context, *args, **kwargs):
     if not (all(type(mapping) is QueryDict for mapping in mappings) and all(map(_plain, kwargs.values()))):
         return defaulttags.querystring(context, *args, **kwargs)
     key = (
-        tuple(tuple((name, tuple(values)) for name, values in mapping.lists()) for mapping in mappings),
+        tuple(map(query_facts, mappings)),
         tuple(kwargs.items()),
     )
     kept = _QUERYSTRINGS.get(key)
