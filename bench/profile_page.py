@@ -266,10 +266,16 @@ def main():
     parser.add_argument("--cold", action="store_true",
                         help="empty the cache of posts' shared parts before every request, and serve "
                              "visitors without the page cache: the first render after a write")
+    parser.add_argument("--no-template", action="store_true",
+                        help="answer pages with an empty body instead of their template (as bench/run.py "
+                             "--no-template): what they cost before rendering")
     parser.add_argument("--count-inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cold:
         os.environ["FORUMS_PAGE_CACHE_SECONDS"] = "0"
+    if args.no_template:
+        # Read by bench/urls.py; the valgrind run of --instructions inherits it.
+        os.environ["BENCH_TEMPLATES"] = "off"
     setup_django()
 
     from django.test import Client

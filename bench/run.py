@@ -9,12 +9,15 @@ database, no template), for members one that loads the session and the member li
 every logged-in page and does nothing else (bench/urls.py).
 Results print as a table and are written as JSON under bench/results/.
 
-Two more modes, alone or together:
+More modes, alone or together:
   --no-page-cache  visitors' pages are rendered for every request (the page cache off),
                    which is what a visitor gets on a cache miss, the first request after
                    a write that changed the page.
   --no-view-counts thread views are not counted (forums.view_counts' middleware is left
                    out), to compare visitors' throughput with and without counting.
+  --no-template    every page is answered with an empty body instead of its template
+                   (bench/urls.py): what the page costs before it renders or sends
+                   anything, more than faster rendering could ever gain.
   --writes         a member posts a reply every --write-interval seconds (default 1),
                    through the reply form over HTTP like a browser, to one of the 100
                    most recently active threads, while every page is measured; then
@@ -79,6 +82,7 @@ def environment(args, **extra) -> dict:
     if not args.page_cache:
         env["FORUMS_PAGE_CACHE_SECONDS"] = "0"
     env["BENCH_VIEW_COUNTS"] = "on" if args.view_counts else "off"
+    env["BENCH_TEMPLATES"] = "on" if args.templates else "off"
     env.update(extra)
     return env
 
@@ -443,6 +447,12 @@ def main():
         help="leave thread views uncounted (BENCH_VIEW_COUNTS=off), to see what counting costs",
     )
     parser.add_argument(
+        "--no-template", dest="templates", action="store_false",
+        default=os.environ.get("BENCH_TEMPLATES", "on") != "off",
+        help="answer every page with an empty body instead of its template (BENCH_TEMPLATES=off): "
+             "what pages cost before rendering",
+    )
+    parser.add_argument(
         "--writes", action="store_true", default=os.environ.get("BENCH_WRITES", "") not in ("", "0"),
         help="post a reply every --write-interval seconds while measuring, and measure a visitor "
              "mix of about 500 pages (BENCH_WRITES=1); needs --redis",
@@ -523,6 +533,8 @@ def main():
     modes = "" if args.page_cache else ", page cache off"
     if not args.view_counts:
         modes += ", views not counted"
+    if not args.templates:
+        modes += ", no templates (empty pages)"
     if args.writes:
         modes += f", a reply every {args.write_interval:g} s"
     print(f"\nGrassroots benchmark: {args.posts:,} posts on {args.database}{' + Redis' if args.redis else ''}, "
@@ -565,7 +577,7 @@ def main():
         "duration_s": args.duration, "ceiling": ceilings["visitor"],
         "member_ceiling": ceilings["member"], "pages": rows, "peak_worker_rss_mb": peak_rss,
         "redis": bool(args.redis), "page_cache": args.page_cache,
-        "view_counts": args.view_counts, "writes": writes, "visitor_mix": mix,
+        "view_counts": args.view_counts, "templates": args.templates, "writes": writes, "visitor_mix": mix,
         "load_average_before": load_before,
     }, indent=2))
     print(f"Results written to {out.relative_to(ROOT)}")
