@@ -462,6 +462,8 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (make bench installs it as root).")
+    if args.writes and not args.templates:
+        parser.error("--writes posts through the reply form, which --no-template leaves empty.")
     if args.writes and not args.redis:
         parser.error(
             "--writes needs a cache that both gunicorn workers share (--redis or BENCH_REDIS_URL): "
