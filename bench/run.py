@@ -79,10 +79,11 @@ def environment(args, **extra) -> dict:
         env["REDIS_URL"] = args.redis
     else:
         env.pop("REDIS_URL", None)
-    if not args.page_cache:
+    # A mode its caller does not name is the site as it runs: the soak names none.
+    if not getattr(args, "page_cache", True):
         env["FORUMS_PAGE_CACHE_SECONDS"] = "0"
-    env["BENCH_VIEW_COUNTS"] = "on" if args.view_counts else "off"
-    env["BENCH_TEMPLATES"] = "on" if args.templates else "off"
+    env["BENCH_VIEW_COUNTS"] = "on" if getattr(args, "view_counts", True) else "off"
+    env["BENCH_TEMPLATES"] = "on" if getattr(args, "templates", True) else "off"
     env.update(extra)
     return env
 

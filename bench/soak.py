@@ -87,9 +87,7 @@ class Config:
 
 def site_environment(config: Config, static_root: str) -> dict:
     return environment(
-        SimpleNamespace(
-            database="postgres", posts=0, redis=config.redis, page_cache=True, view_counts=True, templates=True,
-        ),
+        SimpleNamespace(database="postgres", posts=0, redis=config.redis),
         DATABASE_URL=f"{config.postgres}/{config.database}",
         DJANGO_SETTINGS_MODULE="bench.soak_settings",
         STATIC_ROOT=static_root,

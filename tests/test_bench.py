@@ -1,5 +1,6 @@
 """The environment the soak (bench/soak.py, the last step of .ci/run) gives the site it
-starts: built by bench/run.py's environment(), whose every mode the soak must name."""
+starts: built by bench/run.py's environment(). The soak names none of the bench's
+modes, so it gets the site as it runs, whatever modes the bench gains."""
 
 from bench import soak
 
