@@ -38,6 +38,7 @@ import contextlib
 import contextvars
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -96,11 +97,42 @@ def _kind(value) -> str:
     return "moment" if isinstance(value, datetime) else "text" if isinstance(value, str) else "number"
 
 
-def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIAS, plan_once: bool = False) -> list:
+class Unconverted(Sequence):
+    """rows()' rows as the database gave them (`raw`, tuples of its driver's values), made
+    into rows as rows() makes them only when they are first read. For a caller that
+    keeps what it makes of the rows under their content: while its copy is kept it
+    reads `raw` alone. Converting a reply index page's 200 rows (SQLite's dates are
+    text to parse) and keying by the converted rows cost as much as the query."""
+
+    def __init__(self, raw: tuple, make):
+        self.raw = raw
+        self._make = make
+        self._rows = None
+
+    @property
+    def rows(self) -> list:
+        if self._rows is None:
+            self._rows = self._make()
+        return self._rows
+
+    def __len__(self):
+        return len(self.raw)
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+def rows(
+    key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIAS, plan_once: bool = False,
+    unconverted: bool = False,
+) -> list | Unconverted:
     """The rows of `build(*stand_ins)`, a values_list() queryset, run with `values`
     (integers, strings or datetimes) in the stand-ins' places; its SQL is made once per
     `key`, database and kinds of values. `plan_once`: PostgreSQL may keep one plan for
-    all values (above)."""
+    all values (above). `unconverted`: as Unconverted, converted only when read."""
     kinds = tuple(_kind(value) for value in values)
     compiled = _compiled.get((key, using, kinds))
     if compiled is None:
@@ -108,7 +140,7 @@ def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIA
             _compiled.clear()
         compiled = _compiled[key, using, kinds] = _compile(build, kinds, using)
     if compiled.sql is None:
-        return []
+        return Unconverted((), list) if unconverted else []
     params = list(compiled.params)
     adapt = connections[using].ops.adapt_datetimefield_value
     for position, n in compiled.slots:
@@ -119,6 +151,12 @@ def rows(key, build, *values: int | str | datetime, using: str = DEFAULT_DB_ALIA
         fetched = cursor.fetchall()
     if compiled.columns is not None:
         fetched = [row[: compiled.columns] for row in fetched]
+    if unconverted:
+        return Unconverted(tuple(fetched), lambda: _converted(compiled, fetched))
+    return _converted(compiled, fetched)
+
+
+def _converted(compiled: _Compiled, fetched) -> list:
     if compiled.converters:
         fetched = compiled.compiler.apply_converters(fetched, compiled.converters)
     return compiled.make_row(fetched)

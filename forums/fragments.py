@@ -58,6 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from config import prepared
 from accounts.standing import can_write, is_staff
 
 from . import permissions
@@ -943,21 +944,23 @@ def reply_index_key(thread_id: int, versions: tuple, *facts) -> str:
     return _rows_key("reply-index", thread_id, versions, *facts)
 
 
-def reply_index_page_lines(rows, *, start: int, flat: bool, per_page: int, view_all_url: str) -> tuple:
+def reply_index_page_lines(
+    rows: prepared.Unconverted, *, start: int, flat: bool, per_page: int, view_all_url: str
+) -> tuple:
     """reply_index_lines() of a page of the index: its rows (PostQuerySet.reply_index_rows,
     which hold what each line shows), nested (forums.tree.nest), each line with its page
     of "View all" from `start` (the place of the first row in the thread) and the
     reader's `per_page`. Kept under all of these and the layout, so that every reader,
-    and every page a write did not change, shares them."""
-    rows = tuple(rows)
+    and every page a write did not change, shares them: keyed by the rows as the
+    database gave them, which are made into rows only to make the lines."""
 
     def make():
-        index, tail = nest(rows, flat=flat)
+        index, tail = nest(rows.rows, flat=flat)
         for item in index:
             item.page = (start - 1 + item.position) // per_page + 1
         return reply_index_lines(index, tail, view_all_url=view_all_url)
 
-    return kept_or_made(_rows_key("reply-index-rows", view_all_url, start, flat, per_page, rows), make)
+    return kept_or_made(_rows_key("reply-index-rows", view_all_url, start, flat, per_page, rows.raw), make)
 
 
 def lists_key(name: str, versions: tuple, *facts) -> str:

@@ -203,8 +203,11 @@ def window(bottom: int, top: int, count: int | None) -> tuple[int, int, bool]:
     return bottom, top, False
 
 
-def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=None, plan_once=False, count=None) -> list:
-    """page_of() by a prepared query (config.prepared, which says what `plan_once` is):
+def prepared_page(
+    key, listed, rows, bottom: int, top: int, *values, reorder=None, plan_once=False, count=None, unconverted=False,
+) -> list | prepared.Unconverted:
+    """page_of() by a prepared query (config.prepared, which says what `plan_once` and
+    `unconverted` are):
     `listed(*values)` and `reorder(queryset, *values)` get the values' stand-ins. The
     query's SQL depends on the slice page_of() takes, not on `count` itself, so a
     thread's last page keeps its SQL while replies come in (until the page fills)."""
@@ -216,6 +219,7 @@ def prepared_page(key, listed, rows, bottom: int, top: int, *values, reorder=Non
         ),
         *values,
         plan_once=plan_once,
+        unconverted=unconverted,
     )
 
 
@@ -319,12 +323,13 @@ def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int, *, count:
 
 
 def thread_reply_rows(
-    thread_id: int, bottom: int, top: int, *, count: int, flat: bool, full_text: bool = False
-) -> list:
+    thread_id: int, bottom: int, top: int, *, count: int, flat: bool, full_text: bool = False, unconverted=False,
+) -> list | prepared.Unconverted:
     """Replies `bottom` to `top` of a thread in tree order (by number when `flat`), as
     rows of PostQuerySet.reply_index_rows (with `full_text`, of full_text_rows). `count`
     is the thread's reply_count, which is exact (replies are never removed): deep pages
-    past the middle are found from the end (page_of)."""
+    past the middle are found from the end (page_of). `unconverted`: as
+    config.prepared.Unconverted, for a caller that keeps what it makes of them."""
     from .models import Post
 
     # A page of "View all" keeps one plan for every thread (config.prepared): it reads
@@ -339,7 +344,7 @@ def thread_reply_rows(
         ("posts:replies", flat, full_text),
         lambda thread_id: Post.objects.replies_in_reader_order(thread_id, flat=flat),
         PostQuerySet.full_text_rows if full_text else PostQuerySet.reply_index_rows, bottom, top, thread_id,
-        count=count, plan_once=full_text,
+        count=count, plan_once=full_text, unconverted=unconverted,
     )
 
 

@@ -274,12 +274,16 @@ def thread_detail(request, pk, slug):
     )
 
 
-def _replies_paginator(thread, per_page: int, *, flat: bool, full_text: bool = False) -> CountedPaginator:
-    """The thread's replies in pages (forums.querysets.thread_reply_rows), counted by its
-    reply_count, which is exact: deep pages past the middle are found from the end."""
+def _replies_paginator(
+    thread, per_page: int, *, flat: bool, full_text: bool = False, unconverted: bool = False
+) -> CountedPaginator:
+    """The thread's replies in pages (forums.querysets.thread_reply_rows, which says what
+    `full_text` and `unconverted` are), counted by its reply_count, which is exact: deep
+    pages past the middle are found from the end."""
     return CountedPaginator(
         lambda bottom, top: thread_reply_rows(
-            thread.pk, bottom, top, count=thread.reply_count, flat=flat, full_text=full_text
+            thread.pk, bottom, top, count=thread.reply_count, flat=flat, full_text=full_text,
+            unconverted=unconverted,
         ),
         per_page, count=thread.reply_count,
     )
@@ -293,11 +297,12 @@ def _reply_index_page(request, thread, options):
     200 lines costs two reads of the cache instead of its query and its markup; and
     under the rows they are made of, so that after a write (which moves the versions)
     the pages of the index it did not change, and every page while visitors' pages are
-    not cached, cost the query but not the markup (a third of the page)."""
+    not cached, cost the query but not the markup (a third of the page), nor making
+    rows of what the database gave (config.prepared.Unconverted)."""
     flat = options["layout"] == "flat"
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
-    paginator = _replies_paginator(thread, settings.FORUMS_INDEX_PER_PAGE, flat=flat)
+    paginator = _replies_paginator(thread, settings.FORUMS_INDEX_PER_PAGE, flat=flat, unconverted=True)
     number = number_or_404(paginator, request.GET.get("page"))
     versions = page_cache.versions(page_cache.SITE, page_cache.thread(thread.pk))
     key = versions and fragments.reply_index_key(thread.pk, versions, number, flat, options["per_page"])

@@ -200,6 +200,10 @@ def test_thread_replies_and_opening_post_match_their_querysets(world, depth):
         full_rows = list(PostQuerySet.full_text_rows(ordered))
         for bottom, top in slices:
             assert thread_reply_rows(thread.pk, bottom, top, count=count, flat=flat) == index_rows[bottom:top]
+            # As the database gave them, made into the same rows when read (the reply index's).
+            unconverted = thread_reply_rows(thread.pk, bottom, top, count=count, flat=flat, unconverted=True)
+            assert len(unconverted.raw) == len(unconverted) == top - bottom
+            assert list(unconverted) == index_rows[bottom:top]
             assert thread_reply_rows(thread.pk, bottom, top, count=count, flat=flat, full_text=True) == (
                 full_rows[bottom:top]
             )
