@@ -894,26 +894,28 @@ def reply_items(posts, articles, *, flat: bool, highlight_after=None) -> SafeStr
 
 
 class IndexLine(NamedTuple):
-    """A line of the reply index as every reader sees it; reply_index adds the reader's own."""
+    """A line of the reply index as every reader sees it, with where its parts start in
+    the index's markup (reply_index_lines); reply_index adds the reader's own there."""
 
-    before: str  # the list markup before its <li>: a sub-list opened, or earlier ones closed
     number: int
     created_at: datetime
     author_id: int
     author_name: str  # the author's public name, for "You are ignoring ..."
-    link: str  # the subject linked to its place in "View all"
-    byline: str  # author, day and number
+    opens: int  # where its <li> starts (after any list markup before it)
+    link: int  # where the subject linked to its place in "View all" starts
+    byline: int  # where its author, day and number start
 
 
 def reply_index_lines(items, tail, *, view_all_url) -> tuple[list[IndexLine], str]:
     """The lines of "Original post only"'s reply index (forums.tree.nest's items of rows
-    of PostQuerySet.for_reply_index, each with the page of "View all" it is on), and
-    the markup that closes the lists still open after the last: the part of the index
-    every reader sees alike, which a thread view may keep (reply_index_key)."""
+    of PostQuerySet.for_reply_index, each with the page of "View all" it is on) and
+    their markup, with the markup that closes the lists still open after the last: the
+    part of the index every reader sees alike, which a thread view may keep
+    (reply_index_key)."""
     links, dates = MemberLinks(), LocalDates("DATE_FORMAT")
     view_all_url = escape(view_all_url)
     deleted, hidden = escape(_("[deleted]")), escape(_("[hidden]"))
-    lines = []
+    lines, parts, length = [], [], 0
     for item in items:
         post = item.post
         if item.opens_list:
@@ -926,14 +928,23 @@ def reply_index_lines(items, tail, *, view_all_url) -> tuple[list[IndexLine], st
         page = f"?page={item.page}" if item.page > 1 else ""
         subject = deleted if post.is_deleted else hidden if post.is_hidden else escape(post.subject)
         local = dates.local(post.created_at)
-        lines.append(IndexLine(
-            before, post.number, post.created_at, post.author_id, author.public_name,
-            f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>',
+        opening = f'<li id="index-{post.number}">'
+        link = f'<a href="{view_all_url}{page}#post-{post.number}">{subject}</a>'
+        byline = (
             f' <span class="byline">{links.link(author)} <time datetime="{local.isoformat()}">'
-            f'{dates.day(post.created_at, local=local)}</time> <span class="post-number">#{post.number}</span></span>\n',
+            f'{dates.day(post.created_at, local=local)}</time> <span class="post-number">#{post.number}</span></span>\n'
+        )
+        opens = length + len(before)
+        link_at = opens + len(opening)
+        byline_at = link_at + len(link)
+        length = byline_at + len(byline)
+        parts += (before, opening, link, byline)
+        lines.append(IndexLine(
+            post.number, post.created_at, post.author_id, author.public_name, opens, link_at, byline_at
         ))
-    closing = "</li>" + "</ul></li>" * len(tail) if items else ""
-    return lines, closing
+    if items:
+        parts.append("</li>" + "</ul></li>" * len(tail))
+    return lines, "".join(parts)
 
 
 def reply_index_key(thread_id: int, versions: tuple, *facts) -> str:
@@ -970,29 +981,37 @@ def lists_key(name: str, versions: tuple, *facts) -> str:
     return _rows_key("lists", name, versions, *facts)
 
 
-def reply_index(lines, closing, *, highlight_after=None, is_new=None, ignored_ids=frozenset()) -> SafeString:
-    """The reply index of "Original post only" (reply_index_lines) for one reader: one
-    line per reply (its subject linked to its place in "View all", author, day and
-    number), nested as forums.tree.nest says, with the reader's ★ marks (where `is_new`,
-    forums.reading.new_reply_rule, says so), highlighting and ignored members."""
+def reply_index(lines, markup, *, highlight_after=None, is_new=None, ignored_ids=frozenset()) -> SafeString:
+    """The reply index of "Original post only" (reply_index_lines' lines and markup) for
+    one reader: one line per reply (its subject linked to its place in "View all",
+    author, day and number), nested as forums.tree.nest says, with the reader's ★ marks
+    (where `is_new`, forums.reading.new_reply_rule, says so), highlighting and ignored
+    members. Only the lines that carry one of these are written again; the rest of
+    the markup is copied as it is (a visitor's index is the markup alone)."""
+    if highlight_after is None and is_new is None and not ignored_ids:
+        return mark_safe(f'<ul class="reply-tree">{markup}</ul>')
     marker = _new_marker() if is_new else ""
     ignoring = _("You are ignoring %(name)s")
-    parts = ['<ul class="reply-tree">']
+    parts, copied = ['<ul class="reply-tree">'], 0
     for line in lines:
-        number = line.number
-        parts.append(line.before)
-        if highlight_after is not None and number > highlight_after:
-            parts.append(f'<li id="index-{number}" class="is-highlighted">')
+        highlighted = highlight_after is not None and line.number > highlight_after
+        new = is_new is not None and is_new(line)
+        ignored = line.author_id in ignored_ids
+        if not (highlighted or new or ignored):
+            continue
+        parts.append(markup[copied:line.opens])
+        if highlighted:
+            parts.append(f'<li id="index-{line.number}" class="is-highlighted">')
         else:
-            parts.append(f'<li id="index-{number}">')
-        if is_new and is_new(line):
+            parts.append(f'<li id="index-{line.number}">')
+        if new:
             parts.append(marker)
-        if line.author_id in ignored_ids:
+        if ignored:
             parts.append(f'<span class="muted">{escape(ignoring % {"name": line.author_name})}</span>')
+            copied = line.byline
         else:
-            parts.append(line.link)
-        parts.append(line.byline)
-    parts += [closing, "</ul>"]
+            copied = line.link
+    parts += [markup[copied:], "</ul>"]
     return mark_safe("".join(parts))
 
 

@@ -232,7 +232,10 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     them; a member's visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
     is_new = new_reply_rule(request.user, context["new_after"])
-    context["has_new"] = any(is_new(post) for post in (posts if listed is None else listed))
+    # Nothing is new to a visitor, nor to a member before their first visit.
+    context["has_new"] = bool(context["new_after"]) and any(
+        is_new(post) for post in (posts if listed is None else listed)
+    )
     renderer = fragments.PostRenderer(
         user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
         ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
@@ -261,11 +264,12 @@ def thread_detail(request, pk, slug):
     if redirect:
         return redirect
     options = _reading_options(request, thread)
-    page, lines, closing = _reply_index_page(request, thread, options)
+    page, lines, markup = _reply_index_page(request, thread, options)
     context = _thread_page(request, thread, [], options, listed=lines)
     reply_index = fragments.reply_index(
-        lines, closing, highlight_after=options["highlight_after"],
-        is_new=new_reply_rule(request.user, context["new_after"]), ignored_ids=context["ignored_ids"],
+        lines, markup, highlight_after=options["highlight_after"],
+        is_new=new_reply_rule(request.user, context["new_after"]) if context["new_after"] else None,
+        ignored_ids=context["ignored_ids"],
     )
     return render(
         request,
@@ -290,10 +294,9 @@ def _replies_paginator(
 
 
 def _reply_index_page(request, thread, options):
-    """The requested page of the thread's reply index, its lines
-    (fragments.reply_index_lines) and the markup closing them. The lines are the same
-    for every reader of a layout and page size, so they are kept: as long as visitors'
-    pages are, under the thread's and the site's versions, so that a member's index of
+    """The requested page of the thread's reply index, its lines and their markup
+    (fragments.reply_index_lines). They are the same for every reader of a layout and
+    page size, so they are kept: as long as visitors' pages are, under the thread's and the site's versions, so that a member's index of
     200 lines costs two reads of the cache instead of its query and its markup; and
     under the rows they are made of, so that after a write (which moves the versions)
     the pages of the index it did not change, and every page while visitors' pages are

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -9,8 +10,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import member_update
 from forums import fragments, querysets
-from forums.models import Forum, Thread
-from forums.services import recommendation_set
+from forums.models import Forum, Thread, ThreadVisit
+from forums.services import member_ignore_set, recommendation_set
 from tests.factories import ForumFactory, MemberFactory, ReplyFactory, SectionFactory, ThreadFactory
 
 SEED_TITLE = (
@@ -272,6 +273,54 @@ def test_index_page_starting_inside_a_branch_is_balanced_html(client, long_branc
 
     assert tree.count("<ul") == tree.count("</ul>")
     assert tree.count("<li") == tree.count("</li>")
+
+
+def test_a_members_marks_in_the_index_change_only_their_own_lines(
+    member_client, member, long_branchy_thread, other_member, settings
+):
+    """The reader's ★, highlighting and ignored authors go on their own lines, on every
+    page of the index (one starting inside a branch too); every other line, and the
+    lists around them, are the visitor's markup exactly."""
+    settings.FORUMS_INDEX_PER_PAGE = 5
+    thread, url = long_branchy_thread, long_branchy_thread.get_absolute_url()
+    member_client.get(url)  # the visit: replies from now on are new to the member
+    visit = ThreadVisit.objects.filter(member=member, thread=thread)
+    first_visit = visit.values_list("visited_at", "seen_reply_count").get()
+    newcomer = MemberFactory(display_name="Late Arrival")
+    replies = thread.posts.exclude(number=0).order_by("number")
+    ReplyFactory(parent=replies.get(number=4), author=newcomer)  # #13, 5th in tree order
+    ReplyFactory(parent=replies.get(number=10), author=other_member)  # #14, 12th in tree order
+    ReplyFactory(parent=replies.get(number=10), author=newcomer)  # #15, 13th
+    member_ignore_set(member=member, other=other_member, ignore=True)
+    member_update(member=member, highlight="newest")  # #11 to #15
+
+    tree = re.compile(r'<ul class="reply-tree">.*?</ul>\s*(?=<nav|</section>)', re.S)
+    line = re.compile(r'<li id="index-(\d+)"( class="is-highlighted")?>(<span class="new-marker".*?</span> )?'
+                      r'(<span class="muted">You are ignoring [^<]*</span>|<a href)', re.S)
+    by_author = dict(thread.posts.values_list("number", "author_id"))
+    seen = []
+    for number in (1, 2, 3):
+        visitors = tree.search(_text(Client().get(url, {"page": number}))).group()
+        # Each page read as the first page after that visit (reading one records a visit).
+        visit.update(visited_at=first_visit[0], seen_reply_count=first_visit[1])
+        members = tree.search(_text(member_client.get(url, {"page": number}))).group()
+        for found in line.finditer(members):
+            reply, highlighted, new, shown = int(found[1]), bool(found[2]), bool(found[3]), found[4]
+            seen.append(reply)
+            assert highlighted == (reply > 10), reply
+            assert new == (reply > 12 and by_author[reply] != member.pk), reply
+            ignored = by_author[reply] == other_member.pk
+            assert shown.startswith('<span class="muted">') == ignored, reply
+            if ignored:
+                assert f"You are ignoring {other_member.public_name}" in shown
+        # Less the member's own marks (an ignored author's subject as a link again), the
+        # visitor's index.
+        plain = re.sub(r'<span class="new-marker".*?</span> ', "", members, flags=re.S)
+        plain = plain.replace(' class="is-highlighted"', "")
+        subjects = re.compile(r'(<a href="[^"]*">[^<]*</a>|<span class="muted">[^<]*</span>)(?= <span class="byline">)')
+        assert subjects.sub("SUBJECT", plain) == subjects.sub("SUBJECT", visitors)
+        assert visitors.count("SUBJECT") == 0 and len(subjects.findall(visitors)) == visitors.count("<li ")
+    assert sorted(seen) == list(range(1, 16))
 
 
 @pytest.mark.parametrize("page_cache_seconds", [60, 0])
