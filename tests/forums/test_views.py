@@ -503,3 +503,28 @@ def test_member_profile_query_count(client, busy_forum, django_assert_num_querie
     with django_assert_num_queries(6):
         response = client.get(author.get_absolute_url())
     assert _text(response).count("<li>") >= 20
+
+
+def _breadcrumbs(response) -> list[str]:
+    """The breadcrumbs' items, each as its link's address and text or, for the current
+    page, its text."""
+    page = _text(response)
+    nav = page[page.index('<nav class="breadcrumbs"'):]
+    nav = nav[:nav.index("</nav>")]
+    return [f"{href} {text}" if href else f"{text} (current)"
+            for href, text in re.findall(r'<li(?: aria-current="page")?>(?:<a href="([^"]*)">)?([^<]*)', nav)]
+
+
+def test_breadcrumbs_lead_from_all_forums_through_the_section_to_the_forum(client, member_client, thread):
+    forum, section = thread.forum, thread.forum.section
+    trail = ["/forums/ All Forums", f"/forums/{section.slug}/ {section.name}"]
+    assert _breadcrumbs(client.get(thread.get_absolute_url())) == [*trail, f"/f/{forum.slug}/ {forum.name}"]
+    assert _breadcrumbs(client.get(forum.get_absolute_url())) == [*trail, f"{forum.name} (current)"]
+    assert _breadcrumbs(member_client.get(reverse("forums:thread-create", args=[forum.slug]))) == [
+        *trail, f"/f/{forum.slug}/ {forum.name}"
+    ]
+    # A main forum may stand alone, outside any section; a renamed one shows its new name.
+    main = ForumFactory(kind=Forum.Kind.MAIN, section=None, name="Standing Alone")
+    assert _breadcrumbs(client.get(main.get_absolute_url())) == ["/forums/ All Forums", "Standing Alone (current)"]
+    Forum.objects.filter(pk=main.pk).update(name="Renamed & Alone")
+    assert _breadcrumbs(client.get(main.get_absolute_url())) == ["/forums/ All Forums", "Renamed &amp; Alone (current)"]
