@@ -58,8 +58,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from config import prepared
 from accounts.standing import can_write, is_staff
+from config import prepared
 
 from . import permissions
 from .querysets import THREAD_ROW_COLUMNS

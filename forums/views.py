@@ -231,11 +231,10 @@ def _thread_page(request, thread, posts, options, *, show_parent=False, listed=N
     `has_new` when any reply the page lists (`listed`, by default `posts`) is new to
     them; a member's visit is recorded after their "new" marks are worked out."""
     context = thread_page(request.user, thread, posts)
-    is_new = new_reply_rule(request.user, context["new_after"])
-    # Nothing is new to a visitor, nor to a member before their first visit.
-    context["has_new"] = bool(context["new_after"]) and any(
-        is_new(post) for post in (posts if listed is None else listed)
-    )
+    # Nothing is new to a visitor, nor to a member before their first visit: then no
+    # rule at all, so that the pages' 50 posts or 200 index lines are not each asked.
+    is_new = context["is_new"] = new_reply_rule(request.user, context["new_after"]) if context["new_after"] else None
+    context["has_new"] = is_new is not None and any(is_new(post) for post in (posts if listed is None else listed))
     renderer = fragments.PostRenderer(
         user=request.user, thread=thread, host_ids=context["host_ids"], new_after=context["new_after"],
         ignored_ids=context["ignored_ids"], my_recommendations=context["my_recommendations"],
@@ -268,8 +267,7 @@ def thread_detail(request, pk, slug):
     context = _thread_page(request, thread, [], options, listed=lines)
     reply_index = fragments.reply_index(
         lines, markup, highlight_after=options["highlight_after"],
-        is_new=new_reply_rule(request.user, context["new_after"]) if context["new_after"] else None,
-        ignored_ids=context["ignored_ids"],
+        is_new=context["is_new"], ignored_ids=context["ignored_ids"],
     )
     return render(
         request,
@@ -296,12 +294,13 @@ def _replies_paginator(
 def _reply_index_page(request, thread, options):
     """The requested page of the thread's reply index, its lines and their markup
     (fragments.reply_index_lines). They are the same for every reader of a layout and
-    page size, so they are kept: as long as visitors' pages are, under the thread's and the site's versions, so that a member's index of
-    200 lines costs two reads of the cache instead of its query and its markup; and
-    under the rows they are made of, so that after a write (which moves the versions)
-    the pages of the index it did not change, and every page while visitors' pages are
-    not cached, cost the query but not the markup (a third of the page), nor making
-    rows of what the database gave (config.prepared.Unconverted)."""
+    page size, so they are kept: as long as visitors' pages are, under the thread's and
+    the site's versions, so that a member's index of 200 lines costs two reads of the
+    cache instead of its query and its markup; and under the rows they are made of, so
+    that after a write (which moves the versions) the pages of the index it did not
+    change, and every page while visitors' pages are not cached, cost the query but not
+    the markup (a third of the page), nor making rows of what the database gave
+    (config.prepared.Unconverted)."""
     flat = options["layout"] == "flat"
     # The index comes in pages too: a thread of thousands of replies would otherwise
     # be megabytes of links. Deep pages cost the same, an indexed range of one thread.
