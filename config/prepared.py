@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import (
@@ -64,11 +65,10 @@ _MAX_SHAPES = 512
 
 @dataclass(frozen=True)
 class _Compiled:
-    compiler: object  # its apply_converters(), on a compiler without the query
     sql: str | None  # None: the query matches nothing
     params: tuple
     slots: tuple  # (index in params, index in values)
-    converters: dict
+    convert: object  # the database's values into Python's, as the ORM converts them (_converter)
     make_row: object
     columns: int | None = None  # the columns to keep of each row, when the SQL selects more
 
@@ -157,9 +157,63 @@ def rows(
 
 
 def _converted(compiled: _Compiled, fetched) -> list:
-    if compiled.converters:
-        fetched = compiled.compiler.apply_converters(fetched, compiled.converters)
-    return compiled.make_row(fetched)
+    return compiled.make_row(compiled.convert(fetched))
+
+
+def _converter(compiler):
+    """The rows' values converted as the ORM converts them (its apply_converters()), but
+    without a call per value for what SQLite's driver already gives as Django gives it.
+
+    With USE_TZ, Django makes each of SQLite's datetimes aware in the connection's time
+    zone, and makes each boolean a bool, by calling a function per value: 8 values a
+    reply, 0.19 ms of a View all page of 50 replies, half as much as running its SQL. Django's
+    SQLite backend has the driver parse datetime and bool columns already (as naive
+    datetimes and bools), so here a datetime is only given the time zone and a bool is
+    kept, in one loop; any other value, and every other converter, goes through
+    Django's own."""
+    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+    if not converters:
+        return _unchanged
+    connection = compiler.connection
+    # apply_converters() needs only the compiler's connection: one without the query,
+    # whose tree was most of a kept shape's 39 KB (512 shapes kept per process).
+    bare = type(compiler)(None, connection, compiler.using)
+    if connection.vendor != "sqlite" or not settings.USE_TZ:
+        return lambda fetched: bare.apply_converters(fetched, converters)
+    ops = type(connection.ops)
+    moments, flags, others = [], [], {}
+    for position, (functions, expression) in converters.items():
+        named = [getattr(function, "__func__", None) for function in functions]
+        if named == [ops.convert_datetimefield_value]:
+            moments.append((position, functions[0], expression))
+        elif named == [ops.convert_booleanfield_value]:
+            flags.append((position, functions[0], expression))
+        else:
+            others[position] = (functions, expression)
+    zone = connection.timezone
+
+    def convert(fetched):
+        rows = bare.apply_converters(fetched, others) if others else map(list, fetched)
+        converted = []
+        for row in rows:
+            for position, function, expression in moments:
+                value = row[position]
+                if value.__class__ is datetime and value.tzinfo is None:
+                    row[position] = value.replace(tzinfo=zone)
+                elif value is not None:
+                    row[position] = function(value, expression, connection)
+            for position, function, expression in flags:
+                value = row[position]
+                if value.__class__ is not bool and value is not None:
+                    row[position] = function(value, expression, connection)
+            converted.append(row)
+        return converted
+
+    return convert
+
+
+def _unchanged(fetched):
+    return fetched
 
 
 @functools.cache
@@ -216,7 +270,7 @@ def _compile(build, kinds: tuple[str, ...], using: str) -> _Compiled:
     except EmptyResultSet:
         # A query that cannot match (an empty slice: a thread without replies), as
         # Django itself answers it: no rows, without asking the database.
-        return _Compiled(None, None, (), (), {}, list)
+        return _Compiled(None, (), (), _unchanged, list)
     if str(_STAND_IN)[:-2] in sql or "2999-12-31" in sql or _STAND_IN_TEXT in sql:
         raise ValueError("a stand-in was written into the SQL text instead of a parameter")
     slots = []
@@ -251,12 +305,8 @@ def _compile(build, kinds: tuple[str, ...], using: str) -> _Compiled:
             return [tuple(row) for row in found]
     else:
         raise ValueError("prepared queries give values_list() rows")
-    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
     columns = compiler.col_count if compiler.has_extra_select else None
-    # apply_converters() needs only the compiler's connection: one without the query,
-    # whose tree was most of a kept shape's 39 KB (512 shapes kept per process).
-    bare = type(compiler)(None, compiler.connection, using)
-    return _Compiled(bare, sql, params, slots, converters, make_row, columns)
+    return _Compiled(sql, params, slots, _converter(compiler), make_row, columns)
 
 
 _PLACEHOLDER = re.compile(r"%s|%%")

@@ -281,6 +281,44 @@ def test_a_moment_among_the_values_is_the_runs_own(world):
         prepared.rows("test:since", since, forum.pk, now.replace(tzinfo=None))
 
 
+def test_rows_hold_the_values_the_orm_gives_of_every_kind(world):
+    """Dates and times aware (set or empty, from a column or an aggregate), booleans as
+    bool (from a column or an expression), days, numbers and text: the same values of
+    the same types as the queryset's own rows, whatever the database's driver gave."""
+    from datetime import timedelta
+
+    from django.db.models import Exists, Max, OuterRef, Q
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    forum = world["forums"][0]
+    first = Post.objects.filter(thread__forum=forum, number=0).order_by("pk")[0]
+    Post.objects.filter(pk=first.pk).update(edited_at=timezone.now() - timedelta(hours=3), is_deleted=True)
+
+    def every_kind(forum_id):
+        return (
+            Post.objects.filter(thread__forum_id=forum_id)
+            .annotate(
+                newest=Max("thread__posts__created_at"), day=TruncDate("created_at"),
+                answered=Exists(Post.objects.filter(parent=OuterRef("pk"))), opening=Q(number=0),
+            )
+            .order_by("pk")
+            .values_list("pk", "body", "created_at", "edited_at", "is_deleted", "author__is_staff",
+                         "thread__created_at", "newest", "day", "answered", "opening", named=True)
+        )
+
+    made = prepared.rows("test:every-kind", every_kind, forum.pk)
+    expected = list(every_kind(forum.pk))
+    assert made == expected
+    for made_row, expected_row in zip(made, expected, strict=True):
+        assert [type(value) for value in made_row] == [type(value) for value in expected_row]
+        assert made_row.created_at.tzinfo is not None and made_row.newest.tzinfo is not None
+    assert {row.answered for row in made} == {True, False} and {row.opening for row in made} == {True, False}
+    assert {row.edited_at is None for row in made} == {True, False}
+    assert {row.is_deleted for row in made} == {True, False}
+    assert prepared.rows("test:every-kind", every_kind, forum.pk, unconverted=True).rows == expected
+
+
 def test_a_profiles_posts_are_its_recent_and_lately_hidden_ones(world, settings):
     from datetime import timedelta
 
