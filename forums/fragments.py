@@ -668,9 +668,10 @@ class PostRenderer:
         # A visitor gets a "Reply" on each post that leads, through the login page, to
         # its reply form: the same for every visitor, so cached pages stay right.
         self.visitor_reply = actions and self.member is None and not thread.is_locked
-        language = translation.get_language()
+        language = self.language = translation.get_language()
         self.reader_key = (timezone.get_current_timezone_name(), language)
-        self.key_prefix = f"post:{_template_digest()}:"
+        self.template_digest = _template_digest()
+        self.key_prefix = f"post:{self.template_digest}:"
         self.words = _action_words(language)
         if self.member is not None:
             self.ignore_words = _ignore_words(language)
@@ -769,7 +770,8 @@ class PostRenderer:
             ]
         }
         self.ignore_url = url_filler("forums:member-ignore", NAME)
-        self.trash_url = reverse("forums:thread-trash", args=[thread.pk])
+        # One filler for every thread's (reversing took 0.07 ms of each thread page).
+        self.trash_url = url_filler("forums:thread-trash", NUMBER)(thread.pk)
         # What the actions depend on besides the post and how the reader stands to it
         # (_kept_actions): the thread, where URLs are made, the language, and what the
         # reader may do anywhere in it.
@@ -874,7 +876,7 @@ class PostRenderer:
         PostQuerySet.for_thread_page, or posts with their authors."""
         posts = [PostFacts.of(post) for post in posts]
         shared = self._shared(posts)
-        marker = _new_marker() if self.new_after else ""
+        marker = _new_marker_in(self.template_digest, self.language) if self.new_after else ""
         return [self._article(post, shared[post.pk], marker) for post in posts]
 
     def article(self, post) -> SafeString:
