@@ -136,6 +136,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, converting each query's placeholders once (config/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     # Connections are kept between requests (DB_CONN_MAX_AGE) on SQLite too: a new
     # one reads and parses the whole schema before its first query, about 0.9 ms,
     # which every page that asks the database paid on each request. WAL lets readers

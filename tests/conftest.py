@@ -26,7 +26,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3":
+    if database["ENGINE"] in {"django.db.backends.sqlite3", "config.sqlite"}:
         database["TEST"]["NAME"] = os.path.join(
             tempfile.gettempdir(), f"grassroots-test-{os.getpid()}.sqlite3"
         )

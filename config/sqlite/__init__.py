@@ -1,0 +1,1 @@
+"""Django's SQLite backend with its placeholders converted once per query text (base.py)."""
