@@ -166,11 +166,12 @@ def _converter(compiler):
 
     With USE_TZ, Django makes each of SQLite's datetimes aware in the connection's time
     zone, and makes each boolean a bool, by calling a function per value: 8 values a
-    reply, 0.19 ms of a View all page of 50 replies, half as much as running its SQL. Django's
-    SQLite backend has the driver parse datetime and bool columns already (as naive
-    datetimes and bools), so here a datetime is only given the time zone and a bool is
-    kept, in one loop; any other value, and every other converter, goes through
-    Django's own."""
+    reply, 0.19 ms of a View all page of 50 replies, half as much as running its SQL.
+    Django's SQLite backend has the driver parse datetime and bool columns already (as
+    naive datetimes and bools), so here a datetime is only given the time zone and a
+    bool is kept, in one loop; any other value (an aggregate's date comes as text, an
+    expression's boolean as 0 or 1), and every other converter, goes through Django's
+    own."""
     converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
     if not converters:
         return _unchanged

@@ -3,7 +3,7 @@
 Django writes its SQL with %s placeholders, and its SQLite cursor turns them into
 SQLite's ? on every run with a regular expression (a lookbehind tried at each of the
 query's characters): 36 µs for the 3.3 KB query of a thread page's thread, more than
-SQLite took to run it, and 0.11 – 0.20 ms of each member's page (4 – 7 KB of SQL). What
+SQLite took to run it, and 0.11 – 0.20 ms of each member's page (3.5 – 7.4 KB of SQL). What
 it makes depends on the text alone, and pages run the same texts over and over
 (config.prepared runs the very same strings), so it is kept per text.
 """
@@ -26,6 +26,7 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
 
 @functools.lru_cache(maxsize=256)
 def _qmark_style(query: str) -> str:
+    # Django's own conversion, which reads nothing of the cursor.
     return base.SQLiteCursorWrapper.convert_query(None, query)
 
 
