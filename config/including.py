@@ -64,23 +64,29 @@ class KeptIncludeNode(Node):
         template = self.template
         if template is None:
             template = self.template = context.template.engine.get_template(self.template_name)
-        facts = tuple(map(_fact, values.values()))
-        if any(fact is _UNKEPT for fact in facts):
-            return self._render(template, values, context)
-        key = (
-            template, tuple(values), facts, translation.get_language(), timezone.get_current_timezone_name(),
-            get_script_prefix(), get_urlconf(), translating.catalogs(), context.autoescape,
-        )
-        html = _KEPT.get(key)
-        if html is None:
-            if len(_KEPT) >= _KEPT_MOST:
-                _KEPT.clear()
-            html = _KEPT[key] = self._render(template, values, context)
-        return html
+        return render_kept(template, values, context)
 
-    @staticmethod
-    def _render(template, values, context) -> str:
-        return template.render(Context(values, autoescape=context.autoescape))
+
+def render_kept(template, values: dict, context) -> str:
+    """`template` rendered with only `values`, and kept under them: what
+    {% include_kept %} does, for a template tag that works out the values itself."""
+    facts = tuple(map(_fact, values.values()))
+    if any(fact is _UNKEPT for fact in facts):
+        return _render(template, values, context)
+    key = (
+        template, tuple(values), facts, translation.get_language(), timezone.get_current_timezone_name(),
+        get_script_prefix(), get_urlconf(), translating.catalogs(), context.autoescape,
+    )
+    html = _KEPT.get(key)
+    if html is None:
+        if len(_KEPT) >= _KEPT_MOST:
+            _KEPT.clear()
+        html = _KEPT[key] = _render(template, values, context)
+    return html
+
+
+def _render(template, values, context) -> str:
+    return template.render(Context(values, autoescape=context.autoescape))
 
 
 @register.tag

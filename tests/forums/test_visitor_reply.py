@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import User
 from config.page_cache import HEADER
 from moderation.services import thread_lock
-from tests.factories import MemberFactory, ReplyFactory
+from tests.factories import MemberFactory, ReplyFactory, ThreadFactory
 
 PASSWORD = "a long and unusual passphrase"
 PROMPT = (
@@ -39,6 +39,15 @@ def test_visitor_sees_the_prompt_and_a_reply_link_on_every_post(client, thread, 
         assert f'<a href="{_reply_url(opening_post)}">Reply</a>' in page
     view_all = client.get(thread.get_view_all_url()).content.decode()
     assert f'<a href="{_reply_url(replied)}">Reply</a>' in view_all
+
+
+def test_each_thread_prompts_for_its_own_reply_form(client, thread, opening_post):
+    """The prompt is kept per process (config.including), by the thread it leads to."""
+    others = ThreadFactory.create_batch(2, forum=thread.forum)
+    for shown in [thread, *others, thread]:
+        page = client.get(shown.get_absolute_url()).content.decode()
+        assert PROMPT.format(reply=_reply_url(shown.posts.get(number=0))) in page
+        assert page.count('class="reply-prompt"') == 1
 
 
 def test_members_and_locked_threads_get_no_visitor_prompt(member_client, thread, opening_post):
