@@ -482,6 +482,53 @@ def test_about_this_forum(client, forum, member, other_member):
     assert forum.purpose in page
 
 
+def _facts(client, forum) -> dict:
+    page = _text(client.get(reverse("forums:forum-about", args=[forum.slug])))
+    return dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))
+
+
+def test_about_counts_the_last_30_days_in_old_and_new_threads(client, forum):
+    """Only posts of the last 30 days count, whether their thread is new or was quiet
+    for months before them, and a quiet thread's posts do not."""
+    quiet = ThreadFactory(forum=forum)
+    revived = ThreadFactory(forum=forum)
+    for thread in (quiet, revived):
+        _age(thread.posts.get(number=0), days=90)
+        Thread.objects.filter(pk=thread.pk).update(created_at=_ago(days=90), last_activity_at=_ago(days=90))
+    _age(ReplyFactory(parent=quiet.posts.get(number=0)), days=60)
+    Thread.objects.filter(pk=quiet.pk).update(last_activity_at=_ago(days=60))
+    ReplyFactory(parent=revived.posts.get(number=0))  # makes it active again
+    ReplyFactory(parent=revived.posts.get(number=0))
+    new = ThreadFactory(forum=forum)
+    ReplyFactory(parent=new.posts.get(number=0))
+    ThreadFactory()  # another forum's
+
+    facts = _facts(client, forum)
+
+    assert facts["Posts in the last 30 days"] == "4"  # two replies to the revived thread, the new one's two posts
+    assert facts["Posts in all"] == "7" and facts["Threads"] == "3"
+
+
+def test_about_query_count(client, django_assert_num_queries, forum):
+    """Hosts, blocked members, followers and trashers, three or more of each, from
+    different members: one query for the forum and all its counts, one per list."""
+    from forums.models import ForumBlock
+
+    for _ in range(3):
+        host, blocked, follower = MemberFactory(), MemberFactory(), MemberFactory()
+        forum.hosts.add(host)
+        ForumBlock.objects.create(forum=forum, member=blocked, reason="Off topic")
+        forum_subscription_set(member=follower, forum=forum, follow=True)
+        forum_trash_set(member=MemberFactory(), forum=forum, trash=True)
+        ReplyFactory(parent=ThreadFactory(forum=forum, author=host).posts.get(number=0), author=follower)
+
+    with django_assert_num_queries(7):  # header 3, sponsor, the forum with its counts, hosts, blocked
+        facts = _facts(client, forum)
+
+    assert facts["Subscribers"] == "3" and facts["Members trashing it"] == "3"
+    assert facts["Posts in the last 30 days"] == "6" and facts["Threads"] == "3"
+
+
 def test_my_posts_and_subscriptions(member_client, member, thread, other_member):
     followed_forum = ForumFactory(name="Followed Forum")
     forum_subscription_set(member=member, forum=followed_forum, follow=True)
