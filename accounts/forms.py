@@ -3,6 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from config.forms import KeptOptionsSelect
+
 from .models import TIME_ZONE_CHOICES, User
 
 KNOWN_TIME_ZONES = frozenset(name for name, _label in TIME_ZONE_CHOICES)
@@ -37,6 +39,7 @@ class SettingsForm(forms.ModelForm):
         widgets = {
             "thread_view": forms.RadioSelect, "layout": forms.RadioSelect,
             "highlight": forms.RadioSelect, "theme": forms.RadioSelect,
+            "time_zone": KeptOptionsSelect,
         }
 
     def __init__(self, *args, **kwargs):

@@ -172,6 +172,20 @@ def test_theme_and_time_zone_preferences(member_client, member, long_thread):
     assert tokyo.isoformat()[:16] in page
 
 
+
+def test_settings_show_each_members_own_time_zone_chosen(client, db):
+    """The time zone list is kept by each process (config.forms.KeptOptionsSelect):
+    each member, one after another, sees their own zone chosen and no other."""
+    for zone in ["Asia/Tokyo", "UTC", "America/Argentina/Buenos_Aires", "Asia/Tokyo"]:
+        member = MemberFactory()
+        member_update(member=member, time_zone=zone)
+        client.force_login(member)
+        page = _text(client.get(SETTINGS_URL))
+        select = re.search(r'<select name="time_zone".*?</select>', page, re.S).group(0)
+        assert re.findall(r'<option value="([^"]*)" selected>', select) == [zone]
+        assert select.count("<option ") == len(zoneinfo.available_timezones())
+
+
 # Star membership and the sponsor slot.
 
 
