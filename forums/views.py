@@ -648,7 +648,13 @@ def all_forums_mark_read(request):
 @login_required
 def my_posts(request):
     """"My posts": the member's own threads and replies, newest first."""
-    paginator = Paginator(Post.objects.for_profile(request.user), settings.FORUMS_THREADS_PER_PAGE)
+    posts = Post.objects.for_profile(request.user)
+    # Counted by the author's index alone: through the joins the rows need, SQLite read
+    # every post's row (6 ms for a member of 500 posts on the 1,000,000-post bench).
+    paginator = CountedPaginator(
+        lambda bottom, top: posts[bottom:top], settings.FORUMS_THREADS_PER_PAGE,
+        count=Post.objects.filter(author=request.user).count(),
+    )
     page = page_or_404(paginator, request.GET.get("page"))
     return render(request, "forums/my_posts.html", {"page": page})
 

@@ -542,6 +542,29 @@ def test_my_posts_and_subscriptions(member_client, member, thread, other_member)
     assert own_reply.get_absolute_url() in posts
 
 
+def test_my_posts_pages_and_query_count(member_client, member, settings, django_assert_num_queries):
+    """Seven posts of the member's in three forums' threads started by others, three a
+    page, newest first; others' replies in the same threads are not listed."""
+    settings.FORUMS_THREADS_PER_PAGE = 3
+    threads = [ThreadFactory(forum=ForumFactory(), author=MemberFactory()) for _ in range(3)]
+    subjects = []
+    for n in range(7):
+        thread = threads[n % 3]
+        ReplyFactory(parent=thread.posts.get(number=0), author=MemberFactory(), subject=f"Not mine {n}")
+        ReplyFactory(parent=thread.posts.get(number=0), author=member, subject=f"Mine {n}")
+        subjects.append(f"Mine {n}")
+
+    member_client.get(reverse("forums:my-posts"))  # the header, kept once per version of what it shows
+    pages = []
+    for number in (1, 2, 3):
+        with django_assert_num_queries(4):  # session, member, the count, the page's rows
+            pages.append(_text(member_client.get(reverse("forums:my-posts"), {"page": number})))
+
+    listed = [re.findall(r"(Mine \d|Not mine \d)", page) for page in pages]
+    assert listed == [subjects[:-4:-1], subjects[-4:-7:-1], subjects[:1]]
+    assert member_client.get(reverse("forums:my-posts"), {"page": 4}).status_code == 404
+
+
 @pytest.mark.parametrize("name", ["forums:my-posts", "forums:my-subscriptions"])
 def test_my_pages_need_a_member(client, db, name):
     assert client.get(reverse(name)).status_code == 302
