@@ -207,6 +207,7 @@ pages = [
     ("search 3 common", "/search/?q=budget+climate+election"),
     ("search rare", "/search/?q=" + "+".join(rare)),
     ("profile", member.get_absolute_url()),
+    ("big forum About", f"{big.get_absolute_url()}about/"),
 ]
 measured = []
 for name, url in [("ceiling", "/__ceiling__"), ("member ceiling", "/__member_ceiling__")] + pages:
