@@ -117,9 +117,9 @@ def named_pages(member) -> dict[str, str]:
         "hot-all-last": f"{hot.get_view_all_url()}?page={last_all}",
         "latest": "/latest/",
         "profile": member.get_absolute_url(),
-        # Pages outside make bench's mix, each found 3 - 10 times slower than the rest on
-        # these data before it was mended (session 24): the big forum's About, a
-        # member's settings (600 time zones) and My posts.
+        # Pages a sweep of every address found far slower than the rest on these data
+        # (README, Benchmarks): the big forum's About, a member's settings (600 time
+        # zones) and My posts.
         "about": f"{big.get_absolute_url()}about/",
         "settings": "/settings/",
         "my-posts": "/my/posts/",

@@ -5,9 +5,10 @@ from django.utils.translation import gettext as _
 
 
 class CountedPaginator(Paginator):
-    """A Paginator told its row count by a denormalised counter, so it never runs COUNT(*),
-    and given its rows by `rows_between(bottom, top)` for the requested page alone (a
-    prepared query: forums.querysets.prepared_page, which also keeps deep pages fast).
+    """A Paginator told its row count, by a denormalised counter or a count cheaper than
+    COUNT(*) of its rows' own query, and given its rows by `rows_between(bottom, top)`
+    for the requested page alone (a prepared query: forums.querysets.prepared_page,
+    which also keeps deep pages fast).
     Without `rows_between`, pages have no rows: the caller loads them by their numbers
     (a conversation's messages are numbered 1..N).
     """
