@@ -24,7 +24,7 @@ from .pagination import CountedPaginator, number_or_404, page_or_404
 from .querysets import (
     FORUM_LISTING_COLUMNS, SECTION_LISTING_COLUMNS, forum_for_page, forum_page_thread_rows,
     greatest_thread_count, greatest_thread_rows, latest_thread_count, latest_thread_rows, listed_forums,
-    listed_sections, thread_for_page, thread_reply_rows, trashed_forum_ids,
+    listed_sections, recent_post_count, thread_for_page, thread_reply_rows, trashed_forum_ids,
 )
 from .permissions import (
     POST_DELETED,
@@ -156,6 +156,7 @@ def forum_about(request, slug):
         "forums/forum_about.html",
         {
             "forum": forum,
+            "recent_post_count": recent_post_count(forum),
             "hosts": forum.hosts.order_by("username"),
             "blocked": forum.blocks.select_related("member").order_by("member__username"),
         },

@@ -511,7 +511,8 @@ def test_about_counts_the_last_30_days_in_old_and_new_threads(client, forum):
 
 def test_about_query_count(client, django_assert_num_queries, forum):
     """Hosts, blocked members, followers and trashers, three or more of each, from
-    different members: one query for the forum and all its counts, one per list."""
+    different members: one query for the forum and its followers and trashers, one for
+    its recent posts, one per list."""
     from forums.models import ForumBlock
 
     for _ in range(3):
@@ -522,7 +523,9 @@ def test_about_query_count(client, django_assert_num_queries, forum):
         forum_trash_set(member=MemberFactory(), forum=forum, trash=True)
         ReplyFactory(parent=ThreadFactory(forum=forum, author=host).posts.get(number=0), author=follower)
 
-    with django_assert_num_queries(7):  # header 3, sponsor, the forum with its counts, hosts, blocked
+    # header 3, sponsor, the forum with its followers and trashers, its recent posts,
+    # hosts, blocked
+    with django_assert_num_queries(8):
         facts = _facts(client, forum)
 
     assert facts["Subscribers"] == "3" and facts["Members trashing it"] == "3"
@@ -540,6 +543,28 @@ def test_my_posts_and_subscriptions(member_client, member, thread, other_member)
     assert "My own reply" in posts and thread.title in posts
     assert thread.title in subscriptions and "Followed Forum" in subscriptions
     assert own_reply.get_absolute_url() in posts
+
+
+def test_about_keeps_the_recent_count_until_the_forum_changes(
+    client, member, forum, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """With pages cached, the count of the last 30 days is kept under the forum's
+    versions: a member's next visit does not count again, a post elsewhere leaves it
+    kept, and a post in the forum counts at once."""
+    settings.FORUMS_PAGE_CACHE_SECONDS = 60
+    thread, elsewhere = ThreadFactory(forum=forum), ThreadFactory()
+    client.force_login(member)
+    assert _facts(client, forum)["Posts in the last 30 days"] == "1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ReplyFactory(parent=elsewhere.posts.get(number=0))
+    with django_assert_num_queries(5):  # session, member, the forum, hosts, blocked
+        assert _facts(client, forum)["Posts in the last 30 days"] == "1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ReplyFactory(parent=thread.posts.get(number=0))
+        ThreadFactory(forum=forum)
+    assert _facts(client, forum)["Posts in the last 30 days"] == "3"
 
 
 def test_my_posts_pages_and_query_count(member_client, member, settings, django_assert_num_queries):
