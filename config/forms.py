@@ -7,6 +7,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from config.kept import Made
+
 
 class BoundField(forms.BoundField):
     """A checkbox's label is a statement the box makes true ("Remember me", "Available
@@ -35,11 +37,9 @@ class KeptOptionsSelect(forms.Select):
             name, tuple(self.build_attrs(self.attrs, attrs).items()), tuple(self.choices),
             translation.get_language(), type(renderer),
         )
-        unchosen = _unchosen_selects.get(key)
-        if unchosen is None:
-            if len(_unchosen_selects) >= 64:
-                _unchosen_selects.clear()
-            unchosen = _unchosen_selects[key] = str(super().render(name, None, attrs, renderer))
+        unchosen = _UNCHOSEN_SELECTS.get(
+            key, lambda: str(super(KeptOptionsSelect, self).render(name, None, attrs, renderer))
+        )
         for chosen in self.format_value(value):
             option = f'<option value="{escape(chosen)}">'
             if option in unchosen:
@@ -48,4 +48,4 @@ class KeptOptionsSelect(forms.Select):
 
 
 # KeptOptionsSelect's renders, by everything they were made from.
-_unchosen_selects: dict[tuple, str] = {}
+_UNCHOSEN_SELECTS = Made(64)

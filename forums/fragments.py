@@ -60,6 +60,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from accounts.standing import can_write, is_staff
 from config import prepared
+from config.kept import Made
 
 from . import permissions
 from .querysets import THREAD_ROW_COLUMNS
@@ -86,31 +87,6 @@ def escape(text) -> SafeString:
 
 def fragment_cache():
     return caches[settings.FORUMS_FRAGMENT_CACHE]
-
-
-class _Made:
-    """Values this process made, by everything they were made from, so that the same
-    inputs make nothing again; emptied when `size` are kept, which bounds a worker's
-    memory (the soak holds workers under 150 MB)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values = {}
-
-    def get(self, key, make):
-        """The value made from `key`, made now by `make()` if this process has none."""
-        value = self._values.get(key)
-        if value is None:
-            if len(self._values) >= self.size:
-                self._values.clear()
-            value = self._values[key] = make()
-        return value
-
-    def clear(self):
-        self._values.clear()
-
-    def __len__(self):
-        return len(self._values)
 
 
 class _ProcessCopies:
@@ -500,7 +476,7 @@ def _day_text(day_format, language, day, local) -> str:
     return _DAY_TEXTS.get((day_format, language, day), lambda: escape(format_date(local, day_format)))
 
 
-_DAY_TEXTS = _Made(8192)
+_DAY_TEXTS = Made(8192)
 
 
 class RelativeTimes:
@@ -632,10 +608,10 @@ def _ignore_words(_language) -> dict:
 
 # Post keys (PostRenderer._key) this process worked out, by the facts they digest:
 # forty pages of 50 posts, under 2 MB; each is only a few microseconds to make again.
-_POST_KEYS = _Made(2048)
+_POST_KEYS = Made(2048)
 # Posts' actions (PostRenderer._kept_actions) this process built, by what they depend
 # on: twenty pages of 50 posts, about 1 MB.
-_ACTIONS = _Made(1024)
+_ACTIONS = Made(1024)
 
 
 class PostRenderer:
@@ -1225,7 +1201,7 @@ def _digested(kind, reader, facts) -> str:
     return f"{kind}:{_CODE_DIGEST}:{digest}"
 
 
-_ROWS_KEYS = _Made(64)
+_ROWS_KEYS = Made(64)
 
 
 _CODE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()

@@ -319,11 +319,7 @@ def recent_post_count(forum) -> int:
     if versions is None:  # nothing may be kept while visitors' pages are not
         return count()
     key = ":".join(["forums:recent-posts", str(forum.pk), *map(str, versions)])
-    found = cache.get(key)
-    if found is None:
-        found = count()
-        cache.set(key, found, RECENT_POSTS_KEPT_SECONDS)
-    return found
+    return cache.get_or_set(key, count, RECENT_POSTS_KEPT_SECONDS)
 
 
 def forum_page_thread_rows(forum_id: int, user, bottom: int, top: int, *, count: int | None = None) -> list:
